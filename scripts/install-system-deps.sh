@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs the Debian packages Clare's tests, benchmarks and demo need:
+#   tmux         — behind the rclaude stand-in (test/fixtures/rclaude)
+#   chromium     — the real browser for dashboard tests (driven by playwright-core)
+#   wireguard-go, wireguard-tools, iproute2 — the mesh tests between network namespaces
+# Idempotent: does nothing when everything is present. Called by README set-up and .ci/run.
+set -euo pipefail
+
+need=()
+command -v tmux >/dev/null 2>&1 || need+=(tmux)
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
+command -v ip >/dev/null 2>&1 || need+=(iproute2)
+command -v wireguard-go >/dev/null 2>&1 || need+=(wireguard-go)
+command -v wg >/dev/null 2>&1 || need+=(wireguard-tools)
+
+if ((${#need[@]} == 0)); then
+  echo "install-system-deps: all present"
+  exit 0
+fi
+
+SUDO=""
+if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
+echo "install-system-deps: installing ${need[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+echo "install-system-deps: done"

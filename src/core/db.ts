@@ -1,0 +1,64 @@
+/**
+ * Opening Clare's SQLite database: pragmas and migrations. There is no
+ * module-level connection: callers open a handle and pass it to every function.
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import { ClareError } from './errors.js';
+import { MIGRATIONS } from './schema.js';
+
+export type Db = Database.Database;
+
+export interface OpenOptions {
+  /** Open read-only (no migrations); fails if the file is missing. */
+  readonly readonly?: boolean;
+}
+
+/**
+ * Opens (creating if needed) the database at `path` (`:memory:` for tests), in WAL
+ * mode with synchronous=NORMAL: a crash loses at most the last transactions, never
+ * consistency. Migrates to the newest schema.
+ */
+export function openDb(path: string, opts: OpenOptions = {}): Db {
+  let db: Db;
+  try {
+    if (path !== ':memory:' && opts.readonly !== true) mkdirSync(dirname(path), { recursive: true });
+    db = new Database(path, { readonly: opts.readonly === true, fileMustExist: opts.readonly === true });
+  } catch (e) {
+    throw new ClareError('CLARE_DB', `cannot open database ${path}: ${(e as Error).message}`, { path });
+  }
+  try {
+    db.pragma('busy_timeout = 5000');
+    if (opts.readonly !== true) {
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = NORMAL');
+      // 64 MiB page cache: keeps the hlc/id indexes hot past a few hundred thousand events.
+      db.pragma('cache_size = -65536');
+      db.pragma('foreign_keys = OFF');
+      migrate(db, path);
+    }
+    return db;
+  } catch (e) {
+    db.close();
+    if (e instanceof ClareError) throw e;
+    throw new ClareError('CLARE_DB', `cannot prepare database ${path}: ${(e as Error).message}`, { path });
+  }
+}
+
+function migrate(db: Db, path: string): void {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  if (current > MIGRATIONS.length) {
+    throw new ClareError('CLARE_DB', `database ${path} has schema version ${current}, newer than this Clare (${MIGRATIONS.length}); upgrade Clare`, { path, version: current });
+  }
+  for (let v = current; v < MIGRATIONS.length; v++) {
+    db.transaction(() => {
+      db.exec(MIGRATIONS[v]!);
+      db.pragma(`user_version = ${v + 1}`);
+    })();
+  }
+}
+
+export function schemaVersion(db: Db): number {
+  return db.pragma('user_version', { simple: true }) as number;
+}

@@ -1,0 +1,52 @@
+/**
+ * Value schemas shared by events, the service layer and the API: names, states,
+ * priorities. Each boundary composes these, so a rule is stated once.
+ */
+import { z } from 'zod';
+import { isHlc, type Hlc } from './hlc.js';
+
+export const hlcSchema = z.string().refine(isHlc, 'must be an HLC <15-digit ms>:<5-digit counter>:<machine uuid>').transform((s) => s as Hlc);
+
+/** A host's display name (the `name` in clare.toml, the first column of rclaude's listing). */
+export const hostNameSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, 'host names are letters, digits, ".", "_" or "-" (max 63)');
+/** A session name as rclaude reports it (a tmux session name: no ":"). */
+export const sessionNameSchema = z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9._@+-]{0,127}$/, 'session names are letters, digits, ".", "_", "@", "+" or "-" (max 128)');
+export const groupNameSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'group names are letters, digits, ".", "_" or "-" (max 64)');
+/** `host:session` with `*` and `?` wildcards on either side, e.g. `desk:*`, `build:api-*`. */
+export const memberPatternSchema = z.string().regex(/^[A-Za-z0-9*?][A-Za-z0-9._*?-]{0,62}:[A-Za-z0-9_*?][A-Za-z0-9._@+*?-]{0,127}$/, 'a member is a host:session pattern such as desk:* or build:api-*');
+
+export const projectNameSchema = z.string().trim().min(1).max(200).refine((s) => !/[\n\r\t]/.test(s), 'no tabs or newlines');
+export const titleSchema = z.string().trim().min(1).max(500).refine((s) => !/[\n\r]/.test(s), 'a title is one line');
+export const descriptionSchema = z.string().max(20_000);
+export const textSchema = z.string().trim().min(1).max(20_000);
+export const pathSchema = z.string().min(1).max(4096).startsWith('/', 'must be an absolute path');
+/** Priority 0 = most urgent … 4 = someday. */
+export const prioritySchema = z.number().int().min(0).max(4);
+/** How much a project's tasks count in ranking; 1 is neutral. */
+export const weightSchema = z.number().min(0.1).max(10);
+
+export const TASK_STATUSES = ['open', 'in_progress', 'blocked', 'done'] as const;
+export const taskStatusSchema = z.enum(TASK_STATUSES);
+export type TaskStatus = z.infer<typeof taskStatusSchema>;
+
+export const SESSION_STATES = ['working', 'waiting', 'idle', 'exited'] as const;
+export const sessionStateSchema = z.enum(SESSION_STATES);
+export type SessionState = z.infer<typeof sessionStateSchema>;
+
+export const RECEIPT_STATUSES = ['delivered', 'failed', 'expired'] as const;
+export const receiptStatusSchema = z.enum(RECEIPT_STATUSES);
+export type ReceiptStatus = z.infer<typeof receiptStatusSchema>;
+
+/** ISO-8601 instant with an explicit zone, normalised to UTC `…Z`. */
+export const isoInstantSchema = z.iso.datetime({ offset: true }).transform((s) => new Date(s).toISOString());
+
+/** `host:session` key of a session. */
+export function sessionKey(host: string, session: string): string {
+  return `${host}:${session}`;
+}
+
+/** Glob match of a `host:session` pattern (`*` any run, `?` one char) against a key. */
+export function matchesPattern(pattern: string, key: string): boolean {
+  const re = new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\@-]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
+  return re.test(key);
+}

@@ -1,0 +1,53 @@
+/**
+ * Branded identifiers. Only the parse functions here cast to a brand, so a
+ * `TaskId` in a signature is known to have been validated at a boundary.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import { z } from 'zod';
+
+declare const brand: unique symbol;
+export type Brand<T, B extends string> = T & { readonly [brand]: B };
+
+export type MachineId = Brand<string, 'MachineId'>;
+export type EventId = Brand<string, 'EventId'>;
+export type ProjectId = Brand<string, 'ProjectId'>;
+export type TaskId = Brand<string, 'TaskId'>;
+export type AssignmentId = Brand<string, 'AssignmentId'>;
+export type UpdateId = Brand<string, 'UpdateId'>;
+
+/** Lower-case canonical uuid (any version). */
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[1-8][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+
+export const uuidSchema = z.string().regex(UUID_RE, 'must be a lower-case uuid');
+export const machineIdSchema = uuidSchema.transform((s) => s as MachineId);
+export const eventIdSchema = uuidSchema.transform((s) => s as EventId);
+export const projectIdSchema = uuidSchema.transform((s) => s as ProjectId);
+export const taskIdSchema = uuidSchema.transform((s) => s as TaskId);
+export const assignmentIdSchema = uuidSchema.transform((s) => s as AssignmentId);
+export const updateIdSchema = uuidSchema.transform((s) => s as UpdateId);
+
+export function isUuid(s: string): boolean {
+  return UUID_RE.test(s);
+}
+
+/**
+ * A UUIDv7: 48 bits of Unix milliseconds, then random bits. Time-ordered keys keep
+ * the events table's id index append-mostly, which keeps inserts fast as it grows
+ * (see ../shared/BASELINES.md on uuid4 keys and the page cache).
+ */
+export function uuidv7(nowMs: number = Date.now()): string {
+  const b = randomBytes(16);
+  b.writeUIntBE(nowMs, 0, 6);
+  b[6] = (b[6]! & 0x0f) | 0x70;
+  b[8] = (b[8]! & 0x3f) | 0x80;
+  const h = b.toString('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}
+
+export const newEventId = (): EventId => uuidv7() as EventId;
+export const newProjectId = (): ProjectId => uuidv7() as ProjectId;
+export const newTaskId = (): TaskId => uuidv7() as TaskId;
+export const newAssignmentId = (): AssignmentId => uuidv7() as AssignmentId;
+export const newUpdateId = (): UpdateId => uuidv7() as UpdateId;
+/** A machine id is a uuid4: random, made once by `clare init`, never changed. */
+export const newMachineId = (): MachineId => randomUUID() as MachineId;

@@ -1,0 +1,160 @@
+/**
+ * `applyEvent`: the one function that writes projection rows. Everything the
+ * read-models hold is derived here from events, so `rebuild` can always recreate it.
+ */
+import type { Db } from '../db.js';
+import type { EventDraft } from '../events/catalog.js';
+import { hlcMs, type Hlc } from '../hlc.js';
+import type { EventId, MachineId } from '../ids.js';
+import { insertOnce, recordFieldWrite, writeElement, writeRegisters, type RegisterTable, type SqlValue } from './registers.js';
+
+/** What a committed event changed, for live pushes: which entity, which id. */
+export interface Change {
+  readonly entity: 'project' | 'task' | 'assignment' | 'session' | 'group' | 'update' | 'receipt' | 'machine';
+  readonly id: string;
+}
+
+/** An event whose payload is known and current-version: what `applyEvent` takes. */
+export interface ApplicableEvent {
+  readonly id: EventId;
+  readonly hlc: Hlc;
+  readonly origin: MachineId;
+  readonly draft: EventDraft;
+}
+
+const PROJECTS: RegisterTable = { table: 'projects', key: ['id'] };
+const TASKS: RegisterTable = { table: 'tasks', key: ['id'] };
+const ASSIGNMENTS: RegisterTable = { table: 'assignments', key: ['id'] };
+const SESSIONS: RegisterTable = { table: 'sessions', key: ['host', 'session'] };
+const GROUPS: RegisterTable = { table: 'groups', key: ['name'] };
+const RECEIPTS: RegisterTable = { table: 'receipts', key: ['update_id', 'host', 'session'] };
+const MACHINES: RegisterTable = { table: 'machines', key: ['machine_id'] };
+
+/** Drops keys whose value is undefined (optional fields not being changed). */
+function defined(o: Readonly<Record<string, SqlValue | undefined>>): Record<string, SqlValue> {
+  const out: Record<string, SqlValue> = {};
+  for (const [k, v] of Object.entries(o)) if (v !== undefined) out[k] = v;
+  return out;
+}
+
+/** An edit of existing fields: recorded for conflict detection, then merged. */
+function edit(db: Db, e: ApplicableEvent, t: RegisterTable, entity: 'project' | 'task', id: string, base: Hlc | null, values: Record<string, SqlValue>): void {
+  for (const [field, value] of Object.entries(values)) {
+    recordFieldWrite(db, { entity, entityId: id, field, hlc: e.hlc, base: base ?? '', origin: e.origin, eventId: e.id, value });
+  }
+  writeRegisters(db, t, [id], values, e.hlc);
+}
+
+/**
+ * Applies one event to the projections (inside the caller's transaction).
+ * Idempotent and order-independent: see registers.ts.
+ */
+export function applyEvent(db: Db, e: ApplicableEvent): Change[] {
+  const d = e.draft;
+  switch (d.type) {
+    case 'project.created': {
+      const p = d.payload;
+      writeRegisters(db, PROJECTS, [p.project_id], { created: 1, name: p.name, path: p.path, description: p.description, weight: p.weight }, e.hlc);
+      return [{ entity: 'project', id: p.project_id }];
+    }
+    case 'project.updated': {
+      const p = d.payload;
+      edit(db, e, PROJECTS, 'project', p.project_id, p.base, defined(p.fields));
+      return [{ entity: 'project', id: p.project_id }];
+    }
+    case 'project.archived':
+      writeRegisters(db, PROJECTS, [d.payload.project_id], { archived: 1 }, e.hlc);
+      return [{ entity: 'project', id: d.payload.project_id }];
+
+    case 'task.created': {
+      const p = d.payload;
+      writeRegisters(db, TASKS, [p.task_id], { created: 1, project_id: p.project_id, title: p.title, description: p.description, priority: p.priority, status: 'open' }, e.hlc);
+      for (const dep of p.depends_on) writeElement(db, 'task_dependencies', ['task_id', 'depends_on'], [p.task_id, dep], true, e.hlc);
+      return [{ entity: 'task', id: p.task_id }];
+    }
+    case 'task.updated': {
+      const p = d.payload;
+      edit(db, e, TASKS, 'task', p.task_id, p.base, defined(p.fields));
+      return [{ entity: 'task', id: p.task_id }];
+    }
+    case 'task.status_changed': {
+      const p = d.payload;
+      edit(db, e, TASKS, 'task', p.task_id, p.base, { status: p.status });
+      return [{ entity: 'task', id: p.task_id }];
+    }
+    case 'task.dependency_added':
+    case 'task.dependency_removed': {
+      const p = d.payload;
+      writeElement(db, 'task_dependencies', ['task_id', 'depends_on'], [p.task_id, p.depends_on], d.type === 'task.dependency_added', e.hlc);
+      return [{ entity: 'task', id: p.task_id }];
+    }
+    case 'task.archived':
+      writeRegisters(db, TASKS, [d.payload.task_id], { archived: 1 }, e.hlc);
+      return [{ entity: 'task', id: d.payload.task_id }];
+
+    case 'assignment.created': {
+      const p = d.payload;
+      writeRegisters(db, ASSIGNMENTS, [p.assignment_id], { created: 1, task_id: p.task_id, host: p.host, session: p.session }, e.hlc);
+      return [{ entity: 'assignment', id: p.assignment_id }, { entity: 'task', id: p.task_id }];
+    }
+    case 'assignment.removed':
+      writeRegisters(db, ASSIGNMENTS, [d.payload.assignment_id], { removed: 1 }, e.hlc);
+      return [{ entity: 'assignment', id: d.payload.assignment_id }];
+    case 'assignment.delivered':
+      writeRegisters(db, ASSIGNMENTS, [d.payload.assignment_id], { delivery: 'delivered', delivery_error: null }, e.hlc);
+      return [{ entity: 'assignment', id: d.payload.assignment_id }];
+    case 'assignment.failed':
+      writeRegisters(db, ASSIGNMENTS, [d.payload.assignment_id], { delivery: 'failed', delivery_error: d.payload.error }, e.hlc);
+      return [{ entity: 'assignment', id: d.payload.assignment_id }];
+
+    case 'session.seen': {
+      const p = d.payload;
+      writeRegisters(db, SESSIONS, [p.host, p.session], { seen: 1, cwd: p.cwd, state: p.state, last_activity: p.last_activity, gone: 0 }, e.hlc);
+      return [{ entity: 'session', id: `${p.host}:${p.session}` }];
+    }
+    case 'session.changed': {
+      const p = d.payload;
+      writeRegisters(db, SESSIONS, [p.host, p.session], defined(p.fields), e.hlc);
+      return [{ entity: 'session', id: `${p.host}:${p.session}` }];
+    }
+    case 'session.gone': {
+      const p = d.payload;
+      writeRegisters(db, SESSIONS, [p.host, p.session], { gone: 1 }, e.hlc);
+      return [{ entity: 'session', id: `${p.host}:${p.session}` }];
+    }
+
+    case 'group.created':
+      writeRegisters(db, GROUPS, [d.payload.group], { created: 1, archived: 0 }, e.hlc);
+      return [{ entity: 'group', id: d.payload.group }];
+    case 'group.member_added':
+    case 'group.member_removed': {
+      const p = d.payload;
+      writeElement(db, 'group_members', ['group_name', 'pattern'], [p.group, p.pattern], d.type === 'group.member_added', e.hlc);
+      return [{ entity: 'group', id: p.group }];
+    }
+    case 'group.archived':
+      writeRegisters(db, GROUPS, [d.payload.group], { archived: 1 }, e.hlc);
+      return [{ entity: 'group', id: d.payload.group }];
+
+    case 'update.posted': {
+      const p = d.payload;
+      insertOnce(db, 'updates', { id: p.update_id, kind: 'note', hlc: e.hlc, origin: e.origin, text: p.text, task_id: p.task_id, host: p.host, session: p.session });
+      return [{ entity: 'update', id: p.update_id }];
+    }
+    case 'broadcast.sent': {
+      const p = d.payload;
+      const expires = p.ttl_s === null ? null : hlcMs(e.hlc) + p.ttl_s * 1000;
+      insertOnce(db, 'updates', { id: p.update_id, kind: 'broadcast', hlc: e.hlc, origin: e.origin, text: p.text, group_name: p.group, ttl_s: p.ttl_s, expires_ms: expires });
+      return [{ entity: 'update', id: p.update_id }];
+    }
+    case 'broadcast.receipt': {
+      const p = d.payload;
+      writeRegisters(db, RECEIPTS, [p.update_id, p.host, p.session], { status: p.status, detail: p.detail }, e.hlc);
+      return [{ entity: 'receipt', id: `${p.update_id}/${p.host}:${p.session}` }, { entity: 'update', id: p.update_id }];
+    }
+
+    case 'machine.named':
+      writeRegisters(db, MACHINES, [e.origin], { name: d.payload.name }, e.hlc);
+      return [{ entity: 'machine', id: e.origin }];
+  }
+}

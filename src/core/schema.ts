@@ -1,0 +1,171 @@
+/**
+ * SQL schema, as migrations keyed by `PRAGMA user_version`. Migration N brings a
+ * database from version N-1 to N; never edit a released one, append a new one.
+ *
+ * Conventions in projection tables: every mutable field `f` is a last-writer-wins
+ * register, stored as the value `f` and `f_hlc`, the HLC of the event that wrote it
+ * (NULL: never written). A row can exist before its create event has arrived
+ * (`created_hlc` NULL): read-models hide such rows until the create lands.
+ */
+export const MIGRATIONS: readonly string[] = [
+  /* 1: events, watermarks, projections */ `
+CREATE TABLE events (
+  seq     INTEGER PRIMARY KEY, -- local insertion order; cursors for live push, never sent to peers
+  id      TEXT NOT NULL UNIQUE, -- event uuid; the dedup key across the mesh
+  hlc     TEXT NOT NULL UNIQUE, -- hybrid logical clock stamp; byte order is causal-ish total order
+  origin  TEXT NOT NULL,        -- machine_id of the machine that created the event
+  type    TEXT NOT NULL,        -- dotted event type, e.g. task.created (may be unknown to us)
+  v       INTEGER NOT NULL,     -- payload schema version of that type
+  payload TEXT NOT NULL         -- JSON object as received; upcast on read, never rewritten
+);
+CREATE INDEX events_origin_hlc ON events (origin, hlc);
+
+CREATE TABLE watermarks (
+  origin TEXT PRIMARY KEY,      -- machine_id
+  hlc    TEXT NOT NULL,         -- highest HLC held from that origin
+  count  INTEGER NOT NULL       -- events held from that origin
+);
+
+CREATE TABLE projects (
+  id TEXT PRIMARY KEY,          -- ProjectId (uuid)
+  created INTEGER, created_hlc TEXT, -- 1 once project.created arrived (row may exist before)
+  name TEXT, name_hlc TEXT,     -- display name
+  path TEXT, path_hlc TEXT,     -- absolute working directory, or NULL
+  description TEXT, description_hlc TEXT,
+  weight REAL, weight_hlc TEXT, -- ranking weight, 1 = neutral
+  archived INTEGER NOT NULL DEFAULT 0, archived_hlc TEXT -- tombstone
+);
+
+CREATE TABLE tasks (
+  id TEXT PRIMARY KEY,          -- TaskId (uuid)
+  created INTEGER, created_hlc TEXT, -- 1 once task.created arrived; created_hlc's ms is the task's age
+  project_id TEXT, project_id_hlc TEXT,
+  title TEXT, title_hlc TEXT,
+  description TEXT, description_hlc TEXT,
+  priority INTEGER, priority_hlc TEXT, -- 0 most urgent … 4
+  status TEXT, status_hlc TEXT,        -- open | in_progress | blocked | done
+  archived INTEGER NOT NULL DEFAULT 0, archived_hlc TEXT
+);
+CREATE INDEX tasks_project ON tasks (project_id);
+
+CREATE TABLE task_dependencies (
+  task_id TEXT NOT NULL,        -- the task that waits
+  depends_on TEXT NOT NULL,     -- the task it waits for
+  present INTEGER NOT NULL,     -- 1 added, 0 removed (per-element LWW register)
+  hlc TEXT NOT NULL,            -- HLC of the add/remove that set present
+  PRIMARY KEY (task_id, depends_on)
+);
+
+CREATE TABLE assignments (
+  id TEXT PRIMARY KEY,          -- AssignmentId (uuid)
+  created INTEGER, created_hlc TEXT, -- 1 once assignment.created arrived
+  task_id TEXT, host TEXT, session TEXT, -- immutable target, set by the create
+  removed INTEGER NOT NULL DEFAULT 0, removed_hlc TEXT, -- unassign tombstone
+  delivery TEXT, delivery_hlc TEXT,           -- NULL pending | delivered | failed
+  delivery_error TEXT, delivery_error_hlc TEXT -- why it failed (written with delivery)
+);
+CREATE INDEX assignments_task ON assignments (task_id);
+
+CREATE TABLE sessions (
+  host TEXT NOT NULL,           -- host name as rclaude reports it
+  session TEXT NOT NULL,        -- session name
+  seen INTEGER, seen_hlc TEXT,  -- 1 once a session.seen (appearance) arrived
+  cwd TEXT, cwd_hlc TEXT,
+  state TEXT, state_hlc TEXT,   -- working | waiting | idle | exited
+  last_activity TEXT, last_activity_hlc TEXT, -- ISO-8601 UTC from rclaude
+  gone INTEGER NOT NULL DEFAULT 0, gone_hlc TEXT, -- 1 when missing from the host's listing
+  PRIMARY KEY (host, session)
+);
+
+CREATE TABLE groups (
+  name TEXT PRIMARY KEY,        -- group name; concurrent creates of one name merge
+  created INTEGER, created_hlc TEXT, -- 1 once a group.created arrived
+  archived INTEGER NOT NULL DEFAULT 0, archived_hlc TEXT
+);
+
+CREATE TABLE group_members (
+  group_name TEXT NOT NULL,
+  pattern TEXT NOT NULL,        -- host:session glob
+  present INTEGER NOT NULL,     -- per-element LWW register, as task_dependencies
+  hlc TEXT NOT NULL,
+  PRIMARY KEY (group_name, pattern)
+);
+
+CREATE TABLE updates (
+  id TEXT PRIMARY KEY,          -- UpdateId (uuid); immutable once written
+  kind TEXT NOT NULL,           -- note | broadcast
+  hlc TEXT NOT NULL,            -- HLC of the event (its ms is when it was posted)
+  origin TEXT NOT NULL,         -- machine that posted it
+  text TEXT NOT NULL,
+  task_id TEXT,                 -- note: the task it is about, if any
+  host TEXT, session TEXT,      -- note: the session that posted it, if any
+  group_name TEXT,              -- broadcast: target group
+  ttl_s INTEGER,                -- broadcast: time to live in seconds, NULL = forever
+  expires_ms INTEGER            -- broadcast: hlc ms + ttl, epoch ms; NULL = never
+);
+CREATE INDEX updates_hlc ON updates (hlc);
+
+CREATE TABLE receipts (
+  update_id TEXT NOT NULL,      -- the broadcast
+  host TEXT NOT NULL, session TEXT NOT NULL,
+  status TEXT, status_hlc TEXT, -- delivered | failed | expired
+  detail TEXT, detail_hlc TEXT, -- error text or note, written with status
+  PRIMARY KEY (update_id, host, session)
+);
+
+CREATE TABLE machines (
+  machine_id TEXT PRIMARY KEY,
+  name TEXT, name_hlc TEXT      -- display name announced by machine.named
+);
+
+CREATE TABLE conflicts (
+  entity TEXT NOT NULL,         -- project | task
+  entity_id TEXT NOT NULL,
+  field TEXT NOT NULL,
+  winner_event TEXT NOT NULL, winner_hlc TEXT NOT NULL, winner_value TEXT NOT NULL, -- JSON
+  loser_event TEXT NOT NULL, loser_hlc TEXT NOT NULL, loser_value TEXT NOT NULL,   -- JSON
+  PRIMARY KEY (entity, entity_id, field, winner_event, loser_event)
+);
+
+-- Internal to the merge (not a read-model): every concurrent-edit candidate write,
+-- so conflicts are found whatever order events arrive in.
+CREATE TABLE field_writes (
+  entity TEXT NOT NULL, entity_id TEXT NOT NULL, field TEXT NOT NULL,
+  hlc TEXT NOT NULL,            -- HLC of the writing event
+  base TEXT NOT NULL,           -- newest HLC the writer had seen for these fields ('' none)
+  origin TEXT NOT NULL, event_id TEXT NOT NULL,
+  value TEXT NOT NULL,          -- JSON
+  PRIMARY KEY (entity, entity_id, field, hlc)
+);
+
+-- This machine's own bookkeeping, never replicated and not a projection
+-- (e.g. that the first version's [groups] table was imported once).
+CREATE TABLE local_meta (
+  key TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+);
+
+-- Events stored but not applied: unknown type or newer version (from newer peers).
+CREATE TABLE skipped_events (
+  event_id TEXT PRIMARY KEY, type TEXT NOT NULL, v INTEGER NOT NULL,
+  reason TEXT NOT NULL          -- unknown-type | newer-version
+);
+`,
+];
+
+/** Projection tables in digest order, each with its ordering key. Rebuild clears these. */
+export const PROJECTION_TABLES: readonly { readonly name: string; readonly key: string; readonly digest: boolean }[] = [
+  { name: 'projects', key: 'id', digest: true },
+  { name: 'tasks', key: 'id', digest: true },
+  { name: 'task_dependencies', key: 'task_id, depends_on', digest: true },
+  { name: 'assignments', key: 'id', digest: true },
+  { name: 'sessions', key: 'host, session', digest: true },
+  { name: 'groups', key: 'name', digest: true },
+  { name: 'group_members', key: 'group_name, pattern', digest: true },
+  { name: 'updates', key: 'id', digest: true },
+  { name: 'receipts', key: 'update_id, host, session', digest: true },
+  { name: 'machines', key: 'machine_id', digest: true },
+  { name: 'conflicts', key: 'entity, entity_id, field, winner_event, loser_event', digest: true },
+  { name: 'field_writes', key: 'entity, entity_id, field, hlc', digest: false },
+  { name: 'skipped_events', key: 'event_id', digest: false },
+];

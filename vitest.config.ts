@@ -1,0 +1,12 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+    // Real daemons, tmux and SQLite files: keep parallelism modest on a 2-core machine.
+    maxWorkers: 2,
+    reporters: ['default'],
+  },
+});
