@@ -3,9 +3,9 @@
  * priorities. Each boundary composes these, so a rule is stated once.
  */
 import { z } from 'zod';
-import { isHlc, type Hlc } from './hlc.js';
+import { isHlc } from './hlc.js';
 
-export const hlcSchema = z.string().refine(isHlc, 'must be an HLC <15-digit ms>:<5-digit counter>:<machine uuid>').transform((s) => s as Hlc);
+export const hlcSchema = z.string().refine(isHlc, 'must be an HLC <15-digit ms>:<5-digit counter>:<machine uuid>').transform((s) => s);
 
 /** A host's display name (the `name` in clare.toml, the first column of rclaude's listing). */
 export const hostNameSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, 'host names are letters, digits, ".", "_" or "-" (max 63)');

@@ -94,7 +94,7 @@ interface Checked { e: EventEnvelope; json: string; draft: EventDraft | null; sk
 export function validateBatch(clock: HybridClock, raw: readonly unknown[]): Checked[] {
   const out: Checked[] = [];
   raw.forEach((item, index) => {
-    const id = typeof item === 'object' && item !== null && 'id' in item ? String((item as { id: unknown }).id).slice(0, 40) : '?';
+    const id = typeof item === 'object' && item !== null && 'id' in item ? String((item).id).slice(0, 40) : '?';
     const fail = (msg: string): never => {
       throw new ClareError('CLARE_BAD_EVENT', `event #${index} (id ${id}) refused: ${msg}; nothing from this batch was written`, { index, id });
     };

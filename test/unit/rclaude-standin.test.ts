@@ -100,11 +100,17 @@ function sendsLog(host: string): { host: string; session: string; text: string; 
   return readFileSync(f, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { host: string; session: string; text: string; at: string });
 }
 
+/** Where tmux keeps a `-L name` socket; tmux leaves the file behind when a server exits. */
+function socketFile(name: string): string {
+  return path.join(process.env.TMUX_TMPDIR ?? '/tmp', `tmux-${process.getuid?.() ?? 0}`, name);
+}
+
 afterAll(() => {
   for (const h of hostsUsed) {
     run(h, ['_kill-all']);
     // Belt and braces: the socket name is the stand-in's documented default.
     spawnSync('tmux', ['-L', `rclaude-${h}`, 'kill-server'], { stdio: 'ignore' });
+    rmSync(socketFile(`rclaude-${h}`), { force: true });
   }
   rmSync(root, { recursive: true, force: true });
 });
@@ -281,6 +287,7 @@ describe('rclaude stand-in: sessions', () => {
       expect(list(h, { RCLAUDE_TMUX_SOCKET: sock }).map((r) => r.session)).toEqual(['s']);
     } finally {
       spawnSync('tmux', ['-L', sock, 'kill-server'], { stdio: 'ignore' });
+      rmSync(socketFile(sock), { force: true });
     }
   });
 });
