@@ -1,0 +1,147 @@
+import type { Argv } from 'yargs';
+import { ClareError } from '../../core/errors.js';
+import type { Assignment, Group, Task, Update } from '../../core/models.js';
+import type { StatusDoc } from '../../server/status-models.js';
+import { api, daemonTarget, seg } from '../client.js';
+import { ago, printJson, printTable, short, truncate } from '../output.js';
+import { run } from '../run.js';
+import { TASK_HEADER, taskRow } from './task-commands.js';
+
+type Ranked = Task & { score: number; reasons: string[] };
+
+/** "1h30m", "45s", "2d" → seconds. */
+export function parseDuration(s: string): number {
+  const m = /^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$/.exec(s.trim());
+  if (m === null || s.trim() === '' || m.slice(1).every((g) => g === undefined)) {
+    throw new ClareError('CLARE_VALIDATION', `bad duration ${JSON.stringify(s)}: use e.g. 90s, 15m, 1h, 2d, 1h30m`);
+  }
+  const [d, h, mi, se] = m.slice(1).map((g) => Number(g ?? 0)) as [number, number, number, number];
+  return d * 86_400 + h * 3600 + mi * 60 + se;
+}
+
+export function printStatus(s: StatusDoc): void {
+  const out = process.stdout;
+  out.write(`${s.machine.name} (${short(s.machine.id)})  clare ${s.machine.version}  events ${s.counts.events}\n`);
+  out.write(`projects ${s.counts.projects}  tasks: ${Object.entries(s.counts.tasks).map(([k, v]) => `${k} ${v}`).join(', ')}  ready ${s.counts.ready_tasks}`);
+  out.write(`${s.counts.conflicts > 0 ? `  conflicts ${s.counts.conflicts}` : ''}${s.counts.skipped_events > 0 ? `  events from newer peers not applied ${s.counts.skipped_events}` : ''}\n\n`);
+  const rows: string[][] = [];
+  for (const h of s.hosts) {
+    if (h.sessions.length === 0) rows.push([h.name, '-', '-', '-', '-']);
+    for (const x of h.sessions) rows.push([h.name, x.session, x.state ?? '?', x.idle_s === null ? '-' : ago(new Date(Date.now() - x.idle_s * 1000).toISOString()), x.task_id === null ? '-' : `${short(x.task_id)} ${truncate(x.task_title ?? '', 40)}`]);
+  }
+  printTable(['HOST', 'SESSION', 'STATE', 'IDLE', 'TASK'], rows, 'no sessions known yet (clare pull)');
+  const silent = s.hosts.filter((h) => h.last_seen !== null && Date.now() - Date.parse(h.last_seen) > 5 * 60_000);
+  if (silent.length > 0) out.write(`\nnot heard from: ${silent.map((h) => `${h.name} (last seen ${ago(h.last_seen)} ago)`).join(', ')}\n`);
+  if (s.peers.length > 0) {
+    out.write('\n');
+    printTable(['PEER', 'NAME', 'STATE', 'SENT', 'RECEIVED', 'LAG(they/we)', 'OFFSET', 'LAST ERROR'], s.peers.map((p) => [
+      p.url ?? '(inbound)', p.name ?? '-', p.faulty ? 'FAULTY' : p.connected ? `up ${ago(p.since)}` : `down ${ago(p.since)}`,
+      String(p.events_sent), String(p.events_received), p.lag === null ? '-' : `${p.lag.they_lack}/${p.lag.we_lack}`,
+      p.clock_offset_ms === null ? '-' : `${p.clock_offset_ms}ms`, p.last_error === null ? '-' : truncate(`${p.last_error.code}: ${p.last_error.message}`, 60),
+    ]));
+  }
+  if (s.fleet !== null && s.fleet.last_pull !== null) out.write(`\nlast pull ${ago(s.fleet.last_pull.at)} ago (${s.fleet.last_pull.sessions} sessions)${s.fleet.last_error === null ? '' : `; last error: ${s.fleet.last_error.message}`}\n`);
+}
+
+export function fleetCommands(y: Argv<{ json: boolean }>): Argv<{ json: boolean }> {
+  return y
+    .command('assign <task> [session]', 'Assign a task to a session (host:session), or --auto', (c) => c
+      .positional('task', { type: 'string', demandOption: true, describe: 'task id, short id or title' })
+      .positional('session', { type: 'string', describe: 'host:session' })
+      .option('auto', { type: 'boolean', default: false, describe: 'pick an idle session with the scheduler' })
+      .check((a) => (a.auto === (a.session !== undefined) ? 'give a SESSION (host:session) or --auto, not both or neither' : true)),
+    (a) => run(a, async () => {
+      const r = await api<Assignment>(daemonTarget(), 'POST', '/assignments', a.auto ? { task: a.task, auto: true } : { task: a.task, session: a.session });
+      if (a.json) return printJson(r);
+      process.stdout.write(`assigned ${short(r.task_id)} to ${r.host}:${r.session} (assignment ${short(r.id)}, delivery ${r.delivery})\n`);
+    }))
+    .command('unassign <assignment>', 'Remove an assignment (its full id, see clare assignments)', (c) => c.positional('assignment', { type: 'string', demandOption: true }),
+      (a) => run(a, async () => {
+        const r = await api<Assignment>(daemonTarget(), 'DELETE', `/assignments/${seg(a.assignment)}`);
+        if (a.json) return printJson(r);
+        process.stdout.write(`unassigned ${short(r.task_id)} from ${r.host}:${r.session}\n`);
+      }))
+    .command('assignments', 'List active assignments', (c) => c,
+      (a) => run(a, async () => {
+        const rs = await api<Assignment[]>(daemonTarget(), 'GET', '/assignments');
+        if (a.json) return printJson(rs);
+        printTable(['ID', 'TASK', 'SESSION', 'DELIVERY', 'SINCE'], rs.map((r) => [r.id, short(r.task_id), `${r.host}:${r.session}`, r.delivery + (r.error === null ? '' : ` (${truncate(r.error, 40)})`), ago(r.created_at)]));
+      }))
+    .command('next', 'The ready tasks, best first (what to work on)', (c) => c
+      .option('session', { alias: 's', type: 'string', describe: 'host:session asking (prefers its project); default $CLARE_SESSION' })
+      .option('project', { type: 'string' })
+      .option('limit', { alias: 'n', type: 'number', default: 10 }),
+    (a) => run(a, async () => {
+      const q = new URLSearchParams({ limit: String(a.limit) });
+      const session = a.session ?? process.env['CLARE_SESSION'];
+      if (session !== undefined && session !== '') q.set('session', session);
+      if (a.project !== undefined) q.set('project', a.project);
+      const ts = await api<Ranked[]>(daemonTarget(), 'GET', `/tasks/next?${q.toString()}`);
+      if (a.json) return printJson(ts);
+      printTable(TASK_HEADER, ts.map(taskRow), 'nothing ready: every open task waits for a dependency, or none is open');
+    }))
+    .command('status', 'The fleet: sessions per host, tasks, peers', (c) => c,
+      (a) => run(a, async () => {
+        const s = await api<StatusDoc>(daemonTarget(), 'GET', '/status');
+        if (a.json) return printJson(s);
+        printStatus(s);
+      }))
+    .command('broadcast <group> <text>', 'Send a message to every session of a group', (c) => c
+      .positional('group', { type: 'string', demandOption: true }).positional('text', { type: 'string', demandOption: true })
+      .option('ttl', { type: 'string', describe: 'expire undelivered copies after e.g. 30m, 1h, 2d' }),
+    (a) => run(a, async () => {
+      const ttl = a.ttl === undefined ? {} : { ttl_s: parseDuration(a.ttl) };
+      const u = await api<Update>(daemonTarget(), 'POST', '/broadcast', { group: a.group, message: a.text, ...ttl });
+      if (a.json) return printJson(u);
+      process.stdout.write(`broadcast ${short(u.id)} to group ${a.group}${u.expires_at === null ? '' : `, expires ${u.expires_at}`}\n`);
+    }))
+    .command('update <text>', 'Post a progress note (agents: about your task)', (c) => c
+      .positional('text', { type: 'string', demandOption: true })
+      .option('task', { alias: 't', type: 'string', describe: 'the task it is about; default $CLARE_TASK' })
+      .option('session', { alias: 's', type: 'string', describe: 'host:session posting it; default $CLARE_SESSION' }),
+    (a) => run(a, async () => {
+      const task = a.task ?? process.env['CLARE_TASK'];
+      const session = a.session ?? process.env['CLARE_SESSION'];
+      const u = await api<Update>(daemonTarget(), 'POST', '/updates', {
+        text: a.text, ...(task === undefined || task === '' ? {} : { task }), ...(session === undefined || session === '' ? {} : { session }),
+      });
+      if (a.json) return printJson(u);
+      process.stdout.write(`posted ${short(u.id)}\n`);
+    }))
+    .command('updates', 'Recent notes and broadcasts, newest first', (c) => c
+      .option('limit', { alias: 'n', type: 'number', default: 20 }).option('task', { alias: 't', type: 'string' }),
+    (a) => run(a, async () => {
+      const q = new URLSearchParams({ limit: String(a.limit) });
+      if (a.task !== undefined) q.set('task', a.task);
+      const us = await api<Update[]>(daemonTarget(), 'GET', `/updates?${q.toString()}`);
+      if (a.json) return printJson(us);
+      printTable(['WHEN', 'KIND', 'FROM/TO', 'TEXT', 'RECEIPTS'], us.map((u) => [
+        ago(u.created_at), u.kind, u.kind === 'broadcast' ? `group ${u.group ?? '?'}` : u.host === null ? '-' : `${u.host}:${u.session ?? ''}`,
+        truncate(u.text, 60), u.kind === 'broadcast' ? u.receipts.map((r) => `${r.host}:${r.session}=${r.status}`).join(' ') || '-' : '',
+      ]));
+    }))
+    .command('group', 'Groups of sessions (host:session patterns)', (g) => g
+      .command('add <name> <patterns..>', 'Create a group or add members, e.g. clare group add api desk:api-*', (c) => c
+        .positional('name', { type: 'string', demandOption: true }).positional('patterns', { type: 'string', array: true, demandOption: true }),
+      (a) => run(a, async () => {
+        const r = await api<Group>(daemonTarget(), 'POST', '/groups', { name: a.name, members: a.patterns });
+        if (a.json) return printJson(r);
+        process.stdout.write(`group ${r.name}: ${r.members.join(' ')}\n`);
+      }))
+      .command('list', 'List groups', (c) => c, (a) => run(a, async () => {
+        const gs = await api<Group[]>(daemonTarget(), 'GET', '/groups');
+        if (a.json) return printJson(gs);
+        printTable(['GROUP', 'MEMBERS'], gs.map((x) => [x.name, x.members.join(' ') || '-']), 'no groups: clare group add NAME HOST:SESSION…');
+      }))
+      .command('rm <name> [patterns..]', 'Remove a group, or only the given members from it', (c) => c
+        .positional('name', { type: 'string', demandOption: true }).positional('patterns', { type: 'string', array: true }),
+      (a) => run(a, async () => {
+        const pats = a.patterns ?? [];
+        const r = pats.length === 0
+          ? await api<Group>(daemonTarget(), 'DELETE', `/groups/${seg(a.name)}`)
+          : await api<Group>(daemonTarget(), 'PATCH', `/groups/${seg(a.name)}`, { remove: pats });
+        if (a.json) return printJson(r);
+        process.stdout.write(r.archived ? `removed group ${r.name}\n` : `group ${r.name}: ${r.members.join(' ') || '(no members)'}\n`);
+      }))
+      .demandCommand(1, 'clare group: say add, list or rm'), () => undefined);
+}

@@ -1,0 +1,87 @@
+import type { Argv } from 'yargs';
+import type { Task } from '../../core/models.js';
+import { api, daemonTarget, seg } from '../client.js';
+import { printJson, printTable, short, truncate } from '../output.js';
+import { run } from '../run.js';
+
+export function taskRow(t: Task): string[] {
+  const state = t.archived ? 'archived' : t.status === 'open' && t.blocked_by.length > 0 ? `waiting(${t.blocked_by.length})` : t.status;
+  const who = t.assignment === null ? '-' : `${t.assignment.host}:${t.assignment.session}`;
+  return [short(t.id), `P${t.priority}`, state, t.project ?? short(t.project_id), truncate(t.title, 60), who];
+}
+
+export const TASK_HEADER = ['ID', 'PRI', 'STATUS', 'PROJECT', 'TITLE', 'SESSION'];
+
+function show(t: Task, json: boolean): void {
+  if (json) return printJson(t);
+  printTable(TASK_HEADER, [taskRow(t)]);
+  if (t.depends_on.length > 0) process.stdout.write(`depends on: ${t.depends_on.map(short).join(', ')}${t.blocked_by.length > 0 ? ` (waiting for ${t.blocked_by.map(short).join(', ')})` : ''}\n`);
+  if (t.description !== '') process.stdout.write(`\n${t.description}\n`);
+}
+
+function statusCommand(y: Argv<{ json: boolean }>, name: string, status: string, describe: string): Argv<{ json: boolean }> {
+  return y.command(`${name} <task>`, describe, (c) => c
+    .positional('task', { type: 'string', demandOption: true, describe: 'task id, short id or title' })
+    .option('note', { type: 'string', describe: 'why (kept with the event)' }),
+  (a) => run(a, async () => show(await api<Task>(daemonTarget(), 'PATCH', `/tasks/${seg(a.task)}`, { status, ...(a.note === undefined ? {} : { note: a.note }) }), a.json)));
+}
+
+export function taskCommands(y: Argv<{ json: boolean }>): Argv<{ json: boolean }> {
+  let c = y
+    .command('add <project> <title>', 'Create a task', (c) => c
+      .positional('project', { type: 'string', demandOption: true, describe: 'project name or id' })
+      .positional('title', { type: 'string', demandOption: true })
+      .option('priority', { alias: 'p', type: 'number', describe: '0 most urgent … 4 (default 2)' })
+      .option('depends-on', { alias: 'd', type: 'string', array: true, describe: 'task that must be done first (repeatable)' })
+      .option('description', { type: 'string' }),
+    (a) => run(a, async () => {
+      const t = await api<Task>(daemonTarget(), 'POST', '/tasks', {
+        project: a.project, title: a.title,
+        ...(a.priority === undefined ? {} : { priority: a.priority }),
+        ...(a.dependsOn === undefined ? {} : { depends_on: a.dependsOn }),
+        ...(a.description === undefined ? {} : { description: a.description }),
+      });
+      show(t, a.json);
+    }))
+    .command('list [project]', 'List tasks', (c) => c
+      .positional('project', { type: 'string', describe: 'only this project' })
+      .option('status', { type: 'string', choices: ['open', 'in_progress', 'blocked', 'done'] })
+      .option('ready', { type: 'boolean', describe: 'only tasks that could start now' })
+      .option('all', { type: 'boolean', default: false, describe: 'include archived tasks' }),
+    (a) => run(a, async () => {
+      const q = new URLSearchParams();
+      if (a.project !== undefined) q.set('project', a.project);
+      if (a.status !== undefined) q.set('status', a.status);
+      if (a.ready !== undefined) q.set('ready', String(a.ready));
+      if (a.all) q.set('archived', 'true');
+      const ts = await api<Task[]>(daemonTarget(), 'GET', `/tasks${q.size > 0 ? `?${q.toString()}` : ''}`);
+      if (a.json) return printJson(ts);
+      printTable(TASK_HEADER, ts.map(taskRow), 'no tasks');
+    }))
+    .command('show <task>', 'Show one task', (c) => c.positional('task', { type: 'string', demandOption: true }),
+      (a) => run(a, async () => show(await api<Task>(daemonTarget(), 'GET', `/tasks/${seg(a.task)}`), a.json)))
+    .command('update <task>', 'Change a task', (c) => c
+      .positional('task', { type: 'string', demandOption: true })
+      .option('title', { type: 'string' }).option('description', { type: 'string' }).option('priority', { alias: 'p', type: 'number' })
+      .option('project', { type: 'string', describe: 'move to another project' })
+      .option('status', { type: 'string', choices: ['open', 'in_progress', 'blocked', 'done'] }),
+    (a) => run(a, async () => {
+      const body = {
+        ...(a.title === undefined ? {} : { title: a.title }), ...(a.description === undefined ? {} : { description: a.description }),
+        ...(a.priority === undefined ? {} : { priority: a.priority }), ...(a.project === undefined ? {} : { project: a.project }),
+        ...(a.status === undefined ? {} : { status: a.status }),
+      };
+      show(await api<Task>(daemonTarget(), 'PATCH', `/tasks/${seg(a.task)}`, body), a.json);
+    }))
+    .command('depend <task> <depends-on>', 'Make a task wait for another (refuses cycles)', (c) => c
+      .positional('task', { type: 'string', demandOption: true }).positional('depends-on', { type: 'string', demandOption: true })
+      .option('remove', { type: 'boolean', default: false, describe: 'remove the dependency instead' }),
+    (a) => run(a, async () => show(await api<Task>(daemonTarget(), 'POST', `/tasks/${seg(a.task)}/dependencies`, { depends_on: a.dependsOn, remove: a.remove }), a.json)))
+    .command('archive <task>', 'Archive a task', (c) => c.positional('task', { type: 'string', demandOption: true }),
+      (a) => run(a, async () => show(await api<Task>(daemonTarget(), 'PATCH', `/tasks/${seg(a.task)}`, { archived: true }), a.json)));
+  c = statusCommand(c, 'done', 'done', 'Mark a task done');
+  c = statusCommand(c, 'start', 'in_progress', 'Mark a task in progress');
+  c = statusCommand(c, 'block', 'blocked', 'Mark a task blocked');
+  c = statusCommand(c, 'reopen', 'open', 'Reopen a task');
+  return c.demandCommand(1, 'clare task: say add, list, show, update, done, start, block, reopen, depend or archive');
+}

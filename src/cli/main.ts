@@ -1,0 +1,40 @@
+#!/usr/bin/env node
+/**
+ * `clare`: the command line of Clare, for people and for agents. Every verb but
+ * init, serve and rebuild is a thin client of the local daemon's API; `--json`
+ * prints exactly what the API returns.
+ */
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { fleetCommands } from './commands/fleet-commands.js';
+import { localCommands } from './commands/local-commands.js';
+import { peerCommands } from './commands/peer-commands.js';
+import { projectCommands } from './commands/project-commands.js';
+import { taskCommands } from './commands/task-commands.js';
+
+const EPILOG = `Exit codes: 0 ok, 2 bad input, 3 no daemon, 4 unauthorized, 5 not found/ambiguous, 6 conflict, 7 bad event/protocol, 8 config, 9 database, 10 rclaude, 11 peer.
+Environment: CLARE_URL (daemon address), XDG_CONFIG_HOME, XDG_DATA_HOME, CLARE_LOG_LEVEL, CLARE_SESSION / CLARE_TASK (for agents).`;
+
+const cli = yargs(hideBin(process.argv))
+  .scriptName('clare')
+  .usage('$0 <command> [options]\n\nManage a fleet of AI coding-agent sessions across machines.')
+  .option('json', { type: 'boolean', default: false, global: true, describe: 'print JSON (what the API returns)' })
+  .command('project', 'Projects: add, list, show, update, archive', (y) => projectCommands(y))
+  .command('task', 'Tasks: add, list, show, update, done, start, block, reopen, depend, archive', (y) => taskCommands(y));
+fleetCommands(cli);
+localCommands(cli);
+cli.command('peer', 'Peers of the mesh: add, remove, list', (y) => peerCommands(y));
+
+await cli
+  .completion('completion', 'Print a shell completion script (bash/zsh): clare completion >> ~/.bashrc')
+  .demandCommand(1, 'say what to do: clare --help lists the commands')
+  .strict()
+  .recommendCommands()
+  .epilog(EPILOG)
+  .wrap(Math.min(110, process.stdout.columns || 100))
+  .fail((msg, err) => {
+    // Usage errors (unknown verb, missing argument): exit 2, like CLARE_BAD_REQUEST.
+    process.stderr.write(`clare: ${err?.message ?? msg}\nRun with --help for usage.\n`);
+    process.exit(2);
+  })
+  .parseAsync();

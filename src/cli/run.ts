@@ -1,0 +1,21 @@
+/**
+ * Runs a command body and turns its outcome into output and an exit code:
+ * a ClareError prints the message a person can act on (or its JSON body with
+ * --json) and exits with the code from the error catalog.
+ */
+import { ClareError } from '../core/errors.js';
+
+export interface Common {
+  readonly json: boolean;
+}
+
+export async function run(common: Common, body: () => Promise<void> | void): Promise<void> {
+  try {
+    await body();
+  } catch (e) {
+    const err = e instanceof ClareError ? e : new ClareError('CLARE_INTERNAL', e instanceof Error ? e.message : String(e));
+    if (common.json) process.stdout.write(`${JSON.stringify(err.toBody(), null, 2)}\n`);
+    process.stderr.write(`clare: ${err.message}\n`);
+    process.exitCode = err.exitCode;
+  }
+}

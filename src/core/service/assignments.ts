@@ -1,0 +1,58 @@
+/** Assigning tasks to sessions. Delivery is done by the owning host's daemon (fleet). */
+import type { StoreContext } from '../context.js';
+import { commitLocal } from '../context.js';
+import { ClareError } from '../errors.js';
+import { newAssignmentId, type AssignmentId, type TaskId } from '../ids.js';
+import type { Assignment } from '../models.js';
+import { getAssignment, getTask, listAssignments, listProjects, listSessions } from '../queries.js';
+import { rankTasks } from '../scheduler.js';
+import { createAssignmentInput, type CreateAssignmentInput } from './inputs.js';
+import { parseInput } from './parse-input.js';
+import { resolveSession, resolveTask, shortId } from './resolve.js';
+
+/**
+ * Assigns a task to a session (`host:session`), or with `auto` to the idle session
+ * the scheduler likes best for it (the one working in the project's path, else any).
+ * A task has at most one active assignment: re-assigning moves it.
+ */
+export function assign(ctx: StoreContext, raw: CreateAssignmentInput): Assignment {
+  const input = parseInput(createAssignmentInput, raw);
+  const taskId = resolveTask(ctx.db, input.task) as TaskId;
+  const task = getTask(ctx.db, taskId)!;
+  if (task.archived) throw new ClareError('CLARE_ARCHIVED', `task ${shortId(taskId)} is archived`, { id: taskId });
+  if (task.status === 'done') throw new ClareError('CLARE_CONFLICT', `task ${shortId(taskId)} is done; reopen it first (clare task update ${shortId(taskId)} --status open)`, { id: taskId });
+  const target = 'session' in input ? resolveSession(ctx.db, input.session) : pickIdleSession(ctx, taskId);
+  if (task.assignment !== null && task.assignment.host === target.host && task.assignment.session === target.session) return task.assignment;
+  const id = newAssignmentId();
+  commitLocal(ctx, [
+    ...(task.assignment === null ? [] : [{ type: 'assignment.removed' as const, payload: { assignment_id: task.assignment.id as AssignmentId } }]),
+    { type: 'assignment.created', payload: { assignment_id: id, task_id: taskId, host: target.host, session: target.session } },
+  ]);
+  return getAssignment(ctx.db, id)!;
+}
+
+function pickIdleSession(ctx: StoreContext, taskId: TaskId): { host: string; session: string } {
+  const busy = new Set(listAssignments(ctx.db).filter((a) => a.delivery !== 'failed').map((a) => `${a.host}:${a.session}`));
+  const idle = listSessions(ctx.db).filter((s) => s.state === 'idle' && !busy.has(s.key));
+  if (idle.length === 0) throw new ClareError('CLARE_NOT_FOUND', 'no idle session without a task; `clare status` shows the fleet', { kind: 'session' });
+  const task = getTask(ctx.db, taskId)!;
+  const projects = listProjects(ctx.db);
+  // The session for which this task ranks best (the cwd bonus decides), then name order.
+  const scored = idle.map((s) => ({ s, r: rankTasks([{ ...task, ready: true }], projects, { now: 0, cwd: s.cwd })[0]?.score ?? Infinity }));
+  scored.sort((a, b) => a.r - b.r || a.s.key.localeCompare(b.s.key));
+  return { host: scored[0]!.s.host, session: scored[0]!.s.session };
+}
+
+export function assignments(ctx: StoreContext, opts: { includeRemoved?: boolean; task?: string } = {}): Assignment[] {
+  return listAssignments(ctx.db, {
+    ...(opts.includeRemoved === undefined ? {} : { includeRemoved: opts.includeRemoved }),
+    ...(opts.task === undefined ? {} : { taskId: resolveTask(ctx.db, opts.task) }),
+  });
+}
+
+export function unassign(ctx: StoreContext, id: string): Assignment {
+  const a = getAssignment(ctx.db, id);
+  if (a === null) throw new ClareError('CLARE_NOT_FOUND', `no assignment ${id}`, { kind: 'assignment', ref: id });
+  if (!a.removed) commitLocal(ctx, [{ type: 'assignment.removed', payload: { assignment_id: a.id as AssignmentId } }]);
+  return getAssignment(ctx.db, id)!;
+}

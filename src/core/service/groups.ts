@@ -1,0 +1,52 @@
+/** Groups of sessions by `host:session` patterns: replicated data, edited by events. */
+import type { StoreContext } from '../context.js';
+import { commitLocal } from '../context.js';
+import { ClareError } from '../errors.js';
+import type { EventDraft } from '../events/catalog.js';
+import type { Group } from '../models.js';
+import { getGroup, listGroups } from '../queries.js';
+import { createGroupInput, updateGroupInput, type CreateGroupInput, type UpdateGroupInput } from './inputs.js';
+import { parseInput } from './parse-input.js';
+
+function activeGroup(ctx: StoreContext, name: string): Group {
+  const g = getGroup(ctx.db, name);
+  if (g === null || g.archived) throw new ClareError('CLARE_NOT_FOUND', `no group ${JSON.stringify(name)}; \`clare group list\` shows them`, { kind: 'group', ref: name });
+  return g;
+}
+
+/** Creates a group, or adds members to an existing one (creating is idempotent by name). */
+export function createGroup(ctx: StoreContext, raw: CreateGroupInput): Group {
+  const input = parseInput(createGroupInput, raw);
+  const existing = getGroup(ctx.db, input.name);
+  const drafts: EventDraft[] = [];
+  if (existing === null || existing.archived) drafts.push({ type: 'group.created', payload: { group: input.name } });
+  const have = new Set(existing !== null && !existing.archived ? existing.members : []);
+  for (const pattern of new Set(input.members)) if (!have.has(pattern)) drafts.push({ type: 'group.member_added', payload: { group: input.name, pattern } });
+  if (drafts.length > 0) commitLocal(ctx, drafts);
+  return getGroup(ctx.db, input.name)!;
+}
+
+export function updateGroup(ctx: StoreContext, name: string, raw: UpdateGroupInput): Group {
+  const input = parseInput(updateGroupInput, raw);
+  const g = activeGroup(ctx, name);
+  const have = new Set(g.members);
+  const drafts: EventDraft[] = [];
+  for (const pattern of new Set(input.add ?? [])) if (!have.has(pattern)) drafts.push({ type: 'group.member_added', payload: { group: g.name, pattern } });
+  for (const pattern of new Set(input.remove ?? [])) if (have.has(pattern)) drafts.push({ type: 'group.member_removed', payload: { group: g.name, pattern } });
+  if (drafts.length > 0) commitLocal(ctx, drafts);
+  return getGroup(ctx.db, g.name)!;
+}
+
+export function archiveGroup(ctx: StoreContext, name: string): Group {
+  const g = activeGroup(ctx, name);
+  commitLocal(ctx, [{ type: 'group.archived', payload: { group: g.name } }]);
+  return getGroup(ctx.db, g.name)!;
+}
+
+export function groups(ctx: StoreContext): Group[] {
+  return listGroups(ctx.db);
+}
+
+export function findGroup(ctx: StoreContext, name: string): Group {
+  return activeGroup(ctx, name);
+}

@@ -1,0 +1,94 @@
+/**
+ * Input schemas of the service operations. The HTTP API uses them as body schemas
+ * (and the OpenAPI document is generated from them); the CLI builds the same shapes.
+ */
+import { z } from 'zod';
+import {
+  descriptionSchema, groupNameSchema, memberPatternSchema, pathSchema, prioritySchema, projectNameSchema,
+  taskStatusSchema, textSchema, titleSchema, weightSchema,
+} from '../domain.js';
+
+/** A reference a person would type: an id, a short id, or a name. */
+const ref = z.string().trim().min(1).max(200);
+
+export const createProjectInput = z.strictObject({
+  name: projectNameSchema,
+  path: pathSchema.nullable().optional(),
+  description: descriptionSchema.optional(),
+  weight: weightSchema.optional(),
+});
+export type CreateProjectInput = z.infer<typeof createProjectInput>;
+
+export const updateProjectInput = z.strictObject({
+  name: projectNameSchema.optional(),
+  path: pathSchema.nullable().optional(),
+  description: descriptionSchema.optional(),
+  weight: weightSchema.optional(),
+  archived: z.literal(true).optional().describe('archive the project (a tombstone; cannot be undone)'),
+});
+export type UpdateProjectInput = z.infer<typeof updateProjectInput>;
+
+export const createTaskInput = z.strictObject({
+  project: ref.describe('project id, short id or name'),
+  title: titleSchema,
+  description: descriptionSchema.optional(),
+  priority: prioritySchema.optional().describe('0 most urgent … 4; default 2'),
+  depends_on: z.array(ref).max(100).optional().describe('tasks (id, short id or title) that must be done first'),
+});
+export type CreateTaskInput = z.infer<typeof createTaskInput>;
+
+export const updateTaskInput = z.strictObject({
+  title: titleSchema.optional(),
+  description: descriptionSchema.optional(),
+  priority: prioritySchema.optional(),
+  project: ref.optional(),
+  status: taskStatusSchema.optional(),
+  note: z.string().max(2000).optional().describe('why the status changed (kept with the event)'),
+  archived: z.literal(true).optional(),
+});
+export type UpdateTaskInput = z.infer<typeof updateTaskInput>;
+
+export const dependencyInput = z.strictObject({
+  depends_on: ref,
+  remove: z.boolean().optional().describe('remove the dependency instead of adding it'),
+});
+export type DependencyInput = z.infer<typeof dependencyInput>;
+
+export const createAssignmentInput = z.union([
+  z.strictObject({ task: ref, session: z.string().min(3).max(200).describe('host:session') }),
+  z.strictObject({ task: ref, auto: z.literal(true).describe('pick an idle session with the scheduler') }),
+]);
+export type CreateAssignmentInput = z.infer<typeof createAssignmentInput>;
+
+export const createGroupInput = z.strictObject({
+  name: groupNameSchema,
+  members: z.array(memberPatternSchema).max(200).default([]),
+});
+export type CreateGroupInput = z.input<typeof createGroupInput>;
+
+export const updateGroupInput = z.strictObject({
+  add: z.array(memberPatternSchema).max(200).optional(),
+  remove: z.array(memberPatternSchema).max(200).optional(),
+});
+export type UpdateGroupInput = z.infer<typeof updateGroupInput>;
+
+export const postUpdateInput = z.strictObject({
+  text: textSchema,
+  task: ref.optional(),
+  session: z.string().min(3).max(200).optional().describe('host:session that posts it'),
+});
+export type PostUpdateInput = z.infer<typeof postUpdateInput>;
+
+export const broadcastInput = z.strictObject({
+  group: groupNameSchema,
+  message: textSchema,
+  ttl_s: z.number().int().min(1).max(90 * 86_400).optional().describe('seconds until undelivered copies expire'),
+});
+export type BroadcastInput = z.infer<typeof broadcastInput>;
+
+export const nextInput = z.strictObject({
+  session: z.string().min(3).max(200).optional(),
+  project: ref.optional(),
+  limit: z.coerce.number().int().min(1).max(1000).default(10),
+});
+export type NextInput = z.input<typeof nextInput>;

@@ -1,0 +1,122 @@
+/** Task operations: create, update fields and status, dependencies, archive, ranking. */
+import type { StoreContext } from '../context.js';
+import { commitLocal } from '../context.js';
+import type { TaskStatus } from '../domain.js';
+import { ClareError } from '../errors.js';
+import type { EventDraft } from '../events/catalog.js';
+import { newTaskId, type ProjectId, type TaskId } from '../ids.js';
+import type { Task } from '../models.js';
+import { dependencyEdges, fieldsBase, getProject, getSession, getTask, listProjects, listTasks } from '../queries.js';
+import { findCycle, rankTasks, type RankedTask } from '../scheduler.js';
+import { createTaskInput, dependencyInput, nextInput, updateTaskInput, type CreateTaskInput, type DependencyInput, type NextInput, type UpdateTaskInput } from './inputs.js';
+import { parseInput } from './parse-input.js';
+import { parseSessionRef, resolveProject, resolveTask, shortId } from './resolve.js';
+
+function activeProject(ctx: StoreContext, ref: string): ProjectId {
+  const id = resolveProject(ctx.db, ref) as ProjectId;
+  const p = getProject(ctx.db, id)!;
+  if (p.archived) throw new ClareError('CLARE_ARCHIVED', `project ${p.name} is archived`, { id });
+  return id;
+}
+
+function cycleError(path: readonly string[]): ClareError {
+  return new ClareError('CLARE_DEPENDENCY_CYCLE', `dependency cycle: ${path.map(shortId).join(' → ')}; a task cannot wait for itself`, { cycle: [...path] });
+}
+
+export function createTask(ctx: StoreContext, raw: CreateTaskInput): Task {
+  const input = parseInput(createTaskInput, raw);
+  const projectId = activeProject(ctx, input.project);
+  const deps = [...new Set((input.depends_on ?? []).map((d) => resolveTask(ctx.db, d) as TaskId))];
+  const id = newTaskId();
+  commitLocal(ctx, [{ type: 'task.created', payload: { task_id: id, project_id: projectId, title: input.title, description: input.description ?? '', priority: input.priority ?? 2, depends_on: deps } }]);
+  return getTask(ctx.db, id)!;
+}
+
+export function findTask(ctx: StoreContext, ref: string): Task {
+  return getTask(ctx.db, resolveTask(ctx.db, ref))!;
+}
+
+export interface TaskQuery {
+  readonly project?: string;
+  readonly status?: TaskStatus;
+  readonly ready?: boolean;
+  readonly includeArchived?: boolean;
+}
+
+export function tasks(ctx: StoreContext, q: TaskQuery = {}): Task[] {
+  return listTasks(ctx.db, {
+    ...(q.project === undefined ? {} : { projectId: resolveProject(ctx.db, q.project) }),
+    ...(q.status === undefined ? {} : { status: q.status }),
+    ...(q.ready === undefined ? {} : { ready: q.ready }),
+    ...(q.includeArchived === undefined ? {} : { includeArchived: q.includeArchived }),
+  });
+}
+
+export function updateTask(ctx: StoreContext, ref: string, raw: UpdateTaskInput): Task {
+  const input = parseInput(updateTaskInput, raw);
+  const id = resolveTask(ctx.db, ref) as TaskId;
+  const current = getTask(ctx.db, id)!;
+  if (current.archived) throw new ClareError('CLARE_ARCHIVED', `task ${shortId(id)} is archived`, { id });
+  const fields: { title?: string; description?: string; priority?: number; project_id?: ProjectId } = {};
+  if (input.title !== undefined && input.title !== current.title) fields.title = input.title;
+  if (input.description !== undefined && input.description !== current.description) fields.description = input.description;
+  if (input.priority !== undefined && input.priority !== current.priority) fields.priority = input.priority;
+  if (input.project !== undefined) {
+    const p = activeProject(ctx, input.project);
+    if (p !== current.project_id) fields.project_id = p;
+  }
+  const drafts: EventDraft[] = [];
+  if (Object.keys(fields).length > 0) {
+    drafts.push({ type: 'task.updated', payload: { task_id: id, base: fieldsBase(ctx.db, 'tasks', id, Object.keys(fields)), fields } });
+  }
+  if (input.status !== undefined && input.status !== current.status) {
+    const note = input.note === undefined ? {} : { note: input.note };
+    drafts.push({ type: 'task.status_changed', payload: { task_id: id, base: fieldsBase(ctx.db, 'tasks', id, ['status']), status: input.status, ...note } });
+  }
+  if (input.archived === true) drafts.push({ type: 'task.archived', payload: { task_id: id } });
+  if (drafts.length > 0) commitLocal(ctx, drafts);
+  return getTask(ctx.db, id)!;
+}
+
+/** Sets a task's status (done, blocked, in_progress, open), optionally with a note. */
+export function setTaskStatus(ctx: StoreContext, ref: string, status: TaskStatus, note?: string): Task {
+  return updateTask(ctx, ref, note === undefined ? { status } : { status, note });
+}
+
+export function archiveTask(ctx: StoreContext, ref: string): Task {
+  return updateTask(ctx, ref, { archived: true });
+}
+
+/** Adds (or removes) a dependency; refuses one that would close a cycle. */
+export function changeDependency(ctx: StoreContext, ref: string, raw: DependencyInput): Task {
+  const input = parseInput(dependencyInput, raw);
+  const id = resolveTask(ctx.db, ref) as TaskId;
+  const dep = resolveTask(ctx.db, input.depends_on) as TaskId;
+  const current = getTask(ctx.db, id)!;
+  if (input.remove === true) {
+    if (current.depends_on.includes(dep)) commitLocal(ctx, [{ type: 'task.dependency_removed', payload: { task_id: id, depends_on: dep } }]);
+    return getTask(ctx.db, id)!;
+  }
+  if (dep === id) throw cycleError([id, id]);
+  if (current.depends_on.includes(dep)) return current;
+  const cycle = findCycle(dependencyEdges(ctx.db), id, [dep]);
+  if (cycle !== null) throw cycleError(cycle);
+  commitLocal(ctx, [{ type: 'task.dependency_added', payload: { task_id: id, depends_on: dep } }]);
+  return getTask(ctx.db, id)!;
+}
+
+/**
+ * The ranked ready tasks, best first. With a session, tasks of the project whose
+ * path holds the session's working directory rank higher.
+ */
+export function nextTasks(ctx: StoreContext, raw: NextInput, now: number = Date.now()): RankedTask[] {
+  const input = parseInput(nextInput, raw);
+  let cwd: string | null = null;
+  if (input.session !== undefined) {
+    const s = parseSessionRef(input.session);
+    cwd = getSession(ctx.db, s.host, s.session)?.cwd ?? null;
+  }
+  const projectId = input.project === undefined ? undefined : resolveProject(ctx.db, input.project);
+  const ready = listTasks(ctx.db, { ready: true, ...(projectId === undefined ? {} : { projectId }) });
+  return rankTasks(ready, listProjects(ctx.db), { now, cwd }).slice(0, input.limit);
+}

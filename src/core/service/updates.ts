@@ -1,0 +1,38 @@
+/** Progress notes and broadcasts. Broadcasts are delivered by each host's daemon (fleet). */
+import type { StoreContext } from '../context.js';
+import { commitLocal } from '../context.js';
+import { ClareError } from '../errors.js';
+import { newUpdateId, type TaskId } from '../ids.js';
+import type { Update } from '../models.js';
+import { getGroup, getUpdate, listUpdates } from '../queries.js';
+import { broadcastInput, postUpdateInput, type BroadcastInput, type PostUpdateInput } from './inputs.js';
+import { parseInput } from './parse-input.js';
+import { parseSessionRef, resolveTask } from './resolve.js';
+
+export function postUpdate(ctx: StoreContext, raw: PostUpdateInput): Update {
+  const input = parseInput(postUpdateInput, raw);
+  const taskId = input.task === undefined ? null : (resolveTask(ctx.db, input.task) as TaskId);
+  const s = input.session === undefined ? null : parseSessionRef(input.session);
+  const id = newUpdateId();
+  commitLocal(ctx, [{ type: 'update.posted', payload: { update_id: id, text: input.text, task_id: taskId, host: s?.host ?? null, session: s?.session ?? null } }]);
+  return getUpdate(ctx.db, id)!;
+}
+
+/** Appends one broadcast event; every host's daemon delivers it to its matching sessions. */
+export function broadcast(ctx: StoreContext, raw: BroadcastInput): Update {
+  const input = parseInput(broadcastInput, raw);
+  const g = getGroup(ctx.db, input.group);
+  if (g === null || g.archived) throw new ClareError('CLARE_NOT_FOUND', `no group ${JSON.stringify(input.group)}; create it with \`clare group add ${input.group} HOST:SESSION…\``, { kind: 'group', ref: input.group });
+  if (g.members.length === 0) throw new ClareError('CLARE_CONFLICT', `group ${g.name} has no members`, { group: g.name });
+  const id = newUpdateId();
+  commitLocal(ctx, [{ type: 'broadcast.sent', payload: { update_id: id, group: g.name, text: input.message, ttl_s: input.ttl_s ?? null } }]);
+  return getUpdate(ctx.db, id)!;
+}
+
+export function updates(ctx: StoreContext, opts: { limit?: number; kind?: 'note' | 'broadcast'; task?: string } = {}): Update[] {
+  return listUpdates(ctx.db, {
+    ...(opts.limit === undefined ? {} : { limit: opts.limit }),
+    ...(opts.kind === undefined ? {} : { kind: opts.kind }),
+    ...(opts.task === undefined ? {} : { taskId: resolveTask(ctx.db, opts.task) }),
+  });
+}

@@ -1,0 +1,75 @@
+/**
+ * First-run and start-up chores that write: `clare init`, the one-time import of
+ * the first version's [groups], and announcing this machine's name.
+ */
+import { existsSync } from 'node:fs';
+import { CommitFeed } from './commit-feed.js';
+import { defaultHostName, initialConfigText, loadConfig, writeFileAtomic, type ClareConfig } from './config.js';
+import { commitLocal, type StoreContext } from './context.js';
+import { openDb, type Db } from './db.js';
+import type { EventDraft } from './events/catalog.js';
+import { HybridClock } from './hlc.js';
+import { newMachineId } from './ids.js';
+import type { ClarePaths } from './paths.js';
+import { cachedStatement as stmt } from './projections/registers.js';
+import { getGroup } from './queries.js';
+import { newestHlc } from './store.js';
+
+export interface InitResult {
+  readonly created: boolean;
+  readonly config: ClareConfig;
+  readonly dbFile: string;
+}
+
+/** Creates the config (new uuid4 machine id) unless present, and the database. Keeps an existing machine id. */
+export function initMachine(paths: ClarePaths, name?: string): InitResult {
+  const created = !existsSync(paths.configFile);
+  if (created) writeFileAtomic(paths.configFile, initialConfigText(newMachineId(), name ?? defaultHostName()));
+  const config = loadConfig(paths.configFile);
+  const db = openDb(paths.dbFile);
+  try {
+    announceName(openContext(db, config), config);
+  } finally {
+    db.close();
+  }
+  return { created, config, dbFile: paths.dbFile };
+}
+
+/** A store context for this machine: its clock seeded from the newest event held. */
+export function openContext(db: Db, config: ClareConfig): StoreContext {
+  const clock = new HybridClock({ machine: config.machine_id, maxSkewMs: config.mesh.max_clock_skew_ms });
+  const newest = newestHlc(db);
+  if (newest !== null) clock.seed(newest);
+  return { db, clock, feed: new CommitFeed() };
+}
+
+/** Appends machine.named when the replicated name of this machine differs from the config. */
+export function announceName(ctx: StoreContext, config: ClareConfig): boolean {
+  const r = stmt(ctx.db, 'SELECT name FROM machines WHERE machine_id = ?').get(config.machine_id) as { name: string | null } | undefined;
+  if (r?.name === config.name) return false;
+  commitLocal(ctx, [{ type: 'machine.named', payload: { name: config.name } }]);
+  return true;
+}
+
+/**
+ * Imports the first version's `[groups]` table into group events, once per
+ * machine (remembered in local_meta); the file itself is left alone.
+ * Returns the names imported, empty if nothing was done.
+ */
+export function importLegacyGroups(ctx: StoreContext, config: ClareConfig): string[] {
+  if (config.groups === undefined) return [];
+  if (stmt(ctx.db, "SELECT 1 FROM local_meta WHERE key = 'legacy_groups_imported'").get() !== undefined) return [];
+  const drafts: EventDraft[] = [];
+  const names: string[] = [];
+  for (const [group, patterns] of Object.entries(config.groups)) {
+    const existing = getGroup(ctx.db, group);
+    if (existing === null || existing.archived) drafts.push({ type: 'group.created', payload: { group } });
+    for (const pattern of patterns) if (existing?.members.includes(pattern) !== true) drafts.push({ type: 'group.member_added', payload: { group, pattern } });
+    names.push(group);
+  }
+  ctx.db.transaction(() => {
+    if (drafts.length > 0) commitLocal(ctx, drafts);
+    stmt(ctx.db, "INSERT INTO local_meta (key, value) VALUES ('legacy_groups_imported', ?)").run(new Date().toISOString());
+  })();
+  return names;
+}

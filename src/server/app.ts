@@ -1,0 +1,159 @@
+/**
+ * The daemon's HTTP app: JSON API under /api/v1 (and, once registered, the
+ * dashboard and WebSockets). Built without listening so routes are tested with
+ * `inject()`; the daemon adds the long-lived services.
+ */
+import { timingSafeEqual } from 'node:crypto';
+import websocket from '@fastify/websocket';
+import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import type { ClareConfig } from '../core/config.js';
+import type { StoreContext } from '../core/context.js';
+import { digest } from '../core/digest.js';
+import { ClareError } from '../core/errors.js';
+import type { Logger } from '../core/log.js';
+import { overview } from '../core/service/overview.js';
+import { eventCount, watermarks } from '../core/store.js';
+import type { PeerRegistry } from './peer-registry.js';
+import type { FleetPort, ReplicationPort } from './ports.js';
+import { openApiDocument, registerRoutes, route, type AnyRoute } from './route.js';
+import { fleetDataRoutes } from './routes/fleet-data-routes.js';
+import { projectRoutes } from './routes/project-routes.js';
+import { taskRoutes } from './routes/task-routes.js';
+import { statusModel, syncStateModel, type StatusDoc } from './status-models.js';
+
+export interface AppDeps {
+  readonly ctx: StoreContext;
+  readonly config: ClareConfig;
+  readonly log: Logger;
+  readonly version: string;
+  readonly startedAt: Date;
+  readonly peers: PeerRegistry;
+  readonly replication?: ReplicationPort;
+  readonly fleet?: FleetPort;
+  /** More routes (sync, fleet actions) from the services that own them. */
+  readonly extraRoutes?: readonly AnyRoute[];
+  /** Registers non-JSON routes (WebSockets, static files) before the app is ready. */
+  readonly registerExtra?: (app: FastifyInstance) => Promise<void>;
+}
+
+/** Loopback addresses: requests from them are this machine's own CLI and browser. */
+export function isLoopback(address: string | undefined): boolean {
+  if (address === undefined) return false;
+  return address === '::1' || address.startsWith('127.') || address.startsWith('::ffff:127.');
+}
+
+/** Constant-time check of `Authorization: Bearer <token>`. */
+export function bearerMatches(header: string | undefined, token: string): boolean {
+  if (header === undefined || !header.startsWith('Bearer ')) return false;
+  const given = Buffer.from(header.slice(7));
+  const want = Buffer.from(token);
+  return given.length === want.length && timingSafeEqual(given, want);
+}
+
+/**
+ * Whether a request must carry the mesh token: sync routes always (when a token is
+ * set); everything else only from non-loopback addresses.
+ */
+export function needsToken(req: FastifyRequest, token: string | undefined, isSync: boolean): boolean {
+  if (token === undefined) return false;
+  return isSync || !isLoopback(req.socket.remoteAddress);
+}
+
+export function statusDoc(deps: AppDeps): StatusDoc {
+  const o = overview(deps.ctx);
+  return {
+    machine: { id: deps.config.machine_id, name: deps.config.name, version: deps.version, started_at: deps.startedAt.toISOString() },
+    ...o,
+    peers: deps.replication?.status() ?? [],
+    fleet: deps.fleet?.status() ?? null,
+  };
+}
+
+export function buildApp(deps: AppDeps): FastifyInstance {
+  const app = Fastify({ logger: false, bodyLimit: 32 * 1024 * 1024, forceCloseConnections: false });
+  const token = deps.config.mesh.token;
+  // One WebSocket server for the app; the sync and live routes declare `websocket: true`.
+  void app.register(websocket, { options: { maxPayload: 64 * 1024 * 1024 } });
+
+  app.addHook('onRequest', async (req, reply) => {
+    const isSync = req.url.startsWith('/api/v1/sync/') || (req.routeOptions.config as { sync?: boolean } | undefined)?.sync === true;
+    if (token !== undefined && needsToken(req, token, isSync) && !bearerMatches(req.headers.authorization, token)) {
+      const e = new ClareError('CLARE_UNAUTHORIZED', 'missing or wrong mesh token (Authorization: Bearer …)');
+      await reply.code(401).send(e.toBody());
+    }
+  });
+
+  app.addHook('onResponse', async (req, reply) => {
+    deps.log.debug('request', { method: req.method, url: req.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime) });
+  });
+
+  app.setErrorHandler((err, req, reply) => {
+    if (err instanceof ClareError) {
+      if (err.status >= 500) deps.log.error('request failed', { url: req.url, err });
+      return reply.code(err.status).send(err.toBody());
+    }
+    const fe = err as { statusCode?: number; code?: string; message: string };
+    if (fe.statusCode !== undefined && fe.statusCode >= 400 && fe.statusCode < 500) {
+      const status = fe.statusCode === 413 ? 413 : 400;
+      return reply.code(status).send({ error: { code: 'CLARE_BAD_REQUEST', message: `${fe.message}${fe.code === undefined ? '' : ` (${fe.code})`}` } });
+    }
+    deps.log.error('unexpected error', { url: req.url, err });
+    return reply.code(500).send(new ClareError('CLARE_INTERNAL', 'internal error; see the daemon log').toBody());
+  });
+
+  app.setNotFoundHandler((req, reply) => {
+    return reply.code(404).send(new ClareError('CLARE_NOT_FOUND', `no route ${req.method} ${req.url.split('?')[0] ?? ''}; see /api/v1/openapi.json`).toBody());
+  });
+
+  const routes: AnyRoute[] = [
+    ...projectRoutes(deps.ctx),
+    ...taskRoutes(deps.ctx),
+    ...fleetDataRoutes(deps.ctx),
+    route({
+      method: 'GET', path: '/status', tag: 'status', summary: 'Machine, counts, fleet per host, peers, last pull',
+      response: statusModel,
+      handler: () => statusDoc(deps),
+    }),
+    route({
+      method: 'GET', path: '/sync/state', tag: 'sync', summary: 'Watermarks and projections digest, for convergence checks', sync: true,
+      response: syncStateModel,
+      handler: () => ({ machine_id: deps.config.machine_id, name: deps.config.name, event_count: eventCount(deps.ctx.db), watermarks: watermarks(deps.ctx.db), digest: digest(deps.ctx.db) }),
+    }),
+    route({
+      method: 'GET', path: '/peers', tag: 'peers', summary: 'Configured peers with their live status',
+      response: z.array(z.object({ url: z.string(), status: z.unknown() })),
+      handler: () => {
+        const live = deps.replication?.status() ?? [];
+        return deps.peers.list().map((url) => ({ url, status: live.find((p) => p.url === url) ?? null }));
+      },
+    }),
+    route({
+      method: 'POST', path: '/peers', tag: 'peers', summary: 'Add a peer to clare.toml (takes effect at once)', status: 201,
+      body: z.strictObject({ url: z.string().min(1).max(500) }), response: z.object({ url: z.string(), added: z.boolean() }),
+      handler: ({ body }) => {
+        const added = deps.peers.add(body.url);
+        deps.replication?.reloadPeers();
+        return { url: body.url.replace(/\/+$/, ''), added };
+      },
+    }),
+    route({
+      method: 'DELETE', path: '/peers', tag: 'peers', summary: 'Remove a peer from clare.toml',
+      query: z.object({ url: z.string().min(1).max(500) }), response: z.object({ url: z.string(), removed: z.boolean() }),
+      handler: ({ query }) => {
+        deps.peers.remove(query.url);
+        deps.replication?.reloadPeers();
+        return { url: query.url, removed: true };
+      },
+    }),
+    ...(deps.extraRoutes ?? []),
+  ];
+  registerRoutes(app, routes);
+  if (deps.registerExtra !== undefined) {
+    const extra = deps.registerExtra;
+    void app.register(async (scope) => extra(scope));
+  }
+  const doc = openApiDocument(routes, deps.version);
+  app.get('/api/v1/openapi.json', () => doc);
+  return app;
+}

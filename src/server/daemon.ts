@@ -1,0 +1,142 @@
+/**
+ * `clare serve`: the always-on daemon. Loads and checks everything before it
+ * listens (config, rclaude, bind safety, database), then runs the services; on
+ * SIGTERM it stops taking requests, drains in-flight ones, stops the services in
+ * reverse order and closes the database cleanly.
+ */
+import { readFileSync } from 'node:fs';
+import type { FastifyInstance } from 'fastify';
+import { loadConfig, type ClareConfig } from '../core/config.js';
+import type { StoreContext } from '../core/context.js';
+import { openDb } from '../core/db.js';
+import { ClareError } from '../core/errors.js';
+import { locateRclaude, rclaudeVersion } from '../core/fleet/rclaude.js';
+import type { Logger } from '../core/log.js';
+import { clarePaths } from '../core/paths.js';
+import type { Service } from '../core/service-lifecycle.js';
+import { announceName, importLegacyGroups, openContext } from '../core/setup.js';
+import { buildApp, isLoopback } from './app.js';
+import { PeerRegistry } from './peer-registry.js';
+import type { AnyRoute } from './route.js';
+import type { FleetPort, ReplicationPort } from './ports.js';
+
+export function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+/** What a plugged-in part of the daemon (fleet, replication, live) contributes. */
+export interface DaemonPart {
+  readonly service?: Service;
+  readonly routes?: readonly AnyRoute[];
+  readonly replication?: ReplicationPort;
+  readonly fleet?: FleetPort;
+  /** Registers non-JSON routes (WebSockets, static files) on the app before it listens. */
+  readonly register?: (app: FastifyInstance) => Promise<void>;
+}
+
+/** Everything a part may need to build itself. */
+export interface DaemonEnv {
+  readonly ctx: StoreContext;
+  readonly config: ClareConfig;
+  readonly log: Logger;
+  readonly peers: PeerRegistry;
+  readonly rclaude: { readonly path: string; readonly version: string; readonly timeoutMs: number };
+}
+
+export type PartFactory = (env: DaemonEnv) => DaemonPart | Promise<DaemonPart>;
+
+export interface Daemon {
+  readonly app: FastifyInstance;
+  readonly url: string;
+  readonly config: ClareConfig;
+  /** Drains and stops everything; resolves when the database is closed. */
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  readonly env?: NodeJS.ProcessEnv;
+  readonly log: Logger;
+  readonly parts?: readonly PartFactory[];
+}
+
+/** Starts the daemon; throws a ClareError (config, rclaude, bind, port) before listening. */
+export async function startDaemon(opts: StartOptions): Promise<Daemon> {
+  const env = opts.env ?? process.env;
+  const paths = clarePaths(env);
+  const config = loadConfig(paths.configFile);
+  const log = opts.log.child({ machine: config.name });
+
+  if (!isLoopback(config.server.host) && config.server.host !== 'localhost' && config.mesh.token === undefined) {
+    throw new ClareError('CLARE_UNSAFE_BIND', `refusing to listen on ${config.server.host} without a mesh token: set [mesh] token in ${config.file} (every peer uses the same one), or bind 127.0.0.1`);
+  }
+  const rclaudePath = locateRclaude(config.rclaude.path, env);
+  const version = await rclaudeVersion({ path: rclaudePath, timeoutMs: config.rclaude.timeout_ms });
+
+  const db = openDb(paths.dbFile);
+  const started: Service[] = [];
+  let app: FastifyInstance | null = null;
+  try {
+    const ctx = openContext(db, config);
+    announceName(ctx, config);
+    const imported = importLegacyGroups(ctx, config);
+    if (imported.length > 0) log.info('imported groups from the [groups] table of clare.toml once; manage them with `clare group` from now on', { groups: imported });
+
+    const peers = new PeerRegistry(config.file, config.peers);
+    const denv: DaemonEnv = { ctx, config, log, peers, rclaude: { path: rclaudePath, version, timeoutMs: config.rclaude.timeout_ms } };
+    const parts: DaemonPart[] = [];
+    for (const f of opts.parts ?? []) parts.push(await f(denv));
+
+    const replication = parts.find((p) => p.replication !== undefined)?.replication;
+    const fleet = parts.find((p) => p.fleet !== undefined)?.fleet;
+    app = buildApp({
+      ctx, config, log, version: packageVersion(), startedAt: new Date(), peers,
+      ...(replication === undefined ? {} : { replication }),
+      ...(fleet === undefined ? {} : { fleet }),
+      extraRoutes: parts.flatMap((p) => p.routes ?? []),
+      registerExtra: async (a: FastifyInstance) => {
+        for (const p of parts) if (p.register !== undefined) await p.register(a);
+      },
+    });
+    await app.ready();
+    try {
+      await app.listen({ host: config.server.host, port: config.server.port });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+        throw new ClareError('CLARE_PORT_IN_USE', `port ${config.server.port} on ${config.server.host} is taken (another clare serve?); stop it or set [server] port in ${config.file}`, { port: config.server.port });
+      }
+      throw e;
+    }
+    for (const p of parts) {
+      if (p.service !== undefined) {
+        await p.service.run();
+        started.push(p.service);
+      }
+    }
+    const url = `http://${config.server.host.includes(':') ? `[${config.server.host}]` : config.server.host}:${config.server.port}`;
+    log.info('daemon listening', { url, rclaude: version, db: paths.dbFile });
+    const liveApp = app;
+    let stopping: Promise<void> | null = null;
+    return {
+      app: liveApp,
+      url,
+      config,
+      stop: () => {
+        stopping ??= (async () => {
+          log.info('daemon stopping: draining');
+          for (const s of [...started].reverse()) await s.drain?.();
+          await liveApp.close();
+          for (const s of [...started].reverse()) await s.stop();
+          db.close();
+          log.info('daemon stopped');
+        })();
+        return stopping;
+      },
+    };
+  } catch (e) {
+    for (const s of [...started].reverse()) await s.stop().catch(() => undefined);
+    if (app !== null) await app.close().catch(() => undefined);
+    db.close();
+    throw e;
+  }
+}

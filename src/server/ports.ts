@@ -1,0 +1,25 @@
+/**
+ * What the HTTP layer needs from the long-lived services, as narrow interfaces so
+ * routes can be tested with `inject()` on an app built without them.
+ */
+import type { z } from 'zod';
+import type { peerStatusModel, pullResultModel, fleetStatusModel } from './status-models.js';
+
+export type PeerStatus = z.infer<typeof peerStatusModel>;
+export type PullResult = z.infer<typeof pullResultModel>;
+export type FleetStatus = z.infer<typeof fleetStatusModel>;
+
+export interface ReplicationPort {
+  /** Per-peer connection state, counters, lag and clock offset. */
+  status(): PeerStatus[];
+  /** Re-reads the peer list (after `clare peer add|remove`). */
+  reloadPeers(): void;
+}
+
+export interface FleetPort {
+  /** Lists this host's sessions through rclaude and appends events for what changed. */
+  pull(): Promise<PullResult>;
+  /** The last `lines` lines of a session's screen (through rclaude on its host). */
+  capture(host: string, session: string, lines: number): Promise<string>;
+  status(): FleetStatus;
+}

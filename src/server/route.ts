@@ -1,0 +1,91 @@
+/**
+ * Declarative routes: one definition gives the fastify handler (with zod-parsed
+ * params, query and body) and the OpenAPI operation, so the document cannot drift
+ * from what the server does.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { ClareError } from '../core/errors.js';
+import { parseInput } from '../core/service/parse-input.js';
+
+export type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE';
+
+export interface RouteDef<P extends z.ZodType, Q extends z.ZodType, B extends z.ZodType, R extends z.ZodType> {
+  readonly method: Method;
+  /** Path under /api/v1, fastify syntax (`/tasks/:id`). */
+  readonly path: string;
+  readonly summary: string;
+  readonly tag: string;
+  readonly params?: P;
+  readonly query?: Q;
+  readonly body?: B;
+  readonly response: R;
+  /** Status of a success (201 for creations). */
+  readonly status?: number;
+  /** Sync routes always need the mesh token (when one is set). */
+  readonly sync?: boolean;
+  readonly handler: (input: { params: z.infer<P>; query: z.infer<Q>; body: z.infer<B>; req: FastifyRequest }) => z.infer<R> | Promise<z.infer<R>>;
+}
+
+export type AnyRoute = RouteDef<z.ZodType, z.ZodType, z.ZodType, z.ZodType>;
+
+export function route<P extends z.ZodType = z.ZodUnknown, Q extends z.ZodType = z.ZodUnknown, B extends z.ZodType = z.ZodUnknown, R extends z.ZodType = z.ZodUnknown>(
+  def: RouteDef<P, Q, B, R>,
+): AnyRoute {
+  return def;
+}
+
+/** Registers routes on `app` under `/api/v1`. Bodies and queries are parsed with their schemas. */
+export function registerRoutes(app: FastifyInstance, routes: readonly AnyRoute[]): void {
+  for (const r of routes) {
+    app.route({
+      method: r.method,
+      url: `/api/v1${r.path}`,
+      config: { sync: r.sync === true },
+      handler: async (req: FastifyRequest, reply: FastifyReply) => {
+        const params = r.params === undefined ? {} : parseInput(r.params, req.params);
+        const query = r.query === undefined ? {} : parseInput(r.query, req.query);
+        if (r.body !== undefined && (req.body === undefined || req.body === null) && r.method !== 'GET') {
+          throw new ClareError('CLARE_BAD_REQUEST', 'this route needs a JSON body (Content-Type: application/json)');
+        }
+        const body = r.body === undefined ? {} : parseInput(r.body, req.body);
+        const out = await r.handler({ params, query, body, req });
+        return reply.code(r.status ?? 200).send(out);
+      },
+    });
+  }
+}
+
+/** An OpenAPI 3.1 document for `routes`, from their zod schemas. */
+export function openApiDocument(routes: readonly AnyRoute[], version: string): Record<string, unknown> {
+  const paths: Record<string, Record<string, unknown>> = {};
+  const schema = (s: z.ZodType, io: 'input' | 'output'): unknown => z.toJSONSchema(s, { io, unrepresentable: 'any' });
+  const errorBody = { type: 'object', properties: { error: { type: 'object', properties: { code: { type: 'string' }, message: { type: 'string' } }, required: ['code', 'message'] } } };
+  for (const r of routes) {
+    const p = `/api/v1${r.path.replace(/:([A-Za-z_]+)/g, '{$1}')}`;
+    const parameters: unknown[] = [];
+    for (const m of r.path.matchAll(/:([A-Za-z_]+)/g)) parameters.push({ name: m[1], in: 'path', required: true, schema: { type: 'string' } });
+    if (r.query !== undefined) {
+      const js = schema(r.query, 'input') as { properties?: Record<string, unknown>; required?: string[] };
+      for (const [name, s] of Object.entries(js.properties ?? {})) parameters.push({ name, in: 'query', required: js.required?.includes(name) ?? false, schema: s });
+    }
+    paths[p] ??= {};
+    paths[p][r.method.toLowerCase()] = {
+      summary: r.summary,
+      tags: [r.tag],
+      ...(parameters.length > 0 ? { parameters } : {}),
+      ...(r.body !== undefined ? { requestBody: { required: true, content: { 'application/json': { schema: schema(r.body, 'input') } } } } : {}),
+      ...(r.sync === true ? { security: [{ meshToken: [] }] } : {}),
+      responses: {
+        [String(r.status ?? 200)]: { description: 'success', content: { 'application/json': { schema: schema(r.response, 'output') } } },
+        default: { description: 'a coded error', content: { 'application/json': { schema: errorBody } } },
+      },
+    };
+  }
+  return {
+    openapi: '3.1.0',
+    info: { title: 'Clare daemon API', version },
+    components: { securitySchemes: { meshToken: { type: 'http', scheme: 'bearer' } } },
+    paths,
+  };
+}

@@ -1,0 +1,85 @@
+import { z } from 'zod';
+import type { StoreContext } from '../../core/context.js';
+import { assignmentModel, groupModel, sessionModel, updateModel } from '../../core/models.js';
+import { assign, assignments, unassign } from '../../core/service/assignments.js';
+import { archiveGroup, createGroup, findGroup, groups, updateGroup } from '../../core/service/groups.js';
+import { broadcastInput, createAssignmentInput, createGroupInput, postUpdateInput, updateGroupInput } from '../../core/service/inputs.js';
+import { broadcast, postUpdate, updates } from '../../core/service/updates.js';
+import { listSessions } from '../../core/queries.js';
+import { route, type AnyRoute } from '../route.js';
+import { boolQuery, idParams } from './project-routes.js';
+
+const nameParams = z.object({ name: z.string().min(1).max(64) });
+
+/** Assignments, sessions, groups, updates and broadcasts. */
+export function fleetDataRoutes(ctx: StoreContext): AnyRoute[] {
+  return [
+    route({
+      method: 'GET', path: '/assignments', tag: 'assignments', summary: 'List active assignments',
+      query: z.object({ task: z.string().min(1).optional(), removed: boolQuery.optional() }),
+      response: z.array(assignmentModel),
+      handler: ({ query }) => assignments(ctx, { includeRemoved: query.removed === true, ...(query.task === undefined ? {} : { task: query.task }) }),
+    }),
+    route({
+      method: 'POST', path: '/assignments', tag: 'assignments', summary: 'Assign a task to a session (or auto)', status: 201,
+      body: createAssignmentInput, response: assignmentModel,
+      handler: ({ body }) => assign(ctx, body),
+    }),
+    route({
+      method: 'DELETE', path: '/assignments/:id', tag: 'assignments', summary: 'Unassign',
+      params: idParams, response: assignmentModel,
+      handler: ({ params }) => unassign(ctx, params.id),
+    }),
+    route({
+      method: 'GET', path: '/sessions', tag: 'sessions', summary: 'Sessions of the whole fleet',
+      query: z.object({ gone: boolQuery.optional(), host: z.string().min(1).optional() }),
+      response: z.array(sessionModel),
+      handler: ({ query }) => listSessions(ctx.db, { includeGone: query.gone === true, ...(query.host === undefined ? {} : { host: query.host }) }),
+    }),
+    route({
+      method: 'GET', path: '/groups', tag: 'groups', summary: 'List groups',
+      response: z.array(groupModel),
+      handler: () => groups(ctx),
+    }),
+    route({
+      method: 'POST', path: '/groups', tag: 'groups', summary: 'Create a group or add members to it', status: 201,
+      body: createGroupInput, response: groupModel,
+      handler: ({ body }) => createGroup(ctx, body),
+    }),
+    route({
+      method: 'GET', path: '/groups/:name', tag: 'groups', summary: 'One group',
+      params: nameParams, response: groupModel,
+      handler: ({ params }) => findGroup(ctx, params.name),
+    }),
+    route({
+      method: 'PATCH', path: '/groups/:name', tag: 'groups', summary: 'Add or remove members',
+      params: nameParams, body: updateGroupInput, response: groupModel,
+      handler: ({ params, body }) => updateGroup(ctx, params.name, body),
+    }),
+    route({
+      method: 'DELETE', path: '/groups/:name', tag: 'groups', summary: 'Remove (archive) a group',
+      params: nameParams, response: groupModel,
+      handler: ({ params }) => archiveGroup(ctx, params.name),
+    }),
+    route({
+      method: 'GET', path: '/updates', tag: 'updates', summary: 'Progress notes and broadcasts, newest first',
+      query: z.object({ limit: z.coerce.number().int().min(1).max(5000).optional(), kind: z.enum(['note', 'broadcast']).optional(), task: z.string().min(1).optional() }),
+      response: z.array(updateModel),
+      handler: ({ query }) => updates(ctx, {
+        ...(query.limit === undefined ? {} : { limit: query.limit }),
+        ...(query.kind === undefined ? {} : { kind: query.kind }),
+        ...(query.task === undefined ? {} : { task: query.task }),
+      }),
+    }),
+    route({
+      method: 'POST', path: '/updates', tag: 'updates', summary: 'Post a progress note', status: 201,
+      body: postUpdateInput, response: updateModel,
+      handler: ({ body }) => postUpdate(ctx, body),
+    }),
+    route({
+      method: 'POST', path: '/broadcast', tag: 'updates', summary: 'Broadcast a message to a group of sessions', status: 201,
+      body: broadcastInput, response: updateModel,
+      handler: ({ body }) => broadcast(ctx, body),
+    }),
+  ];
+}

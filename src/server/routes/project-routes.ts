@@ -1,0 +1,37 @@
+import { z } from 'zod';
+import type { StoreContext } from '../../core/context.js';
+import { projectModel } from '../../core/models.js';
+import { createProjectInput, updateProjectInput } from '../../core/service/inputs.js';
+import { createProject, findProject, projects, updateProject } from '../../core/service/projects.js';
+import { route, type AnyRoute } from '../route.js';
+
+const idParams = z.object({ id: z.string().min(1).max(200) });
+const boolQuery = z.enum(['true', 'false', '1', '0']).transform((s) => s === 'true' || s === '1');
+
+export function projectRoutes(ctx: StoreContext): AnyRoute[] {
+  return [
+    route({
+      method: 'GET', path: '/projects', tag: 'projects', summary: 'List projects',
+      query: z.object({ archived: boolQuery.optional() }),
+      response: z.array(projectModel),
+      handler: ({ query }) => projects(ctx, { includeArchived: query.archived === true }),
+    }),
+    route({
+      method: 'POST', path: '/projects', tag: 'projects', summary: 'Create a project', status: 201,
+      body: createProjectInput, response: projectModel,
+      handler: ({ body }) => createProject(ctx, body),
+    }),
+    route({
+      method: 'GET', path: '/projects/:id', tag: 'projects', summary: 'One project, by id, short id or name',
+      params: idParams, response: projectModel,
+      handler: ({ params }) => findProject(ctx, params.id),
+    }),
+    route({
+      method: 'PATCH', path: '/projects/:id', tag: 'projects', summary: 'Change fields or archive a project',
+      params: idParams, body: updateProjectInput, response: projectModel,
+      handler: ({ params, body }) => updateProject(ctx, params.id, body),
+    }),
+  ];
+}
+
+export { boolQuery, idParams };

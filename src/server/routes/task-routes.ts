@@ -1,0 +1,52 @@
+import { z } from 'zod';
+import type { StoreContext } from '../../core/context.js';
+import { taskStatusSchema } from '../../core/domain.js';
+import { taskModel } from '../../core/models.js';
+import { createTaskInput, dependencyInput, nextInput, updateTaskInput } from '../../core/service/inputs.js';
+import { changeDependency, createTask, findTask, nextTasks, tasks, updateTask } from '../../core/service/tasks.js';
+import { route, type AnyRoute } from '../route.js';
+import { boolQuery, idParams } from './project-routes.js';
+
+/** A task as `next` offers it: the task itself plus why it ranks where it does. */
+export const rankedTaskModel = taskModel.extend({ score: z.number(), reasons: z.array(z.string()) });
+
+export function taskRoutes(ctx: StoreContext): AnyRoute[] {
+  return [
+    route({
+      method: 'GET', path: '/tasks', tag: 'tasks', summary: 'List tasks (filters: project, status, ready)',
+      query: z.object({ project: z.string().min(1).optional(), status: taskStatusSchema.optional(), ready: boolQuery.optional(), archived: boolQuery.optional() }),
+      response: z.array(taskModel),
+      handler: ({ query }) => tasks(ctx, {
+        ...(query.project === undefined ? {} : { project: query.project }),
+        ...(query.status === undefined ? {} : { status: query.status }),
+        ...(query.ready === undefined ? {} : { ready: query.ready }),
+        includeArchived: query.archived === true,
+      }),
+    }),
+    route({
+      method: 'POST', path: '/tasks', tag: 'tasks', summary: 'Create a task', status: 201,
+      body: createTaskInput, response: taskModel,
+      handler: ({ body }) => createTask(ctx, body),
+    }),
+    route({
+      method: 'GET', path: '/tasks/next', tag: 'tasks', summary: 'Ready tasks ranked by the scheduler, best first',
+      query: nextInput, response: z.array(rankedTaskModel),
+      handler: ({ query }) => nextTasks(ctx, query).map((r) => ({ ...r.task, score: r.score, reasons: r.reasons })),
+    }),
+    route({
+      method: 'GET', path: '/tasks/:id', tag: 'tasks', summary: 'One task, by id, short id or exact title',
+      params: idParams, response: taskModel,
+      handler: ({ params }) => findTask(ctx, params.id),
+    }),
+    route({
+      method: 'PATCH', path: '/tasks/:id', tag: 'tasks', summary: 'Change fields, status, or archive a task',
+      params: idParams, body: updateTaskInput, response: taskModel,
+      handler: ({ params, body }) => updateTask(ctx, params.id, body),
+    }),
+    route({
+      method: 'POST', path: '/tasks/:id/dependencies', tag: 'tasks', summary: 'Add (or with remove: true, remove) a dependency',
+      params: idParams, body: dependencyInput, response: taskModel,
+      handler: ({ params, body }) => changeDependency(ctx, params.id, body),
+    }),
+  ];
+}

@@ -1,0 +1,65 @@
+/** Schemas of the status document (GET /api/v1/status) and the sync state. */
+import { z } from 'zod';
+import { machineModel } from '../core/models.js';
+
+export const peerStatusModel = z.object({
+  url: z.string().nullable().describe('the URL we dial, null for an inbound-only peer'),
+  machine_id: z.string().nullable(),
+  name: z.string().nullable(),
+  connected: z.boolean(),
+  since: z.string().nullable().describe('ISO time of the current connection, or of the disconnect'),
+  faulty: z.boolean(),
+  last_error: z.object({ code: z.string(), message: z.string(), at: z.string() }).nullable(),
+  events_sent: z.number().int(),
+  events_received: z.number().int(),
+  duplicates_received: z.number().int(),
+  lag: z.object({ they_lack: z.number().int(), we_lack: z.number().int() }).nullable(),
+  clock_offset_ms: z.number().nullable(),
+  protocol: z.number().int().nullable(),
+});
+
+export const pullResultModel = z.object({
+  host: z.string(),
+  at: z.string(),
+  sessions: z.number().int(),
+  appeared: z.number().int(),
+  changed: z.number().int(),
+  gone: z.number().int(),
+});
+
+export const fleetStatusModel = z.object({
+  last_pull: pullResultModel.nullable(),
+  last_error: z.object({ code: z.string(), message: z.string(), at: z.string() }).nullable(),
+  rclaude_version: z.string().nullable(),
+});
+
+export const statusModel = z.object({
+  machine: z.object({ id: z.string(), name: z.string(), version: z.string(), started_at: z.string() }),
+  counts: z.object({
+    projects: z.number().int(),
+    tasks: z.record(z.string(), z.number().int()).describe('by status'),
+    ready_tasks: z.number().int(),
+    sessions: z.number().int(),
+    events: z.number().int(),
+    skipped_events: z.number().int(),
+    conflicts: z.number().int(),
+  }),
+  sessions_by_state: z.record(z.string(), z.number().int()),
+  hosts: z.array(z.object({
+    name: z.string(),
+    sessions: z.array(z.object({ session: z.string(), state: z.string().nullable(), last_activity: z.string().nullable(), idle_s: z.number().nullable(), task_id: z.string().nullable(), task_title: z.string().nullable() })),
+    last_seen: z.string().nullable().describe('time of the newest event from the machine publishing this host'),
+  })),
+  machines: z.array(machineModel),
+  peers: z.array(peerStatusModel),
+  fleet: fleetStatusModel.nullable(),
+});
+export type StatusDoc = z.infer<typeof statusModel>;
+
+export const syncStateModel = z.object({
+  machine_id: z.string(),
+  name: z.string(),
+  event_count: z.number().int(),
+  watermarks: z.record(z.string(), z.string()),
+  digest: z.string(),
+});

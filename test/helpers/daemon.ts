@@ -1,0 +1,168 @@
+/**
+ * Real daemons for end-to-end tests: the built `clare` binary (dist/cli/main.js)
+ * run as a child process with its own XDG dirs on a free loopback port, and the
+ * rclaude stand-in on PATH. Waits on conditions with deadlines, never fixed sleeps.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+export const ROOT = resolve(import.meta.dirname, '../..');
+export const CLI = join(ROOT, 'dist/cli/main.js');
+export const STANDIN_DIR = join(ROOT, 'test/fixtures/rclaude');
+
+/** A free TCP port on 127.0.0.1 (bound then released). */
+export async function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const s = createServer();
+    s.once('error', rej);
+    s.listen(0, '127.0.0.1', () => {
+      const a = s.address();
+      const port = typeof a === 'object' && a !== null ? a.port : 0;
+      s.close(() => res(port));
+    });
+  });
+}
+
+/** Polls `check` until it returns a truthy value or the deadline passes. */
+export async function waitFor<T>(what: string, check: () => T | Promise<T>, timeoutMs = 10_000, everyMs = 25): Promise<NonNullable<T>> {
+  const end = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await check();
+      if (v) return v;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last instanceof Error ? `: ${last.message}` : ''}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+export interface CliResult {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+export interface TestMachine {
+  readonly name: string;
+  readonly dir: string;
+  readonly env: NodeJS.ProcessEnv;
+  readonly port: number;
+  readonly url: string;
+  readonly configFile: string;
+  /** Runs the built CLI synchronously with this machine's environment. */
+  cli(args: readonly string[], extraEnv?: NodeJS.ProcessEnv): CliResult;
+  /** Runs the CLI and parses --json output; throws with stderr on a non-zero exit. */
+  cliJson<T>(args: readonly string[]): T;
+  /** Starts `clare serve`; resolves when /api/v1/status answers. */
+  start(): Promise<void>;
+  /** SIGTERM and wait for exit; resolves with the exit code. */
+  stop(): Promise<number | null>;
+  /** SIGKILL and wait for exit. */
+  kill(): Promise<void>;
+  running(): boolean;
+  /** Daemon stderr (JSON log lines) so far. */
+  log(): string;
+  api<T>(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; body: T }>;
+  /** Removes the machine's temp dir (after stop). */
+  cleanup(): void;
+}
+
+export interface MachineOptions {
+  readonly name: string;
+  readonly peers?: readonly string[];
+  readonly token?: string;
+  readonly port?: number;
+  readonly extraToml?: string;
+  readonly env?: NodeJS.ProcessEnv;
+  /** Put the rclaude stand-in on PATH (default true). */
+  readonly rclaude?: boolean;
+}
+
+/** Creates a machine: temp XDG dirs, `clare init`, a config with a free port. Does not start it. */
+export async function createMachine(o: MachineOptions): Promise<TestMachine> {
+  const dir = mkdtempSync(join(tmpdir(), `clare-${o.name}-`));
+  const port = o.port ?? (await freePort());
+  const basePath = (process.env['PATH'] ?? '').split(':').filter((p) => p !== STANDIN_DIR).join(':');
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    XDG_CONFIG_HOME: join(dir, 'config'),
+    XDG_DATA_HOME: join(dir, 'data'),
+    HOME: dir,
+    PATH: o.rclaude === false ? basePath : `${STANDIN_DIR}:${basePath}`,
+    RCLAUDE_HOST: o.name,
+    RCLAUDE_STATE_DIR: join(dir, 'rclaude'),
+    RCLAUDE_TMUX_SOCKET: `clare-test-${o.name}-${process.pid}-${port}`,
+    CLARE_LOG_LEVEL: 'debug',
+    ...o.env,
+  };
+  delete env['CLARE_URL'];
+  const run = (args: readonly string[], extraEnv?: NodeJS.ProcessEnv): CliResult => {
+    const r = spawnSync(process.execPath, [CLI, ...args], { env: { ...env, ...extraEnv }, encoding: 'utf8', timeout: 30_000 });
+    return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+  };
+  const init = run(['init', '--name', o.name]);
+  if (init.code !== 0) throw new Error(`clare init failed: ${init.stderr}`);
+  const configFile = join(dir, 'config', 'clare', 'clare.toml');
+  let toml = readFileSync(configFile, 'utf8').replace('port = 8765', `port = ${port}`);
+  if (o.peers !== undefined) toml = toml.replace(/^peers = \[\]/m, `peers = [${o.peers.map((p) => JSON.stringify(p)).join(', ')}]`);
+  if (o.token !== undefined) toml = toml.replace(/^# token = .*$/m, `token = ${JSON.stringify(o.token)}`);
+  if (o.extraToml !== undefined) toml += `\n${o.extraToml}\n`;
+  writeFileSync(configFile, toml);
+
+  let child: ChildProcess | null = null;
+  let stderr = '';
+  let exited: Promise<number | null> = Promise.resolve(null);
+  const url = `http://127.0.0.1:${port}`;
+  const m: TestMachine = {
+    name: o.name, dir, env, port, url, configFile,
+    cli: run,
+    cliJson<T>(args: readonly string[]): T {
+      const r = run([...args, '--json']);
+      if (r.code !== 0) throw new Error(`clare ${args.join(' ')} exited ${r.code}: ${r.stderr}`);
+      return JSON.parse(r.stdout) as T;
+    },
+    async start() {
+      stderr = '';
+      const c = spawn(process.execPath, [CLI, 'serve'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+      child = c;
+      c.stderr?.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
+      exited = new Promise((res) => c.once('exit', (code) => res(code)));
+      await waitFor(`daemon ${o.name} on ${url}`, async () => {
+        if (c.exitCode !== null) throw new Error(`daemon exited ${c.exitCode}: ${stderr}`);
+        const r = await fetch(`${url}/api/v1/status`, o.token === undefined ? {} : { headers: { authorization: `Bearer ${o.token}` } }).catch(() => null);
+        return r !== null && r.status === 200;
+      }, 15_000);
+    },
+    async stop() {
+      if (child === null || child.exitCode !== null) return child?.exitCode ?? null;
+      child.kill('SIGTERM');
+      return exited;
+    },
+    async kill() {
+      if (child === null || child.exitCode !== null) return;
+      child.kill('SIGKILL');
+      await exited;
+    },
+    running: () => child !== null && child.exitCode === null && child.signalCode === null,
+    log: () => stderr,
+    async api<T>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
+      const h: Record<string, string> = { ...headers };
+      if (o.token !== undefined && h['authorization'] === undefined) h['authorization'] = `Bearer ${o.token}`;
+      if (body !== undefined) h['content-type'] = 'application/json';
+      const r = await fetch(`${url}/api/v1${path}`, { method, headers: h, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+      const text = await r.text();
+      return { status: r.status, body: (text === '' ? null : JSON.parse(text)) as T };
+    },
+    cleanup() {
+      spawnSync(join(STANDIN_DIR, 'rclaude'), ['_kill-all'], { env, timeout: 10_000 });
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  return m;
+}
