@@ -5,7 +5,8 @@
  */
 import { request } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { loadConfig } from '../core/config.js';
+import { readFileSync } from 'node:fs';
+import { parse as parseToml } from 'smol-toml';
 import { ClareError, isErrorCode } from '../core/errors.js';
 import { clarePaths } from '../core/paths.js';
 
@@ -14,24 +15,53 @@ export interface Target {
   readonly token: string | undefined;
 }
 
+interface ClientView {
+  readonly host: string;
+  readonly port: number;
+  readonly token: string | undefined;
+}
+
+/**
+ * The three keys the client needs from clare.toml. The full zod validation (in
+ * core/config.ts) costs ~30 ms of start-up that agents pay on every call, so the
+ * client reads these keys with plain checks and only loads the full validator when
+ * they are missing or malformed — to report the exact file/line/key error.
+ */
+async function clientView(file: string): Promise<ClientView> {
+  try {
+    const doc = parseToml(readFileSync(file, 'utf8')) as { server?: { host?: unknown; port?: unknown }; mesh?: { token?: unknown } };
+    const host = doc.server?.host ?? '127.0.0.1';
+    const port = doc.server?.port ?? 8765;
+    const token = doc.mesh?.token;
+    if (typeof host === 'string' && host !== '' && typeof port === 'number' && Number.isInteger(port) && port > 0 && port < 65536 && (token === undefined || typeof token === 'string')) {
+      return { host, port, token };
+    }
+  } catch {
+    // Unreadable or not TOML: the full loader below says exactly why.
+  }
+  const { loadConfig } = await import('../core/config.js');
+  const c = loadConfig(file);
+  return { host: c.server.host, port: c.server.port, token: c.mesh.token };
+}
+
 /** Where the daemon is: CLARE_URL (token from CLARE_TOKEN or the config if readable), else the config's server. */
-export function daemonTarget(env: NodeJS.ProcessEnv = process.env): Target {
+export async function daemonTarget(env: NodeJS.ProcessEnv = process.env): Promise<Target> {
   const override = env['CLARE_URL'];
   const paths = clarePaths(env);
   if (override !== undefined && override !== '') {
     let token = env['CLARE_TOKEN'];
     if (token === undefined) {
       try {
-        token = loadConfig(paths.configFile).mesh.token;
+        token = (await clientView(paths.configFile)).token;
       } catch {
         token = undefined; // CLARE_URL alone is enough to talk to a loopback daemon
       }
     }
     return { url: override.replace(/\/+$/, ''), token };
   }
-  const c = loadConfig(paths.configFile);
-  const host = c.server.host === '0.0.0.0' ? '127.0.0.1' : c.server.host === '::' ? '::1' : c.server.host;
-  return { url: `http://${host.includes(':') ? `[${host}]` : host}:${c.server.port}`, token: c.mesh.token };
+  const c = await clientView(paths.configFile);
+  const host = c.host === '0.0.0.0' ? '127.0.0.1' : c.host === '::' ? '::1' : c.host;
+  return { url: `http://${host.includes(':') ? `[${host}]` : host}:${c.port}`, token: c.token };
 }
 
 /**

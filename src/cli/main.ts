@@ -1,4 +1,3 @@
-#!/usr/bin/env node
 /**
  * `clare`: the command line of Clare, for people and for agents. Every verb but
  * init, serve and rebuild is a thin client of the local daemon's API; `--json`

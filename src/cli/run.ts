@@ -3,7 +3,7 @@
  * a ClareError prints the message a person can act on (or its JSON body with
  * --json) and exits with the code from the error catalog.
  */
-import { ClareError } from '../core/errors.js';
+import { asClareError, ClareError } from '../core/errors.js';
 
 export interface Common {
   readonly json: boolean;
@@ -13,7 +13,7 @@ export async function run(common: Common, body: () => Promise<void> | void): Pro
   try {
     await body();
   } catch (e) {
-    const err = e instanceof ClareError ? e : new ClareError('CLARE_INTERNAL', e instanceof Error ? e.message : String(e));
+    const err = asClareError(e) ?? new ClareError('CLARE_INTERNAL', e instanceof Error ? e.message : String(e));
     if (common.json) process.stdout.write(`${JSON.stringify(err.toBody(), null, 2)}\n`);
     process.stderr.write(`clare: ${err.message}\n`);
     process.exitCode = err.exitCode;

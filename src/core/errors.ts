@@ -66,3 +66,16 @@ export class ClareError extends Error {
 export function isErrorCode(code: string): code is ErrorCode {
   return Object.hasOwn(ERROR_CATALOG, code);
 }
+
+/**
+ * The error as a ClareError, also when it comes from another copy of this module
+ * (the CLI bundle lazily loads the daemon's modules, which have their own class).
+ */
+export function asClareError(e: unknown): ClareError | null {
+  if (e instanceof ClareError) return e;
+  if (e instanceof Error && e.name === 'ClareError' && 'code' in e && typeof e.code === 'string' && isErrorCode(e.code)) {
+    const details = 'details' in e && typeof e.details === 'object' && e.details !== null ? (e.details as Record<string, unknown>) : undefined;
+    return new ClareError(e.code, e.message, details);
+  }
+  return null;
+}

@@ -10,7 +10,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
-export const CLI = join(ROOT, 'dist/cli/main.js');
+/** The shipped binary (the esbuild bundle that package.json's bin points at). */
+export const CLI = join(ROOT, 'dist/cli/clare.js');
 export const STANDIN_DIR = join(ROOT, 'test/fixtures/rclaude');
 
 /** A free TCP port on 127.0.0.1 (bound then released). */

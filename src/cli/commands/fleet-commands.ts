@@ -51,19 +51,19 @@ export function fleetCommands(y: Argv<{ json: boolean }>): Argv<{ json: boolean 
       .option('auto', { type: 'boolean', default: false, describe: 'pick an idle session with the scheduler' })
       .check((a) => (a.auto === (a.session !== undefined) ? 'give a SESSION (host:session) or --auto, not both or neither' : true)),
     (a) => run(a, async () => {
-      const r = await api<Assignment>(daemonTarget(), 'POST', '/assignments', a.auto ? { task: a.task, auto: true } : { task: a.task, session: a.session });
+      const r = await api<Assignment>(await daemonTarget(), 'POST', '/assignments', a.auto ? { task: a.task, auto: true } : { task: a.task, session: a.session });
       if (a.json) return printJson(r);
       process.stdout.write(`assigned ${short(r.task_id)} to ${r.host}:${r.session} (assignment ${short(r.id)}, delivery ${r.delivery})\n`);
     }))
     .command('unassign <assignment>', 'Remove an assignment (its full id, see clare assignments)', (c) => c.positional('assignment', { type: 'string', demandOption: true }),
       (a) => run(a, async () => {
-        const r = await api<Assignment>(daemonTarget(), 'DELETE', `/assignments/${seg(a.assignment)}`);
+        const r = await api<Assignment>(await daemonTarget(), 'DELETE', `/assignments/${seg(a.assignment)}`);
         if (a.json) return printJson(r);
         process.stdout.write(`unassigned ${short(r.task_id)} from ${r.host}:${r.session}\n`);
       }))
     .command('assignments', 'List active assignments', (c) => c,
       (a) => run(a, async () => {
-        const rs = await api<Assignment[]>(daemonTarget(), 'GET', '/assignments');
+        const rs = await api<Assignment[]>(await daemonTarget(), 'GET', '/assignments');
         if (a.json) return printJson(rs);
         printTable(['ID', 'TASK', 'SESSION', 'DELIVERY', 'SINCE'], rs.map((r) => [r.id, short(r.task_id), `${r.host}:${r.session}`, r.delivery + (r.error === null ? '' : ` (${truncate(r.error, 40)})`), ago(r.created_at)]));
       }))
@@ -76,13 +76,13 @@ export function fleetCommands(y: Argv<{ json: boolean }>): Argv<{ json: boolean 
       const session = a.session ?? process.env['CLARE_SESSION'];
       if (session !== undefined && session !== '') q.set('session', session);
       if (a.project !== undefined) q.set('project', a.project);
-      const ts = await api<Ranked[]>(daemonTarget(), 'GET', `/tasks/next?${q.toString()}`);
+      const ts = await api<Ranked[]>(await daemonTarget(), 'GET', `/tasks/next?${q.toString()}`);
       if (a.json) return printJson(ts);
       printTable(TASK_HEADER, ts.map(taskRow), 'nothing ready: every open task waits for a dependency, or none is open');
     }))
     .command('status', 'The fleet: sessions per host, tasks, peers', (c) => c,
       (a) => run(a, async () => {
-        const s = await api<StatusDoc>(daemonTarget(), 'GET', '/status');
+        const s = await api<StatusDoc>(await daemonTarget(), 'GET', '/status');
         if (a.json) return printJson(s);
         printStatus(s);
       }))
@@ -91,7 +91,7 @@ export function fleetCommands(y: Argv<{ json: boolean }>): Argv<{ json: boolean 
       .option('ttl', { type: 'string', describe: 'expire undelivered copies after e.g. 30m, 1h, 2d' }),
     (a) => run(a, async () => {
       const ttl = a.ttl === undefined ? {} : { ttl_s: parseDuration(a.ttl) };
-      const u = await api<Update>(daemonTarget(), 'POST', '/broadcast', { group: a.group, message: a.text, ...ttl });
+      const u = await api<Update>(await daemonTarget(), 'POST', '/broadcast', { group: a.group, message: a.text, ...ttl });
       if (a.json) return printJson(u);
       process.stdout.write(`broadcast ${short(u.id)} to group ${a.group}${u.expires_at === null ? '' : `, expires ${u.expires_at}`}\n`);
     }))
@@ -102,7 +102,7 @@ export function fleetCommands(y: Argv<{ json: boolean }>): Argv<{ json: boolean 
     (a) => run(a, async () => {
       const task = a.task ?? process.env['CLARE_TASK'];
       const session = a.session ?? process.env['CLARE_SESSION'];
-      const u = await api<Update>(daemonTarget(), 'POST', '/updates', {
+      const u = await api<Update>(await daemonTarget(), 'POST', '/updates', {
         text: a.text, ...(task === undefined || task === '' ? {} : { task }), ...(session === undefined || session === '' ? {} : { session }),
       });
       if (a.json) return printJson(u);
@@ -113,7 +113,7 @@ export function fleetCommands(y: Argv<{ json: boolean }>): Argv<{ json: boolean 
     (a) => run(a, async () => {
       const q = new URLSearchParams({ limit: String(a.limit) });
       if (a.task !== undefined) q.set('task', a.task);
-      const us = await api<Update[]>(daemonTarget(), 'GET', `/updates?${q.toString()}`);
+      const us = await api<Update[]>(await daemonTarget(), 'GET', `/updates?${q.toString()}`);
       if (a.json) return printJson(us);
       printTable(['WHEN', 'KIND', 'FROM/TO', 'TEXT', 'RECEIPTS'], us.map((u) => [
         ago(u.created_at), u.kind, u.kind === 'broadcast' ? `group ${u.group ?? '?'}` : u.host === null ? '-' : `${u.host}:${u.session ?? ''}`,
@@ -124,12 +124,12 @@ export function fleetCommands(y: Argv<{ json: boolean }>): Argv<{ json: boolean 
       .command('add <name> <patterns..>', 'Create a group or add members, e.g. clare group add api desk:api-*', (c) => c
         .positional('name', { type: 'string', demandOption: true }).positional('patterns', { type: 'string', array: true, demandOption: true }),
       (a) => run(a, async () => {
-        const r = await api<Group>(daemonTarget(), 'POST', '/groups', { name: a.name, members: a.patterns });
+        const r = await api<Group>(await daemonTarget(), 'POST', '/groups', { name: a.name, members: a.patterns });
         if (a.json) return printJson(r);
         process.stdout.write(`group ${r.name}: ${r.members.join(' ')}\n`);
       }))
       .command('list', 'List groups', (c) => c, (a) => run(a, async () => {
-        const gs = await api<Group[]>(daemonTarget(), 'GET', '/groups');
+        const gs = await api<Group[]>(await daemonTarget(), 'GET', '/groups');
         if (a.json) return printJson(gs);
         printTable(['GROUP', 'MEMBERS'], gs.map((x) => [x.name, x.members.join(' ') || '-']), 'no groups: clare group add NAME HOST:SESSION…');
       }))
@@ -138,8 +138,8 @@ export function fleetCommands(y: Argv<{ json: boolean }>): Argv<{ json: boolean 
       (a) => run(a, async () => {
         const pats = a.patterns ?? [];
         const r = pats.length === 0
-          ? await api<Group>(daemonTarget(), 'DELETE', `/groups/${seg(a.name)}`)
-          : await api<Group>(daemonTarget(), 'PATCH', `/groups/${seg(a.name)}`, { remove: pats });
+          ? await api<Group>(await daemonTarget(), 'DELETE', `/groups/${seg(a.name)}`)
+          : await api<Group>(await daemonTarget(), 'PATCH', `/groups/${seg(a.name)}`, { remove: pats });
         if (a.json) return printJson(r);
         process.stdout.write(r.archived ? `removed group ${r.name}\n` : `group ${r.name}: ${r.members.join(' ') || '(no members)'}\n`);
       }))

@@ -17,27 +17,27 @@ export function projectCommands(y: Argv<{ json: boolean }>): Argv<{ json: boolea
       .option('description', { type: 'string', describe: 'what the project is' })
       .option('weight', { type: 'number', describe: 'ranking weight, 1 neutral, 2 doubles urgency' }),
     (a) => run(a, async () => {
-      const p = await api<Project>(daemonTarget(), 'POST', '/projects', {
+      const p = await api<Project>(await daemonTarget(), 'POST', '/projects', {
         name: a.name, ...(a.path === undefined ? {} : { path: a.path }), ...(a.description === undefined ? {} : { description: a.description }), ...(a.weight === undefined ? {} : { weight: a.weight }),
       });
       show(p, a.json);
     }))
     .command('list', 'List projects', (c) => c.option('all', { type: 'boolean', default: false, describe: 'include archived projects' }),
       (a) => run(a, async () => {
-        const ps = await api<Project[]>(daemonTarget(), 'GET', `/projects${a.all ? '?archived=true' : ''}`);
+        const ps = await api<Project[]>(await daemonTarget(), 'GET', `/projects${a.all ? '?archived=true' : ''}`);
         if (a.json) return printJson(ps);
         printTable(['ID', 'NAME', 'PATH', 'WEIGHT', 'DESCRIPTION'], ps.map((p) => [short(p.id), p.name + (p.archived ? ' (archived)' : ''), p.path ?? '-', String(p.weight), truncate(p.description, 40)]), 'no projects yet: clare project add NAME --path DIR');
       }))
     .command('show <project>', 'Show one project', (c) => c.positional('project', { type: 'string', demandOption: true }),
-      (a) => run(a, async () => show(await api<Project>(daemonTarget(), 'GET', `/projects/${seg(a.project)}`), a.json)))
+      (a) => run(a, async () => show(await api<Project>(await daemonTarget(), 'GET', `/projects/${seg(a.project)}`), a.json)))
     .command('update <project>', 'Change a project', (c) => c
       .positional('project', { type: 'string', demandOption: true })
       .option('name', { type: 'string' }).option('path', { type: 'string' }).option('description', { type: 'string' }).option('weight', { type: 'number' }),
     (a) => run(a, async () => {
       const body = { ...(a.name === undefined ? {} : { name: a.name }), ...(a.path === undefined ? {} : { path: a.path }), ...(a.description === undefined ? {} : { description: a.description }), ...(a.weight === undefined ? {} : { weight: a.weight }) };
-      show(await api<Project>(daemonTarget(), 'PATCH', `/projects/${seg(a.project)}`, body), a.json);
+      show(await api<Project>(await daemonTarget(), 'PATCH', `/projects/${seg(a.project)}`, body), a.json);
     }))
     .command('archive <project>', 'Archive a project (cannot be undone)', (c) => c.positional('project', { type: 'string', demandOption: true }),
-      (a) => run(a, async () => show(await api<Project>(daemonTarget(), 'PATCH', `/projects/${seg(a.project)}`, { archived: true }), a.json)))
+      (a) => run(a, async () => show(await api<Project>(await daemonTarget(), 'PATCH', `/projects/${seg(a.project)}`, { archived: true }), a.json)))
     .demandCommand(1, 'clare project: say add, list, show, update or archive');
 }

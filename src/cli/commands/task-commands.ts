@@ -23,7 +23,7 @@ function statusCommand(y: Argv<{ json: boolean }>, name: string, status: string,
   return y.command(`${name} <task>`, describe, (c) => c
     .positional('task', { type: 'string', demandOption: true, describe: 'task id, short id or title' })
     .option('note', { type: 'string', describe: 'why (kept with the event)' }),
-  (a) => run(a, async () => show(await api<Task>(daemonTarget(), 'PATCH', `/tasks/${seg(a.task)}`, { status, ...(a.note === undefined ? {} : { note: a.note }) }), a.json)));
+  (a) => run(a, async () => show(await api<Task>(await daemonTarget(), 'PATCH', `/tasks/${seg(a.task)}`, { status, ...(a.note === undefined ? {} : { note: a.note }) }), a.json)));
 }
 
 export function taskCommands(y: Argv<{ json: boolean }>): Argv<{ json: boolean }> {
@@ -35,7 +35,7 @@ export function taskCommands(y: Argv<{ json: boolean }>): Argv<{ json: boolean }
       .option('depends-on', { alias: 'd', type: 'string', array: true, describe: 'task that must be done first (repeatable)' })
       .option('description', { type: 'string' }),
     (a) => run(a, async () => {
-      const t = await api<Task>(daemonTarget(), 'POST', '/tasks', {
+      const t = await api<Task>(await daemonTarget(), 'POST', '/tasks', {
         project: a.project, title: a.title,
         ...(a.priority === undefined ? {} : { priority: a.priority }),
         ...(a.dependsOn === undefined ? {} : { depends_on: a.dependsOn }),
@@ -54,12 +54,12 @@ export function taskCommands(y: Argv<{ json: boolean }>): Argv<{ json: boolean }
       if (a.status !== undefined) q.set('status', a.status);
       if (a.ready !== undefined) q.set('ready', String(a.ready));
       if (a.all) q.set('archived', 'true');
-      const ts = await api<Task[]>(daemonTarget(), 'GET', `/tasks${q.size > 0 ? `?${q.toString()}` : ''}`);
+      const ts = await api<Task[]>(await daemonTarget(), 'GET', `/tasks${q.size > 0 ? `?${q.toString()}` : ''}`);
       if (a.json) return printJson(ts);
       printTable(TASK_HEADER, ts.map(taskRow), 'no tasks');
     }))
     .command('show <task>', 'Show one task', (c) => c.positional('task', { type: 'string', demandOption: true }),
-      (a) => run(a, async () => show(await api<Task>(daemonTarget(), 'GET', `/tasks/${seg(a.task)}`), a.json)))
+      (a) => run(a, async () => show(await api<Task>(await daemonTarget(), 'GET', `/tasks/${seg(a.task)}`), a.json)))
     .command('update <task>', 'Change a task', (c) => c
       .positional('task', { type: 'string', demandOption: true })
       .option('title', { type: 'string' }).option('description', { type: 'string' }).option('priority', { alias: 'p', type: 'number' })
@@ -71,14 +71,14 @@ export function taskCommands(y: Argv<{ json: boolean }>): Argv<{ json: boolean }
         ...(a.priority === undefined ? {} : { priority: a.priority }), ...(a.project === undefined ? {} : { project: a.project }),
         ...(a.status === undefined ? {} : { status: a.status }),
       };
-      show(await api<Task>(daemonTarget(), 'PATCH', `/tasks/${seg(a.task)}`, body), a.json);
+      show(await api<Task>(await daemonTarget(), 'PATCH', `/tasks/${seg(a.task)}`, body), a.json);
     }))
     .command('depend <task> <depends-on>', 'Make a task wait for another (refuses cycles)', (c) => c
       .positional('task', { type: 'string', demandOption: true }).positional('depends-on', { type: 'string', demandOption: true })
       .option('remove', { type: 'boolean', default: false, describe: 'remove the dependency instead' }),
-    (a) => run(a, async () => show(await api<Task>(daemonTarget(), 'POST', `/tasks/${seg(a.task)}/dependencies`, { depends_on: a.dependsOn, remove: a.remove }), a.json)))
+    (a) => run(a, async () => show(await api<Task>(await daemonTarget(), 'POST', `/tasks/${seg(a.task)}/dependencies`, { depends_on: a.dependsOn, remove: a.remove }), a.json)))
     .command('archive <task>', 'Archive a task', (c) => c.positional('task', { type: 'string', demandOption: true }),
-      (a) => run(a, async () => show(await api<Task>(daemonTarget(), 'PATCH', `/tasks/${seg(a.task)}`, { archived: true }), a.json)));
+      (a) => run(a, async () => show(await api<Task>(await daemonTarget(), 'PATCH', `/tasks/${seg(a.task)}`, { archived: true }), a.json)));
   c = statusCommand(c, 'done', 'done', 'Mark a task done');
   c = statusCommand(c, 'start', 'in_progress', 'Mark a task in progress');
   c = statusCommand(c, 'block', 'blocked', 'Mark a task blocked');
