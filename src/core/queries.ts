@@ -89,27 +89,50 @@ export function getTask(db: Db, id: string): Task | null {
   return r === undefined ? null : assembleTasks(db, [r])[0]!;
 }
 
-function assembleTasks(db: Db, rows: readonly TaskRow[]): Task[] {
-  if (rows.length === 0) return [];
-  const deps = new Map<string, string[]>();
-  for (const d of stmt(db, 'SELECT task_id, depends_on FROM task_dependencies WHERE present = 1 ORDER BY task_id, depends_on').all() as { task_id: string; depends_on: string }[]) {
-    const l = deps.get(d.task_id);
-    if (l === undefined) deps.set(d.task_id, [d.depends_on]);
-    else l.push(d.depends_on);
-  }
+/** Lookups that complete task rows: dependencies, which tasks are settled, project names, active assignments. */
+interface TaskLookups {
+  deps(taskId: string): string[];
+  settled(taskId: string): boolean;
+  projectName(projectId: string): string | undefined;
+  assignment(taskId: string): Assignment | null;
+}
+
+// Whole-table lookups: one scan each, for listing many tasks.
+function allLookups(db: Db): TaskLookups {
+  const deps = dependencyEdges(db);
   // A dependency blocks until it is done; an archived (abandoned) one no longer blocks.
   const settled = new Set((stmt(db, "SELECT id FROM tasks WHERE created = 1 AND (status = 'done' OR archived = 1)").all() as { id: string }[]).map((r) => r.id));
   const names = new Map((stmt(db, 'SELECT id, name FROM projects WHERE created = 1').all() as { id: string; name: string }[]).map((r) => [r.id, r.name]));
   const active = activeAssignments(db);
+  return { deps: (t) => deps.get(t) ?? [], settled: (t) => settled.has(t), projectName: (p) => names.get(p), assignment: (t) => active.get(t) ?? null };
+}
+
+// Point lookups by key: for one or a few tasks (every write returns its task), so a
+// write costs the same with 10 or 100,000 tasks in the store.
+function pointLookups(db: Db): TaskLookups {
+  return {
+    deps: (t) => (stmt(db, 'SELECT depends_on FROM task_dependencies WHERE task_id = ? AND present = 1 ORDER BY depends_on').all(t) as { depends_on: string }[]).map((r) => r.depends_on),
+    settled: (t) => stmt(db, "SELECT 1 FROM tasks WHERE id = ? AND created = 1 AND (status = 'done' OR archived = 1)").get(t) !== undefined,
+    projectName: (p) => (stmt(db, 'SELECT name FROM projects WHERE id = ? AND created = 1').get(p) as { name: string } | undefined)?.name,
+    assignment: (t) => {
+      const r = stmt(db, `SELECT ${ASSIGNMENT_COLS} FROM assignments WHERE task_id = ? AND created = 1 AND removed = 0 ORDER BY created_hlc DESC LIMIT 1`).get(t) as AssignmentRow | undefined;
+      return r === undefined ? null : toAssignment(r);
+    },
+  };
+}
+
+function assembleTasks(db: Db, rows: readonly TaskRow[]): Task[] {
+  if (rows.length === 0) return [];
+  const look = rows.length <= 20 ? pointLookups(db) : allLookups(db);
   return rows.map((r) => {
-    const dependsOn = deps.get(r.id) ?? [];
-    const blockedBy = dependsOn.filter((d) => !settled.has(d));
+    const dependsOn = look.deps(r.id);
+    const blockedBy = dependsOn.filter((d) => !look.settled(d));
     const status = (r.status ?? 'open') as TaskStatus;
-    const assignment = active.get(r.id) ?? null;
+    const assignment = look.assignment(r.id);
     return {
       id: r.id,
       project_id: r.project_id ?? '',
-      project: r.project_id === null ? null : names.get(r.project_id) ?? null,
+      project: r.project_id === null ? null : look.projectName(r.project_id) ?? null,
       title: r.title ?? '',
       description: r.description ?? '',
       priority: r.priority ?? 2,
@@ -127,7 +150,7 @@ function assembleTasks(db: Db, rows: readonly TaskRow[]): Task[] {
 /** Present dependency edges (task → depends_on), for cycle checks. */
 export function dependencyEdges(db: Db): Map<string, string[]> {
   const m = new Map<string, string[]>();
-  for (const d of stmt(db, 'SELECT task_id, depends_on FROM task_dependencies WHERE present = 1').all() as { task_id: string; depends_on: string }[]) {
+  for (const d of stmt(db, 'SELECT task_id, depends_on FROM task_dependencies WHERE present = 1 ORDER BY task_id, depends_on').all() as { task_id: string; depends_on: string }[]) {
     const l = m.get(d.task_id);
     if (l === undefined) m.set(d.task_id, [d.depends_on]);
     else l.push(d.depends_on);

@@ -1,0 +1,118 @@
+// Shared helpers for benchmarks: real daemons in temp dirs, timing, medians.
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { Agent, request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+export const ROOT = resolve(import.meta.dirname, '..');
+export const CLI = join(ROOT, 'dist/cli/clare.js');
+const STANDIN = join(ROOT, 'test/fixtures/rclaude');
+
+export const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length === 0 ? NaN : s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+export const pct = (xs, p) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
+};
+export const fmt = (n, d = 1) => (Number.isFinite(n) ? n.toFixed(d) : String(n));
+
+export async function freePort() {
+  return new Promise((res, rej) => {
+    const s = createServer();
+    s.once('error', rej);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => res(port));
+    });
+  });
+}
+
+/** A daemon in a temp dir: init, config tweaks, serve; returns handles to use and stop it. */
+export async function startDaemon(name, { peers = [], extraToml = '' } = {}) {
+  const dir = mkdtempSync(join(tmpdir(), `clare-bench-${name}-`));
+  const port = await freePort();
+  const env = {
+    ...process.env, XDG_CONFIG_HOME: join(dir, 'c'), XDG_DATA_HOME: join(dir, 'd'), HOME: dir,
+    PATH: `${STANDIN}:${process.env.PATH}`, RCLAUDE_HOST: name, RCLAUDE_STATE_DIR: join(dir, 'r'),
+    RCLAUDE_TMUX_SOCKET: `clare-bench-${name}-${port}`, CLARE_LOG_LEVEL: 'warn',
+  };
+  delete env.CLARE_URL;
+  const init = spawnSync(process.execPath, [CLI, 'init', '--name', name], { env, encoding: 'utf8' });
+  if (init.status !== 0) throw new Error(init.stderr);
+  const cfg = join(dir, 'c/clare/clare.toml');
+  let toml = readFileSync(cfg, 'utf8').replace('port = 8765', `port = ${port}`).replace(/^peers = \[\]/m, `peers = ${JSON.stringify(peers)}`);
+  // Benchmarks measure the store and the API, not the session poller.
+  toml = toml.replace('poll_interval_s = 10', 'poll_interval_s = 3600');
+  writeFileSync(cfg, toml + extraToml);
+  const child = spawn(process.execPath, [CLI, 'serve'], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+  const url = `http://127.0.0.1:${port}`;
+  const end = Date.now() + 20_000;
+  for (;;) {
+    const ok = await fetch(`${url}/api/v1/status`).then((r) => r.ok, () => false);
+    if (ok) break;
+    if (Date.now() > end || child.exitCode !== null) throw new Error(`daemon ${name} did not start`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return {
+    name, dir, env, port, url, configFile: cfg,
+    async stop() {
+      if (child.exitCode === null) {
+        child.kill('SIGTERM');
+        await new Promise((r) => child.once('exit', r));
+      }
+      spawnSync(join(STANDIN, 'rclaude'), ['_kill-all'], { env });
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+const agent = new Agent({ keepAlive: true, maxSockets: 256 });
+
+/** One JSON request over a keep-alive agent; resolves with {status, body}. */
+export function http(url, method = 'GET', body) {
+  const payload = body === undefined ? undefined : JSON.stringify(body);
+  return new Promise((res, rej) => {
+    const req = request(url, { method, agent, headers: payload === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } }, (r) => {
+      const chunks = [];
+      r.on('data', (c) => chunks.push(c));
+      r.on('end', () => res({ status: r.statusCode, body: Buffer.concat(chunks).toString('utf8') }));
+    });
+    req.on('error', rej);
+    if (payload !== undefined) req.write(payload);
+    req.end();
+  });
+}
+
+/** Runs `total` requests with `concurrency` in flight; returns {ms, perSec, latencies}. */
+export async function load(total, concurrency, makeRequest) {
+  const lat = [];
+  let next = 0;
+  let failures = 0;
+  const t0 = performance.now();
+  await Promise.all(Array.from({ length: concurrency }, async () => {
+    while (next < total) {
+      const i = next++;
+      const s = performance.now();
+      const r = await makeRequest(i);
+      if (r.status >= 300) failures++;
+      lat.push(performance.now() - s);
+    }
+  }));
+  const ms = performance.now() - t0;
+  if (failures > 0) throw new Error(`${failures} of ${total} requests failed`);
+  return { ms, perSec: (total / ms) * 1000, latencies: lat };
+}
+
+export function printTable(title, header, rows) {
+  console.log(`\n${title}`);
+  const w = header.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));
+  console.log(header.map((h, i) => h.padEnd(w[i])).join('  '));
+  for (const r of rows) console.log(r.map((c, i) => String(c).padEnd(w[i])).join('  '));
+}
+
+export const SCALE = Number(process.env.BENCH_SCALE ?? '1');
+export const scaled = (n) => Math.max(1, Math.round(n * SCALE));
