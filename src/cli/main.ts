@@ -5,9 +5,10 @@
  */
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
+import { fleetActionCommands } from './commands/fleet-action-commands.js';
 import { fleetCommands } from './commands/fleet-commands.js';
 import { localCommands } from './commands/local-commands.js';
-import { peerCommands } from './commands/peer-commands.js';
+import { peerCommands, syncCommand } from './commands/peer-commands.js';
 import { projectCommands } from './commands/project-commands.js';
 import { taskCommands } from './commands/task-commands.js';
 
@@ -21,8 +22,10 @@ const cli = yargs(hideBin(process.argv))
   .command('project', 'Projects: add, list, show, update, archive', (y) => projectCommands(y))
   .command('task', 'Tasks: add, list, show, update, done, start, block, reopen, depend, archive', (y) => taskCommands(y));
 fleetCommands(cli);
+fleetActionCommands(cli);
 localCommands(cli);
 cli.command('peer', 'Peers of the mesh: add, remove, list', (y) => peerCommands(y));
+syncCommand(cli);
 
 await cli
   .completion('completion', 'Print a shell completion script (bash/zsh): clare completion >> ~/.bashrc')

@@ -19,3 +19,12 @@ export async function run(common: Common, body: () => Promise<void> | void): Pro
     process.exitCode = err.exitCode;
   }
 }
+
+/**
+ * Ends a command that already printed its answer (e.g. a --json report) with an
+ * error exit: the message goes to stderr, stdout keeps exactly one JSON document.
+ */
+export function exitAfterOutput(err: ClareError): void {
+  process.stderr.write(`clare: ${err.message}\n`);
+  process.exitCode = err.exitCode;
+}

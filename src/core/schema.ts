@@ -151,6 +151,21 @@ CREATE TABLE skipped_events (
   reason TEXT NOT NULL          -- unknown-type | newer-version
 );
 `,
+  /* 2: delivery intents (fleet) */ `
+-- Sends this machine has begun (rclaude send about to run, or running) whose receipt
+-- event is not written yet. Local bookkeeping: never replicated, not a projection,
+-- untouched by rebuild. A row is written before the send and deleted after the
+-- receipt commits; a row found at start-up is a send a crash interrupted, which may
+-- or may not have arrived, so it is recorded as failed and never sent again.
+CREATE TABLE delivery_intents (
+  kind TEXT NOT NULL,           -- assignment | broadcast
+  ref TEXT NOT NULL,            -- the assignment id, or the broadcast's update id
+  host TEXT NOT NULL,           -- target host (this machine's name when written)
+  session TEXT NOT NULL,        -- target session
+  started_at TEXT NOT NULL,     -- ISO time the send was about to start
+  PRIMARY KEY (kind, ref, host, session)
+);
+`,
 ];
 
 /** Projection tables in digest order, each with its ordering key. Rebuild clears these. */

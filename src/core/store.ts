@@ -64,13 +64,14 @@ function bumpWatermarks(db: Db, events: readonly EventEnvelope[]): void {
 
 /**
  * Appends local events, stamped with fresh HLC ticks, in one transaction (all or
- * nothing). Drafts are typed by the service layer, which validated its input.
+ * nothing). Every draft is parsed first, as peers will parse it (`parseDraft`).
  */
 export function appendMany(db: Db, clock: HybridClock, drafts: readonly EventDraft[]): Committed {
+  const parsed = drafts.map(parseDraft);
   return db.transaction(() => {
     const events: EventEnvelope[] = [];
     const changes: Change[] = [];
-    for (const d of drafts) {
+    for (const d of parsed) {
       const e: EventEnvelope = { id: newEventId(), hlc: clock.tick(), origin: clock.machine, type: d.type, v: EVENT_CATALOG[d.type].v, payload: d.payload };
       store(db, e, JSON.stringify(d.payload), d, null, changes);
       events.push(e);
@@ -78,6 +79,19 @@ export function appendMany(db: Db, clock: HybridClock, drafts: readonly EventDra
     bumpWatermarks(db, events);
     return { events, changes };
   })();
+}
+
+/**
+ * Parses a local draft exactly as a peer will parse the event: a payload peers would
+ * refuse must not enter the log (it would sink every sync batch it rides in), and
+ * peers store the normalised payload (trimmed, instants in UTC), so we must too or
+ * the projections diverge. Throws CLARE_VALIDATION; nothing is written.
+ */
+function parseDraft(d: EventDraft, index: number): EventDraft {
+  const c = checkPayload(d.type, EVENT_CATALOG[d.type].v, d.payload);
+  if (c.kind === 'known') return c.draft;
+  const why = c.kind === 'invalid' ? c.message.replace(/\n/g, '; ') : c.reason;
+  throw new ClareError('CLARE_VALIDATION', `draft #${index} (${d.type}) refused: ${why}; nothing was written`, { index, type: d.type });
 }
 
 /** Appends one local event in its own transaction. */
@@ -109,11 +123,17 @@ export function validateBatch(clock: HybridClock, raw: readonly unknown[]): Chec
       if (err instanceof ClareError) throw new ClareError(err.code, `event #${index} (id ${id}) refused: ${err.message}; nothing from this batch was written`, { ...err.details, index, id });
       throw err;
     }
-    const json = JSON.stringify(e.payload);
-    if (json.length > MAX_PAYLOAD_BYTES) return fail(`payload is ${json.length} bytes, over the ${MAX_PAYLOAD_BYTES} limit`);
     const c = checkPayload(e.type, e.v, e.payload);
     if (c.kind === 'invalid') return fail(c.message.replace(/\n/g, '; '));
-    out.push({ e, json, draft: c.kind === 'known' ? c.draft : null, skip: c.kind === 'unknown' ? c.reason : null });
+    // Current versions are stored (and relayed) as parsed, not as received: the schemas
+    // normalise (trimmed names, instants in UTC) and rebuild trusts stored current-version
+    // payloads, so what is stored must be exactly what was applied. Older versions stay as
+    // received (rebuild upcasts them through the same schemas); unknown ones are opaque.
+    const asParsed = c.kind === 'known' && e.v === EVENT_CATALOG[c.draft.type].v;
+    const payload: Record<string, unknown> = asParsed ? c.draft.payload : e.payload;
+    const json = JSON.stringify(payload);
+    if (json.length > MAX_PAYLOAD_BYTES) return fail(`payload is ${json.length} bytes, over the ${MAX_PAYLOAD_BYTES} limit`);
+    out.push({ e: asParsed ? { ...e, payload } : e, json, draft: c.kind === 'known' ? c.draft : null, skip: c.kind === 'unknown' ? c.reason : null });
   });
   return out;
 }
@@ -172,19 +192,53 @@ export function newestHlc(db: Db): Hlc | null {
 }
 
 /**
+ * An event as stored, payload left as its stored JSON text. Relaying these
+ * (replication batches) splices the text into the outgoing frame instead of
+ * parsing and re-serialising every payload.
+ */
+export interface RawEvent {
+  readonly id: EventId;
+  readonly hlc: Hlc;
+  readonly origin: MachineId;
+  readonly type: string;
+  readonly v: number;
+  /** The payload's JSON text, exactly as stored (a JSON object). */
+  readonly payload: string;
+}
+
+/**
  * Events the holder of `theirs` lacks: for every origin we hold, those after their
  * watermark for it (all of them if they have none), merged in HLC order, at most
  * `limit`. Per origin the order is HLC order, so a receiver that ingests a prefix of
  * the answer still holds a gap-free prefix of each origin's events.
  */
 export function eventsAfter(db: Db, theirs: Watermarks, limit: number): EventEnvelope[] {
+  return eventsAfterRows(db, theirs, limit, undefined).map(rowToEnvelope);
+}
+
+/**
+ * `eventsAfter` with payloads left as stored JSON text, restricted to the origins
+ * `include` accepts (all when omitted). Same ordering and prefix guarantees.
+ */
+export function eventsAfterRaw(db: Db, theirs: Watermarks, limit: number, include?: (origin: string) => boolean): RawEvent[] {
+  return eventsAfterRows(db, theirs, limit, include).map(rowToRaw);
+}
+
+function rowToRaw(r: EventRow): RawEvent {
+  return { id: r.id as EventId, hlc: r.hlc as Hlc, origin: r.origin as MachineId, type: r.type, v: r.v, payload: r.payload };
+}
+
+function eventsAfterRows(db: Db, theirs: Watermarks, limit: number, include: ((origin: string) => boolean) | undefined): EventRow[] {
   const q = stmt(db, 'SELECT seq, id, hlc, origin, type, v, payload FROM events WHERE origin = ? AND hlc > ? ORDER BY hlc LIMIT ?');
   const lists: EventRow[][] = [];
-  for (const origin of Object.keys(watermarks(db))) {
-    const rows = q.all(origin, theirs[origin] ?? '', limit) as EventRow[];
+  for (const [origin, ours] of Object.entries(watermarks(db))) {
+    const after = theirs[origin] ?? '';
+    // Nothing newer than what they hold: skip the query (the common case when live).
+    if (ours <= after || (include !== undefined && !include(origin))) continue;
+    const rows = q.all(origin, after, limit) as EventRow[];
     if (rows.length > 0) lists.push(rows);
   }
-  return mergeByHlc(lists, limit).map(rowToEnvelope);
+  return mergeByHlc(lists, limit);
 }
 
 function mergeByHlc(lists: EventRow[][], limit: number): EventRow[] {

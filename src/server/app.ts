@@ -3,7 +3,6 @@
  * dashboard and WebSockets). Built without listening so routes are tested with
  * `inject()`; the daemon adds the long-lived services.
  */
-import { timingSafeEqual } from 'node:crypto';
 import websocket from '@fastify/websocket';
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import { z } from 'zod';
@@ -13,6 +12,7 @@ import { digest } from '../core/digest.js';
 import { ClareError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import { overview } from '../core/service/overview.js';
+import { checkBearer, UNAUTHORIZED_HEADERS, unauthorizedBody } from '../replication/auth.js';
 import { eventCount, watermarks } from '../core/store.js';
 import type { PeerRegistry } from './peer-registry.js';
 import type { FleetPort, ReplicationPort } from './ports.js';
@@ -43,14 +43,6 @@ export function isLoopback(address: string | undefined): boolean {
   return address === '::1' || address.startsWith('127.') || address.startsWith('::ffff:127.');
 }
 
-/** Constant-time check of `Authorization: Bearer <token>`. */
-export function bearerMatches(header: string | undefined, token: string): boolean {
-  if (header === undefined || !header.startsWith('Bearer ')) return false;
-  const given = Buffer.from(header.slice(7));
-  const want = Buffer.from(token);
-  return given.length === want.length && timingSafeEqual(given, want);
-}
-
 /**
  * Whether a request must carry the mesh token: sync routes always (when a token is
  * set); everything else only from non-loopback addresses.
@@ -77,15 +69,20 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   void app.register(websocket, { options: { maxPayload: 64 * 1024 * 1024 } });
 
   app.addHook('onRequest', async (req, reply) => {
-    const isSync = req.url.startsWith('/api/v1/sync/') || (req.routeOptions.config as { sync?: boolean } | undefined)?.sync === true;
-    if (token !== undefined && needsToken(req, token, isSync) && !bearerMatches(req.headers.authorization, token)) {
-      const e = new ClareError('CLARE_UNAUTHORIZED', 'missing or wrong mesh token (Authorization: Bearer …)');
-      await reply.code(401).send(e.toBody());
+    // Route config: `public` for the dashboard's static files (no data in them); `queryToken`
+    // for the live WebSocket, which browsers cannot give an Authorization header.
+    const rc = req.routeOptions.config as { sync?: boolean; public?: boolean; queryToken?: boolean } | undefined;
+    const isSync = req.url.startsWith('/api/v1/sync/') || rc?.sync === true;
+    if (rc?.public === true && !isSync) return;
+    const queryToken = rc?.queryToken === true ? (req.query as Record<string, unknown>)['token'] : undefined;
+    if (token !== undefined && needsToken(req, token, isSync) && !checkBearer(req.headers.authorization, token)
+      && !(typeof queryToken === 'string' && checkBearer(`Bearer ${queryToken}`, token))) {
+      await reply.code(401).headers(UNAUTHORIZED_HEADERS).send(unauthorizedBody());
     }
   });
 
   app.addHook('onResponse', async (req, reply) => {
-    deps.log.debug('request', { method: req.method, url: req.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime) });
+    deps.log.debug('request', { method: req.method, url: req.url.replace(/([?&]token=)[^&]*/g, '$1***'), status: reply.statusCode, ms: Math.round(reply.elapsedTime) });
   });
 
   app.setErrorHandler((err, req, reply) => {

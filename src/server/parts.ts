@@ -3,5 +3,7 @@
  * its service, routes and status port; the daemon only wires them.
  */
 import type { PartFactory } from './daemon.js';
+import { fleetPart } from './fleet-part.js';
+import { replicationPart } from './replication-part.js';
 
-export const DEFAULT_PARTS: readonly PartFactory[] = [];
+export const DEFAULT_PARTS: readonly PartFactory[] = [replicationPart, fleetPart];

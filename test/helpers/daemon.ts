@@ -83,6 +83,12 @@ export interface MachineOptions {
   readonly env?: NodeJS.ProcessEnv;
   /** Put the rclaude stand-in on PATH (default true). */
   readonly rclaude?: boolean;
+  /** Run the daemon and CLI inside this network namespace (mesh tests). */
+  readonly netns?: string;
+  /** `[server] host` to bind (default 127.0.0.1). */
+  readonly bind?: string;
+  /** Address the test process uses to reach the daemon (default 127.0.0.1). */
+  readonly reachAt?: string;
 }
 
 /** Creates a machine: temp XDG dirs, `clare init`, a config with a free port. Does not start it. */
@@ -103,8 +109,12 @@ export async function createMachine(o: MachineOptions): Promise<TestMachine> {
     ...o.env,
   };
   delete env['CLARE_URL'];
+  // Inside a namespace every process goes through `ip netns exec`.
+  const command = (args: readonly string[]): [string, string[]] =>
+    o.netns === undefined ? [process.execPath, [CLI, ...args]] : ['ip', ['netns', 'exec', o.netns, process.execPath, CLI, ...args]];
   const run = (args: readonly string[], extraEnv?: NodeJS.ProcessEnv): CliResult => {
-    const r = spawnSync(process.execPath, [CLI, ...args], { env: { ...env, ...extraEnv }, encoding: 'utf8', timeout: 30_000 });
+    const [cmd, argv] = command(args);
+    const r = spawnSync(cmd, argv, { env: { ...env, ...extraEnv }, encoding: 'utf8', timeout: 30_000 });
     return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
   };
   const init = run(['init', '--name', o.name]);
@@ -113,13 +123,14 @@ export async function createMachine(o: MachineOptions): Promise<TestMachine> {
   let toml = readFileSync(configFile, 'utf8').replace('port = 8765', `port = ${port}`);
   if (o.peers !== undefined) toml = toml.replace(/^peers = \[\]/m, `peers = [${o.peers.map((p) => JSON.stringify(p)).join(', ')}]`);
   if (o.token !== undefined) toml = toml.replace(/^# token = .*$/m, `token = ${JSON.stringify(o.token)}`);
+  if (o.bind !== undefined) toml = toml.replace('host = "127.0.0.1"', `host = ${JSON.stringify(o.bind)}`);
   if (o.extraToml !== undefined) toml += `\n${o.extraToml}\n`;
   writeFileSync(configFile, toml);
 
   let child: ChildProcess | null = null;
   let stderr = '';
   let exited: Promise<number | null> = Promise.resolve(null);
-  const url = `http://127.0.0.1:${port}`;
+  const url = `http://${o.reachAt ?? '127.0.0.1'}:${port}`;
   const m: TestMachine = {
     name: o.name, dir, env, port, url, configFile,
     cli: run,
@@ -130,7 +141,8 @@ export async function createMachine(o: MachineOptions): Promise<TestMachine> {
     },
     async start() {
       stderr = '';
-      const c = spawn(process.execPath, [CLI, 'serve'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+      const [cmd, argv] = command(['serve']);
+      const c = spawn(cmd, argv, { env, stdio: ['ignore', 'ignore', 'pipe'] });
       child = c;
       c.stderr?.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
       exited = new Promise((res) => c.once('exit', (code) => res(code)));
@@ -156,7 +168,7 @@ export async function createMachine(o: MachineOptions): Promise<TestMachine> {
       const h: Record<string, string> = { ...headers };
       if (o.token !== undefined && h['authorization'] === undefined) h['authorization'] = `Bearer ${o.token}`;
       if (body !== undefined) h['content-type'] = 'application/json';
-      const r = await fetch(`${url}/api/v1${path}`, { method, headers: h, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+      const r = await fetch(`${url}/api/v1${path}`, { method, headers: h, signal: AbortSignal.timeout(10_000), ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
       const text = await r.text();
       return { status: r.status, body: (text === '' ? null : JSON.parse(text)) as T };
     },

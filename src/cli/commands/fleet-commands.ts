@@ -40,7 +40,14 @@ export function printStatus(s: StatusDoc): void {
       p.clock_offset_ms === null ? '-' : `${p.clock_offset_ms}ms`, p.last_error === null ? '-' : truncate(`${p.last_error.code}: ${p.last_error.message}`, 60),
     ]));
   }
-  if (s.fleet !== null && s.fleet.last_pull !== null) out.write(`\nlast pull ${ago(s.fleet.last_pull.at)} ago (${s.fleet.last_pull.sessions} sessions)${s.fleet.last_error === null ? '' : `; last error: ${s.fleet.last_error.message}`}\n`);
+  const f = s.fleet;
+  // last_error is the failure of the latest pull (cleared by a good one): show it even
+  // when no pull ever worked, since then the session list above is stale or empty.
+  if (f !== null && f.last_error !== null) {
+    out.write(`\nsession pulls are failing (${f.last_error.code}, ${ago(f.last_error.at)} ago): ${f.last_error.message}${f.last_pull === null ? '' : `\nlast good pull ${ago(f.last_pull.at)} ago (${f.last_pull.sessions} sessions)`}\n`);
+  } else if (f !== null && f.last_pull !== null) {
+    out.write(`\nlast pull ${ago(f.last_pull.at)} ago (${f.last_pull.sessions} sessions)\n`);
+  }
 }
 
 export function fleetCommands(y: Argv<{ json: boolean }>): Argv<{ json: boolean }> {

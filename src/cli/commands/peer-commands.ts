@@ -1,8 +1,9 @@
 import type { Argv } from 'yargs';
+import { ClareError } from '../../core/errors.js';
 import type { PeerStatus } from '../../server/ports.js';
 import { api, daemonTarget } from '../client.js';
 import { ago, printJson, printTable } from '../output.js';
-import { run } from '../run.js';
+import { exitAfterOutput, run } from '../run.js';
 
 export function peerCommands(y: Argv<{ json: boolean }>): Argv<{ json: boolean }> {
   return y
@@ -29,4 +30,37 @@ export function peerCommands(y: Argv<{ json: boolean }>): Argv<{ json: boolean }
         ]), 'no peers: clare peer add http://HOST:PORT');
       }))
     .demandCommand(1, 'clare peer: say add, remove or list');
+}
+
+interface RunResult { peer: string; ok: boolean; name: string | null; pulled: number; pulled_known: number; pushed: number; pushed_known: number; skipped: number; ms: number; error: { code: string; message: string } | null }
+interface Check { converged: boolean; self: { name: string; event_count: number; digest: string }; peers: { peer: string; reachable: boolean; name: string | null; event_count: number | null; digest: string | null; equal: boolean | null; error: string | null }[] }
+
+/** `clare sync [PEER] [--check]`: one HTTP catch-up round, or a convergence check. */
+export function syncCommand(y: Argv<{ json: boolean }>): Argv<{ json: boolean }> {
+  return y.command('sync [peer]', 'One HTTP catch-up round (pull and push) with all peers or one; --check compares digests', (c) => c
+    .positional('peer', { type: 'string', describe: 'a connected peer\'s name, or any peer URL' })
+    .option('check', { type: 'boolean', default: false, describe: 'only report whether every reachable peer has converged (exit 11 if not)' }),
+  (a) => run(a, async () => {
+    const target = await daemonTarget();
+    if (a.check) {
+      const c = await api<Check>(target, 'GET', '/sync/check');
+      if (a.json) printJson(c);
+      else {
+        printTable(['PEER', 'NAME', 'EVENTS', 'DIGEST', 'SAME AS OURS'], [
+          ['(this machine)', c.self.name, String(c.self.event_count), c.self.digest.slice(0, 12), '-'],
+          ...c.peers.map((p) => [p.peer, p.name ?? '-', p.event_count === null ? '-' : String(p.event_count), p.digest?.slice(0, 12) ?? '-', p.reachable ? (p.equal === true ? 'yes' : 'NO') : `unreachable: ${p.error ?? ''}`]),
+        ]);
+      }
+      if (!c.converged) return exitAfterOutput(new ClareError('CLARE_PEER', c.peers.some((p) => p.reachable) ? 'not converged: some reachable peers differ (replication may still be catching up)' : 'no peer is reachable'));
+      if (!a.json) process.stdout.write('converged: every reachable peer has the same projections\n');
+      return;
+    }
+    const rs = await api<RunResult[]>(target, 'POST', '/sync/run', a.peer === undefined ? {} : { peer: a.peer });
+    if (a.json) printJson(rs);
+    else printTable(['PEER', 'NAME', 'PULLED', 'PUSHED', 'ALREADY HAD', 'MS', 'ERROR'], rs.map((r) => [
+      r.peer, r.name ?? '-', String(r.pulled), String(r.pushed), `${r.pulled_known}/${r.pushed_known}`, String(Math.round(r.ms)), r.error === null ? '-' : `${r.error.code}: ${r.error.message}`,
+    ]));
+    const failed = rs.filter((r) => !r.ok);
+    if (failed.length > 0) exitAfterOutput(new ClareError('CLARE_PEER', `sync failed with ${failed.map((f) => f.peer).join(', ')}`));
+  }));
 }

@@ -6,7 +6,7 @@ import type { Db } from '../db.js';
 import type { EventDraft } from '../events/catalog.js';
 import { hlcMs, type Hlc } from '../hlc.js';
 import type { EventId, MachineId } from '../ids.js';
-import { insertOnce, recordFieldWrite, writeElement, writeRegisters, type RegisterTable, type SqlValue } from './registers.js';
+import { cachedStatement, insertOnce, recordFieldWrite, writeElement, writeRegisters, type RegisterTable, type SqlValue } from './registers.js';
 
 /** What a committed event changed, for live pushes: which entity, which id. */
 export interface Change {
@@ -94,7 +94,11 @@ export function applyEvent(db: Db, e: ApplicableEvent): Change[] {
 
     case 'assignment.created': {
       const p = d.payload;
-      writeRegisters(db, ASSIGNMENTS, [p.assignment_id], { created: 1, task_id: p.task_id, host: p.host, session: p.session }, e.hlc);
+      // task_id/host/session are the create's immutable target, plain columns (no _hlc): they
+      // follow the `created` register, so the newest create's target stands in any order.
+      cachedStatement(db, `INSERT INTO assignments (id, created, created_hlc, task_id, host, session) VALUES (?, 1, ?, ?, ?, ?)
+        ON CONFLICT (id) DO UPDATE SET created = 1, created_hlc = excluded.created_hlc, task_id = excluded.task_id, host = excluded.host, session = excluded.session
+        WHERE assignments.created_hlc IS NULL OR excluded.created_hlc > assignments.created_hlc`).run(p.assignment_id, e.hlc, p.task_id, p.host, p.session);
       return [{ entity: 'assignment', id: p.assignment_id }, { entity: 'task', id: p.task_id }];
     }
     case 'assignment.removed':

@@ -36,33 +36,40 @@ function stmt(db: Db, sql: string): Statement {
   return s;
 }
 
-const where = (t: RegisterTable): string => t.key.map((k) => `${k} = ?`).join(' AND ');
+// The one-statement register write per handle and (table, fields) shape.
+const upserts = new WeakMap<Db, Map<string, Statement>>();
+
+function registerUpsert(db: Db, t: RegisterTable, fields: readonly string[]): Statement {
+  let m = upserts.get(db);
+  if (m === undefined) {
+    m = new Map();
+    upserts.set(db, m);
+  }
+  const shape = `${t.table}(${fields.join(',')})`;
+  let s = m.get(shape);
+  if (s === undefined) {
+    const cols = [...t.key, ...fields, ...fields.map((f) => `${f}_hlc`)];
+    // SET expressions all read the row as it was, so each field is judged on its own register.
+    const newer = (f: string) => `(${t.table}.${f}_hlc IS NULL OR excluded.${f}_hlc > ${t.table}.${f}_hlc)`;
+    s = db.prepare(`INSERT INTO ${t.table} (${cols.join(', ')}) VALUES (${cols.map(() => '?').join(', ')})
+      ON CONFLICT (${t.key.join(', ')}) DO UPDATE SET ${fields.map((f) =>
+        `${f} = CASE WHEN ${newer(f)} THEN excluded.${f} ELSE ${t.table}.${f} END, ${f}_hlc = CASE WHEN ${newer(f)} THEN excluded.${f}_hlc ELSE ${t.table}.${f}_hlc END`).join(', ')}`);
+    m.set(shape, s);
+  }
+  return s;
+}
 
 /**
  * Writes `values` (field → value) at `hlc` into the row with key `key`, field by
  * field: a field takes the value only if `hlc` is newer than its register. Creates
- * the row if missing (an update may arrive before its create).
- * Returns the names of the fields whose value changed.
+ * the row if missing (an update may arrive before its create). One statement.
  */
-export function writeRegisters(db: Db, t: RegisterTable, key: readonly SqlValue[], values: Readonly<Record<string, SqlValue>>, hlc: Hlc): string[] {
+export function writeRegisters(db: Db, t: RegisterTable, key: readonly SqlValue[], values: Readonly<Record<string, SqlValue>>, hlc: Hlc): void {
   const fields = Object.keys(values);
-  const hlcCols = fields.map((f) => `${f}_hlc`);
-  const row = stmt(db, `SELECT ${hlcCols.join(', ')} FROM ${t.table} WHERE ${where(t)}`).get(...key) as Record<string, string | null> | undefined;
-  if (row === undefined) {
-    const cols = [...t.key, ...fields, ...hlcCols];
-    stmt(db, `INSERT INTO ${t.table} (${cols.join(', ')}) VALUES (${cols.map(() => '?').join(', ')})`)
-      .run(...key, ...fields.map((f) => values[f] ?? null), ...fields.map(() => hlc));
-    return fields;
-  }
-  const winners = fields.filter((f) => {
-    const cur = row[`${f}_hlc`];
-    return cur === null || cur === undefined || hlc > cur;
-  });
-  if (winners.length > 0) {
-    stmt(db, `UPDATE ${t.table} SET ${winners.map((f) => `${f} = ?, ${f}_hlc = ?`).join(', ')} WHERE ${where(t)}`)
-      .run(...winners.flatMap((f) => [values[f] ?? null, hlc]), ...key);
-  }
-  return winners;
+  const args: SqlValue[] = [...key];
+  for (const f of fields) args.push(values[f] ?? null);
+  for (let i = 0; i < fields.length; i++) args.push(hlc);
+  registerUpsert(db, t, fields).run(args);
 }
 
 /** A per-element set register: `present` 1 or 0, taken only from a newer HLC. Returns whether it changed. */
@@ -92,12 +99,12 @@ export interface FieldWrite {
  * whichever arrives first, so the conflicts table is order-independent too.
  */
 export function recordFieldWrite(db: Db, w: FieldWrite): void {
-  const others = stmt(db, 'SELECT hlc, base, origin, event_id, value FROM field_writes WHERE entity = ? AND entity_id = ? AND field = ?')
-    .all(w.entity, w.entityId, w.field) as { hlc: string; base: string; origin: string; event_id: string; value: string }[];
+  // Only the concurrent ones: another origin, and each write newer than the other's base.
+  const others = stmt(db, `SELECT hlc, base, origin, event_id, value FROM field_writes
+    WHERE entity = ? AND entity_id = ? AND field = ? AND hlc > ? AND base < ? AND origin <> ?`)
+    .all(w.entity, w.entityId, w.field, w.base, w.hlc, w.origin) as { hlc: string; base: string; origin: string; event_id: string; value: string }[];
   const value = JSON.stringify(w.value);
   for (const o of others) {
-    if (o.origin === w.origin || o.hlc === w.hlc) continue;
-    if (!(o.hlc > w.base && w.hlc > o.base)) continue;
     const mineWins = w.hlc > o.hlc;
     const [win, lose] = mineWins
       ? [{ e: w.eventId, h: w.hlc, v: value }, { e: o.event_id, h: o.hlc, v: o.value }]

@@ -40,7 +40,9 @@ export function overview(ctx: StoreContext, now: number = Date.now()): Overview 
       session: s.session,
       state: s.state,
       last_activity: s.last_activity,
-      idle_s: s.last_activity === null ? null : Math.max(0, Math.round((now - Date.parse(s.last_activity)) / 1000)),
+      // A working session is not idle; its last_activity is only re-recorded when its
+      // state changes (fleet/session-diff.ts), so for it that would read "working since".
+      idle_s: s.last_activity === null || s.state === 'working' ? null : Math.max(0, Math.round((now - Date.parse(s.last_activity)) / 1000)),
       task_id: s.task_id,
       task_title: s.task_id === null ? null : titles.get(s.task_id) ?? null,
     })),

@@ -1,0 +1,48 @@
+/**
+ * Verbs that act on this host's sessions through its daemon (and so through
+ * rclaude): pull the session listing now, peek at a screen, spawn a session.
+ */
+import { resolve } from 'node:path';
+import type { Argv } from 'yargs';
+import type { Session } from '../../core/models.js';
+import { parseSessionRef } from '../../core/service/resolve.js';
+import type { PullResult } from '../../server/ports.js';
+import { api, daemonTarget, seg } from '../client.js';
+import { printJson } from '../output.js';
+import { run } from '../run.js';
+
+interface Screen {
+  host: string;
+  session: string;
+  lines: number;
+  text: string;
+}
+
+export function fleetActionCommands(y: Argv<{ json: boolean }>): Argv<{ json: boolean }> {
+  return y
+    .command('pull', "List this host's sessions through rclaude now and record what changed", (c) => c,
+      (a) => run(a, async () => {
+        const r = await api<PullResult>(await daemonTarget(), 'POST', '/sessions/pull');
+        if (a.json) return printJson(r);
+        const what = [r.appeared > 0 ? `${r.appeared} appeared` : '', r.changed > 0 ? `${r.changed} changed` : '', r.gone > 0 ? `${r.gone} gone` : ''].filter((s) => s !== '');
+        process.stdout.write(`${r.host}: ${r.sessions} session${r.sessions === 1 ? '' : 's'}; ${what.length === 0 ? 'no changes' : what.join(', ')}\n`);
+      }))
+    .command('peek <session>', "Show the last lines of a session's screen (host:session, on this daemon's host)", (c) => c
+      .positional('session', { type: 'string', demandOption: true, describe: 'host:session' })
+      .option('lines', { alias: 'n', type: 'number', default: 40, describe: 'how many lines (1…2000)' }),
+    (a) => run(a, async () => {
+      const s = parseSessionRef(a.session);
+      const r = await api<Screen>(await daemonTarget(), 'GET', `/sessions/${seg(s.host)}/${seg(s.session)}/screen?lines=${encodeURIComponent(String(a.lines))}`);
+      if (a.json) return printJson(r);
+      process.stdout.write(r.text === '' || r.text.endsWith('\n') ? r.text : `${r.text}\n`);
+    }))
+    .command('spawn <host>', 'Start a new agent session on this daemon\'s host (rclaude spawn)', (c) => c
+      .positional('host', { type: 'string', demandOption: true, describe: "this daemon's host name" })
+      .option('name', { type: 'string', demandOption: true, describe: 'session name (letters, digits, _ and -)' })
+      .option('cwd', { type: 'string', default: process.cwd(), defaultDescription: 'the current directory', describe: 'working directory of the session' }),
+    (a) => run(a, async () => {
+      const r = await api<Session>(await daemonTarget(), 'POST', '/sessions', { host: a.host, session: a.name, cwd: resolve(a.cwd) });
+      if (a.json) return printJson(r);
+      process.stdout.write(`spawned ${r.key} in ${r.cwd ?? '?'} (${r.state ?? 'unknown state'})\n`);
+    }));
+}

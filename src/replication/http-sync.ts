@@ -1,0 +1,330 @@
+/**
+ * The HTTP fallback of replication, as plain functions the daemon's routes call
+ * (and `clare sync` runs through `syncOnce`). Routes stay thin: they pass the
+ * raw query or body here and turn a thrown ClareError into its HTTP status.
+ *
+ * - GET  /api/v1/sync/state                 → getSyncState
+ * - GET  /api/v1/sync/events?since=<hlc>    → getSyncEvents (first version's paging)
+ * - GET  /api/v1/sync/events?after=<hlc>,…  → getSyncEvents (per-origin catch-up)
+ * - POST /api/v1/sync/events {events,base?} → postEvents
+ */
+import { z } from 'zod';
+import { commitRemote, type StoreContext } from '../core/context.js';
+import { digest } from '../core/digest.js';
+import { hlcSchema } from '../core/domain.js';
+import { ClareError, isErrorCode } from '../core/errors.js';
+import type { EventEnvelope } from '../core/events/envelope.js';
+import { parseHlc, type Hlc } from '../core/hlc.js';
+import { machineIdSchema, type MachineId } from '../core/ids.js';
+import { eventCount, eventsAfter, eventsAfterRaw, eventsSince, watermarks, type Watermarks } from '../core/store.js';
+import { bearerHeaders } from './auth.js';
+import { checkContinuity, encodeEvents } from './batch-codec.js';
+import { baseSchema, watermarksSchema } from './messages/common.js';
+import { describeIssues } from './messages/frame.js';
+import { normalizePeerUrl, peerApiUrl } from './peer-url.js';
+
+/** Default and largest page of GET /api/v1/sync/events. */
+export const DEFAULT_PAGE = 1000;
+export const MAX_PAGE = 5000;
+/** Most events one POST may carry. */
+export const MAX_POST_EVENTS = 5000;
+/**
+ * `syncOnce` keeps each POST body under this many bytes, below fastify's default
+ * 1 MiB body limit, so the route works without raising it.
+ */
+export const MAX_POST_BYTES = 960 * 1024;
+/** Request header naming the machine that POSTs events (becomes the commit's source). */
+export const SOURCE_HEADER = 'x-clare-machine-id';
+
+const limitSchema = z.coerce.number().int().min(1).max(MAX_PAGE).default(DEFAULT_PAGE);
+
+const sinceQuerySchema = z.object({
+  since: z.union([z.literal(''), hlcSchema]).optional(),
+  limit: limitSchema,
+});
+
+/** `after` is a comma-separated list of HLCs, one per origin (an HLC names its origin); empty: nothing held. */
+const afterQuerySchema = z.object({
+  after: z.string().max(1_000_000),
+  limit: limitSchema,
+});
+
+const postBodySchema = z.object({
+  events: z.array(z.unknown()).max(MAX_POST_EVENTS),
+  /** Per origin, what the poster assumed we hold (see docs/protocol.md); checked when present. */
+  base: baseSchema.optional(),
+});
+
+/** Answer of the `since` form. */
+export interface EventsSincePage {
+  readonly events: EventEnvelope[];
+  /** The last HLC of this page when more follow (pass it as `since`), else null. */
+  readonly next: Hlc | null;
+}
+
+/** Answer of the per-origin (`after`) form. */
+export interface EventsAfterPage {
+  readonly events: EventEnvelope[];
+  /** Watermarks to ask with next (`after` advanced by this page) when more follow, else null. */
+  readonly next_watermarks: Record<string, Hlc> | null;
+}
+
+/** What POST /api/v1/sync/events answers. */
+export interface PostEventsResult {
+  /** Events new to us and stored (including `skipped` ones). */
+  readonly accepted: number;
+  /** Events we already held (uuid dedup). */
+  readonly known: number;
+  /** Of the accepted, events stored and relayed but not applied: unknown type or newer version. */
+  readonly skipped: number;
+}
+
+/** What GET /api/v1/sync/state answers. */
+export interface SyncState {
+  readonly machine_id: MachineId;
+  readonly name: string;
+  readonly event_count: number;
+  readonly watermarks: Watermarks;
+  readonly digest: string;
+}
+
+export const syncStateSchema = z.object({
+  machine_id: machineIdSchema,
+  name: z.string().max(200),
+  event_count: z.number().int().min(0),
+  watermarks: watermarksSchema,
+  digest: z.string(),
+});
+
+function badRequest(what: string, err: z.ZodError): ClareError {
+  return new ClareError('CLARE_BAD_REQUEST', `${what}: ${describeIssues(err)}`);
+}
+
+/** Parses `after=<hlc>,<hlc>,…` into watermarks; throws CLARE_BAD_REQUEST. */
+export function parseAfter(after: string): Record<string, Hlc> {
+  const out: Record<string, Hlc> = {};
+  for (const part of after.split(',')) {
+    if (part === '') continue;
+    const h = hlcSchema.safeParse(part);
+    if (!h.success) throw new ClareError('CLARE_BAD_REQUEST', `after: ${JSON.stringify(part.slice(0, 80))} is not an HLC`);
+    const origin = parseHlc(h.data).machine;
+    if (Object.hasOwn(out, origin)) throw new ClareError('CLARE_BAD_REQUEST', `after: origin ${origin} appears twice`);
+    out[origin] = h.data;
+  }
+  return out;
+}
+
+/** Formats watermarks as the `after` query value (HLCs joined by commas). */
+export function formatAfter(wm: Watermarks): string {
+  return Object.values(wm).sort().join(',');
+}
+
+/**
+ * GET /api/v1/sync/events, `since` form: events with an HLC greater than `since`
+ * (all if absent), in HLC order, at most `limit` (default 1000, max 5000).
+ * Throws CLARE_BAD_REQUEST on a bad query.
+ *
+ * A single global cursor misses events that reach the server later with older
+ * HLCs (an offline machine's, relayed); catch-up should use the `after` form.
+ */
+export function getEventsSince(ctx: StoreContext, query: unknown): EventsSincePage {
+  const q = sinceQuerySchema.safeParse(query ?? {});
+  if (!q.success) throw badRequest('bad query', q.error);
+  const since = q.data.since === undefined || q.data.since === '' ? null : q.data.since;
+  const rows = eventsSince(ctx.db, since, q.data.limit + 1);
+  const more = rows.length > q.data.limit;
+  const events = more ? rows.slice(0, q.data.limit) : rows;
+  return { events, next: more ? events[events.length - 1]!.hlc : null };
+}
+
+/**
+ * GET /api/v1/sync/events, per-origin form: `after` lists, per origin, the newest
+ * HLC the caller holds; the answer has, per origin, the events after it (all of
+ * an origin it does not list), merged in HLC order, at most `limit`.
+ * Throws CLARE_BAD_REQUEST on a bad query.
+ */
+export function getEventsAfter(ctx: StoreContext, query: unknown): EventsAfterPage {
+  const q = afterQuerySchema.safeParse(query ?? {});
+  if (!q.success) throw badRequest('bad query', q.error);
+  const after = parseAfter(q.data.after);
+  const rows = eventsAfter(ctx.db, after, q.data.limit + 1);
+  const more = rows.length > q.data.limit;
+  const events = more ? rows.slice(0, q.data.limit) : rows;
+  if (!more) return { events, next_watermarks: null };
+  const next: Record<string, Hlc> = { ...after };
+  for (const e of events) if ((next[e.origin] ?? '') < e.hlc) next[e.origin] = e.hlc;
+  return { events, next_watermarks: next };
+}
+
+/** GET /api/v1/sync/events: the `after` form when `after` is present, else the `since` form. */
+export function getSyncEvents(ctx: StoreContext, query: unknown): EventsSincePage | EventsAfterPage {
+  const hasAfter = typeof query === 'object' && query !== null && Object.hasOwn(query, 'after');
+  return hasAfter ? getEventsAfter(ctx, query) : getEventsSince(ctx, query);
+}
+
+/**
+ * POST /api/v1/sync/events: ingests `{ events, base? }` idempotently (uuid dedup)
+ * and says what was new. All or nothing: a bad body throws CLARE_BAD_REQUEST, a
+ * bad event CLARE_BAD_EVENT, a clock too far ahead CLARE_HLC_SKEW, a `base` that
+ * would leave a gap CLARE_PROTOCOL — and then nothing is written.
+ *
+ * `source` names the sender for the commit feed (the SOURCE_HEADER value, or
+ * e.g. `http` when absent).
+ */
+export function postEvents(ctx: StoreContext, body: unknown, source: string): PostEventsResult {
+  const b = postBodySchema.safeParse(body);
+  if (!b.success) throw badRequest('bad body', b.error);
+  if (b.data.base !== undefined) {
+    const c = checkContinuity(watermarks(ctx.db), b.data.base, b.data.events);
+    if (!c.ok) throw c.error;
+  }
+  const r = commitRemote(ctx, b.data.events, source);
+  return { accepted: r.events.length, known: r.duplicates, skipped: r.skipped };
+}
+
+/** GET /api/v1/sync/state: who we are and what we hold. */
+export function getSyncState(ctx: StoreContext, machineId: MachineId, name: string): SyncState {
+  return { machine_id: machineId, name, event_count: eventCount(ctx.db), watermarks: watermarks(ctx.db), digest: digest(ctx.db) };
+}
+
+// ---- client -----------------------------------------------------------------
+
+export interface SyncOnceOptions {
+  /** Events per page and per POST (default 1000). */
+  readonly batchSize?: number;
+  /** Per-request timeout (ms, default 30 s). */
+  readonly timeoutMs?: number;
+}
+
+/** What one HTTP catch-up round moved. */
+export interface SyncOnceResult {
+  /** The peer's base URL. */
+  readonly peer: string;
+  readonly machine_id: MachineId;
+  readonly name: string;
+  /** Events pulled that were new to us, and pulled ones we already held. */
+  readonly pulled: number;
+  readonly pulled_known: number;
+  /** Events pushed that were new to the peer, and pushed ones it already held. */
+  readonly pushed: number;
+  readonly pushed_known: number;
+  /** New events on either side stored but not applied (types or versions unknown there). */
+  readonly skipped: number;
+  readonly ms: number;
+}
+
+export type FetchLike = (input: string, init?: RequestInit) => Promise<Response>;
+
+const eventsAfterPageSchema = z.object({
+  events: z.array(z.unknown()).max(MAX_PAGE),
+  next_watermarks: watermarksSchema.nullable(),
+});
+
+const postResultSchema = z.object({
+  accepted: z.number().int().min(0),
+  known: z.number().int().min(0),
+  skipped: z.number().int().min(0),
+});
+
+const errorBodySchema = z.object({ error: z.object({ code: z.string(), message: z.string() }) });
+
+async function request<T>(fetchImpl: FetchLike, url: string, init: RequestInit, schema: z.ZodType<T>, timeoutMs: number): Promise<T> {
+  let res: Response;
+  try {
+    res = await fetchImpl(url, { ...init, signal: AbortSignal.timeout(timeoutMs) });
+  } catch (e) {
+    const cause = (e as { cause?: { code?: string; message?: string } }).cause;
+    throw new ClareError('CLARE_PEER', `cannot reach ${url}: ${cause?.code ?? cause?.message ?? (e as Error).message}`, { url });
+  }
+  let body: unknown;
+  try {
+    body = await res.json();
+  } catch {
+    body = undefined;
+  }
+  if (!res.ok) {
+    const err = errorBodySchema.safeParse(body);
+    const code = err.success ? err.data.error.code : null;
+    if (res.status === 401) {
+      throw new ClareError('CLARE_UNAUTHORIZED', `${url} refused our mesh token (HTTP 401); set the same [mesh] token on both machines`, { url, status: 401 });
+    }
+    const what = err.success ? `${code ?? ''}: ${err.data.error.message}` : `HTTP ${res.status}`;
+    throw new ClareError('CLARE_PEER', `${url} answered ${res.status} ${what}`, {
+      url, status: res.status, ...(code !== null && isErrorCode(code) ? { peer_code: code } : {}),
+    });
+  }
+  const p = schema.safeParse(body);
+  if (!p.success) throw new ClareError('CLARE_PEER', `${url} answered something unexpected: ${describeIssues(p.error)}`, { url });
+  return p.data;
+}
+
+/**
+ * One HTTP catch-up round with one peer: reads its state, pulls every event we
+ * lack (per-origin `after` form, page by page, each page ingested whole), then
+ * pushes every event it lacks (POSTs with `base`). Returns what moved.
+ * Throws CLARE_PEER (unreachable, bad answer), CLARE_UNAUTHORIZED (token
+ * refused), CLARE_BAD_EVENT / CLARE_HLC_SKEW (it sent events we refuse).
+ */
+export async function syncOnce(ctx: StoreContext, peerUrl: string, token: string | undefined, fetchImpl: FetchLike = fetch, opts: SyncOnceOptions = {}): Promise<SyncOnceResult> {
+  const t0 = performance.now();
+  const base = normalizePeerUrl(peerUrl);
+  const batch = Math.min(opts.batchSize ?? DEFAULT_PAGE, MAX_PAGE);
+  const timeoutMs = opts.timeoutMs ?? 30_000;
+  const auth = bearerHeaders(token);
+  const me = ctx.clock.machine;
+
+  const state = await request(fetchImpl, peerApiUrl(base, '/api/v1/sync/state'), { headers: auth }, syncStateSchema, timeoutMs);
+  if (state.machine_id === me) throw new ClareError('CLARE_CONFIG', `peer ${base} is this machine itself; remove it from the peer list`);
+
+  let pulled = 0;
+  let pulledKnown = 0;
+  let skipped = 0;
+  for (;;) {
+    const ours = watermarks(ctx.db);
+    const url = peerApiUrl(base, `/api/v1/sync/events?after=${formatAfter(ours)}&limit=${batch}`);
+    const page = await request(fetchImpl, url, { headers: auth }, eventsAfterPageSchema, timeoutMs);
+    if (page.events.length > 0) {
+      // The page continues each origin from what we asked after; check it, as the socket path does.
+      const assumed: Record<string, Hlc | null> = {};
+      for (const e of page.events) {
+        const o = typeof e === 'object' && e !== null ? (e as { origin?: unknown }).origin : undefined;
+        if (typeof o === 'string') assumed[o] = ours[o] ?? null;
+      }
+      const c = checkContinuity(watermarks(ctx.db), assumed, page.events);
+      if (!c.ok) throw new ClareError('CLARE_PEER', `${base} answered a page that would leave a gap: ${c.error.message}`);
+      const r = commitRemote(ctx, page.events, state.machine_id);
+      pulled += r.events.length;
+      pulledKnown += r.duplicates;
+      skipped += r.skipped;
+      // A correct peer only answers events after what we asked for; one that does not would loop forever.
+      const progressed = Object.entries(c.tops).some(([o, h]) => h > (ours[o] ?? ''));
+      if (!progressed) throw new ClareError('CLARE_PEER', `${base} answered only events we already held; stopping the pull`);
+    }
+    if (page.next_watermarks === null) break;
+  }
+
+  let pushed = 0;
+  let pushedKnown = 0;
+  const theirs: Record<string, Hlc> = { ...state.watermarks };
+  const postUrl = peerApiUrl(base, '/api/v1/sync/events');
+  for (;;) {
+    const rows = eventsAfterRaw(ctx.db, theirs, batch);
+    if (rows.length === 0) break;
+    const enc = encodeEvents(theirs, rows, MAX_POST_BYTES);
+    const r = await request(fetchImpl, postUrl, {
+      method: 'POST',
+      headers: { ...auth, 'content-type': 'application/json', [SOURCE_HEADER]: me },
+      body: `{"base":${enc.base},"events":${enc.events}}`,
+    }, postResultSchema, timeoutMs);
+    pushed += r.accepted;
+    pushedKnown += r.known;
+    skipped += r.skipped;
+    for (const [origin, hlc] of Object.entries(enc.tops)) theirs[origin] = hlc;
+  }
+
+  return {
+    peer: base, machine_id: state.machine_id, name: state.name,
+    pulled, pulled_known: pulledKnown, pushed, pushed_known: pushedKnown, skipped,
+    ms: Math.round(performance.now() - t0),
+  };
+}
