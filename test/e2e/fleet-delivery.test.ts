@@ -11,25 +11,15 @@ import { openDb } from '../../src/core/db.js';
 import { hlcMs } from '../../src/core/hlc.js';
 import { newUpdateId } from '../../src/core/ids.js';
 import { openContext } from '../../src/core/setup.js';
-import { createMachine, freePort, waitFor, type TestMachine } from '../helpers/daemon.js';
+import { freePort, machinePool, waitFor, type TestMachine } from '../helpers/daemon.js';
 import { capture, editConfig, firstPullDone, pidAlive, rclaude, sends, spawnSessions } from './fleet-helpers.js';
 
 interface Assignment { id: string; task_id: string; host: string; session: string; delivery: string; error: string | null }
 interface Receipt { host: string; session: string; status: string; detail: string | null }
 interface Update { id: string; text: string; receipts: Receipt[]; expires_at: string | null }
 
-const made: TestMachine[] = [];
-async function machine(...a: Parameters<typeof createMachine>): Promise<TestMachine> {
-  const m = await createMachine(...a);
-  made.push(m);
-  return m;
-}
-afterAll(async () => {
-  for (const m of made.splice(0)) {
-    await m.stop();
-    m.cleanup();
-  }
-});
+const { machine, release } = machinePool();
+afterAll(release);
 
 async function assignment(m: TestMachine, id: string): Promise<Assignment> {
   const all = (await m.api<Assignment[]>('GET', '/assignments?removed=true')).body;

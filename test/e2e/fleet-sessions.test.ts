@@ -5,25 +5,15 @@
  */
 import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLI, createMachine, waitFor, type TestMachine } from '../helpers/daemon.js';
+import { CLI, machinePool, waitFor, type TestMachine } from '../helpers/daemon.js';
 import { capture, editConfig, eventCount, firstPullDone, rclaude, spawnSessions } from './fleet-helpers.js';
 
 interface Pull { host: string; sessions: number; appeared: number; changed: number; gone: number }
 interface Session { key: string; session: string; state: string; gone: boolean; cwd: string }
 interface ErrorBody { error: { code: string; message: string } }
 
-const made: TestMachine[] = [];
-async function machine(...a: Parameters<typeof createMachine>): Promise<TestMachine> {
-  const m = await createMachine(...a);
-  made.push(m);
-  return m;
-}
-afterAll(async () => {
-  for (const m of made.splice(0)) {
-    await m.stop();
-    m.cleanup();
-  }
-});
+const { machine, release } = machinePool();
+afterAll(release);
 
 function pullJson(m: TestMachine): { code: number; body: Pull | ErrorBody; stderr: string } {
   const r = m.cli(['pull', '--json']);

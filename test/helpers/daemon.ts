@@ -179,3 +179,23 @@ export async function createMachine(o: MachineOptions): Promise<TestMachine> {
   };
   return m;
 }
+
+/**
+ * Machines made through the returned `machine()` are stopped and cleaned up by
+ * `release()` (call it from afterEach/afterAll), so a failing test leaves nothing running.
+ */
+export function machinePool(): { machine: (o: MachineOptions) => Promise<TestMachine>; release: () => Promise<void> } {
+  const made: TestMachine[] = [];
+  return {
+    async machine(o) {
+      const m = await createMachine(o);
+      made.push(m);
+      return m;
+    },
+    async release() {
+      const all = made.splice(0);
+      await Promise.all(all.map((m) => m.stop()));
+      for (const m of all) m.cleanup();
+    },
+  };
+}
