@@ -32,7 +32,7 @@ export async function freePort() {
 }
 
 /** A daemon in a temp dir: init, config tweaks, serve; returns handles to use and stop it. */
-export async function startDaemon(name, { peers = [], extraToml = '' } = {}) {
+export async function startDaemon(name, { peers = [], extraToml = '', nodeArgs = [] } = {}) {
   const dir = mkdtempSync(join(tmpdir(), `clare-bench-${name}-`));
   const port = await freePort();
   const env = {
@@ -48,7 +48,9 @@ export async function startDaemon(name, { peers = [], extraToml = '' } = {}) {
   // Benchmarks measure the store and the API, not the session poller.
   toml = toml.replace('poll_interval_s = 10', 'poll_interval_s = 3600');
   writeFileSync(cfg, toml + extraToml);
-  const child = spawn(process.execPath, [CLI, 'serve'], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+  // spawnedAt: performance.now() when the serve process was spawned (for timings that include start-up).
+  const spawnedAt = performance.now();
+  const child = spawn(process.execPath, [...nodeArgs, CLI, 'serve'], { env, stdio: ['ignore', 'ignore', 'inherit'] });
   const url = `http://127.0.0.1:${port}`;
   const end = Date.now() + 20_000;
   for (;;) {
@@ -58,7 +60,7 @@ export async function startDaemon(name, { peers = [], extraToml = '' } = {}) {
     await new Promise((r) => setTimeout(r, 50));
   }
   return {
-    name, dir, env, port, url, configFile: cfg,
+    name, dir, env, port, url, configFile: cfg, pid: child.pid, spawnedAt, readyAt: performance.now(),
     async stop() {
       if (child.exitCode === null) {
         child.kill('SIGTERM');
@@ -105,6 +107,17 @@ export async function load(total, concurrency, makeRequest) {
   const ms = performance.now() - t0;
   if (failures > 0) throw new Error(`${failures} of ${total} requests failed`);
   return { ms, perSec: (total / ms) * 1000, latencies: lat };
+}
+
+/** Polls `check` (async, returns a value or undefined) every `intervalMs` until it returns a value; throws after `timeoutMs`. */
+export async function waitUntil(what, check, { timeoutMs = 30_000, intervalMs = 20 } = {}) {
+  const end = performance.now() + timeoutMs;
+  for (;;) {
+    const v = await check();
+    if (v !== undefined && v !== false) return v;
+    if (performance.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
 }
 
 export function printTable(title, header, rows) {

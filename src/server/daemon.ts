@@ -20,6 +20,9 @@ import { PeerRegistry } from './peer-registry.js';
 import type { AnyRoute } from './route.js';
 import type { FleetPort, ReplicationPort } from './ports.js';
 
+/** How long stopping waits for open HTTP connections before closing them (ms). */
+const CLOSE_GRACE_MS = 2000;
+
 export function packageVersion(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
   return pkg.version;
@@ -31,8 +34,17 @@ export interface DaemonPart {
   readonly routes?: readonly AnyRoute[];
   readonly replication?: ReplicationPort;
   readonly fleet?: FleetPort;
-  /** Registers non-JSON routes (WebSockets, static files) on the app before it listens. */
-  readonly register?: (app: FastifyInstance) => Promise<void>;
+  /**
+   * Registers non-JSON routes (WebSockets, static files) on the app before it listens;
+   * `ports` are the status ports the other parts provide (the live dashboard polls them).
+   */
+  readonly register?: (app: FastifyInstance, ports: DaemonPorts) => Promise<void>;
+}
+
+/** The status ports of the parts, for parts that report on the others. */
+export interface DaemonPorts {
+  readonly replication?: ReplicationPort;
+  readonly fleet?: FleetPort;
 }
 
 /** Everything a part may need to build itself. */
@@ -95,7 +107,8 @@ export async function startDaemon(opts: StartOptions): Promise<Daemon> {
       ...(fleet === undefined ? {} : { fleet }),
       extraRoutes: parts.flatMap((p) => p.routes ?? []),
       registerExtra: async (a: FastifyInstance) => {
-        for (const p of parts) if (p.register !== undefined) await p.register(a);
+        const ports: DaemonPorts = { ...(replication === undefined ? {} : { replication }), ...(fleet === undefined ? {} : { fleet }) };
+        for (const p of parts) if (p.register !== undefined) await p.register(a, ports);
       },
     });
     await app.ready();
@@ -125,7 +138,12 @@ export async function startDaemon(opts: StartOptions): Promise<Daemon> {
         stopping ??= (async () => {
           log.info('daemon stopping: draining');
           for (const s of [...started].reverse()) await s.drain?.();
+          // Browsers keep spare sockets open that never carry a request; close() would wait
+          // for their headers timeout (~100 s, past systemd's stop timeout). In-flight requests
+          // get a grace period, then whatever is left is cut.
+          const grace = setTimeout(() => liveApp.server.closeAllConnections(), CLOSE_GRACE_MS);
           await liveApp.close();
+          clearTimeout(grace);
           for (const s of [...started].reverse()) await s.stop();
           db.close();
           log.info('daemon stopped');

@@ -4,6 +4,7 @@
  */
 import type { PartFactory } from './daemon.js';
 import { fleetPart } from './fleet-part.js';
+import { livePartFactory } from './live-part.js';
 import { replicationPart } from './replication-part.js';
 
-export const DEFAULT_PARTS: readonly PartFactory[] = [replicationPart, fleetPart];
+export const DEFAULT_PARTS: readonly PartFactory[] = [replicationPart, fleetPart, livePartFactory];

@@ -1,0 +1,83 @@
+/**
+ * The live dashboard as a daemon part: the `/api/v1/live` WebSocket (a snapshot,
+ * then a frame per committed change; docs/dashboard.md) and the dashboard's static
+ * files at `/`.
+ *
+ * Token rules are the API's (the app's onRequest hook): with a mesh token set,
+ * requests from other machines must carry it. Browsers cannot put headers on a
+ * WebSocket, so this route also takes it as `?token=` (route config `queryToken`).
+ */
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from '../core/log.js';
+import type { DaemonEnv, DaemonPart, DaemonPorts, PartFactory } from './daemon.js';
+import { LiveHub, type LiveSocket } from './live-hub.js';
+import { defaultUiDir, loadUiAssets, registerUiRoutes, type UiAsset } from './live-static.js';
+import { statusModel, type StatusDoc } from './status-models.js';
+
+export const LIVE_PATH = '/api/v1/live';
+
+export interface LivePartOptions {
+  /** The built dashboard (index.html, app.js); default: dist/ui next to the server. */
+  readonly uiDir?: string | null;
+  /** Replication/fleet status poll while a dashboard is open (ms); default 1000. */
+  readonly pollMs?: number;
+}
+
+/** Reads the status document through the app's own route (one overview, as the CLI sees it). */
+async function readStatus(app: FastifyInstance): Promise<StatusDoc> {
+  const r = await app.inject({ method: 'GET', url: '/api/v1/status' });
+  if (r.statusCode !== 200) throw new Error(`GET /api/v1/status answered ${r.statusCode}: ${r.body.slice(0, 200)}`);
+  return statusModel.parse(JSON.parse(r.body));
+}
+
+function loadUi(dir: string | null | undefined, log: Logger): Map<string, UiAsset> | null {
+  const d = dir === undefined ? defaultUiDir() : dir;
+  if (d === null) return null;
+  try {
+    return loadUiAssets(d);
+  } catch (e) {
+    log.error('dashboard files could not be read; / answers 503', { dir: d, err: e });
+    return null;
+  }
+}
+
+/** Registers the live route on `app` (the part's scope of the daemon's app). */
+export function registerLiveRoute(app: FastifyInstance, hub: LiveHub): void {
+  app.get(LIVE_PATH, { websocket: true, config: { queryToken: true } }, (socket, _req) => {
+    const s: LiveSocket = socket;
+    socket.on('message', (data, isBinary) => hub.onFrame(s, data, isBinary));
+    socket.on('pong', () => hub.pong(s));
+    socket.on('close', () => hub.detach(s));
+    void hub.attach(s);
+  });
+}
+
+/** The live part with its options (tests point `uiDir` at a fixture or at nothing). */
+export function livePart(opts: LivePartOptions = {}): PartFactory {
+  return (env: DaemonEnv): DaemonPart => {
+    const log = env.log.child({ part: 'live' });
+    let app: FastifyInstance | null = null;
+    let ports: DaemonPorts = {};
+    const hub = new LiveHub({
+      ctx: env.ctx,
+      log,
+      ...(opts.pollMs === undefined ? {} : { pollMs: opts.pollMs }),
+      readStatus: () => (app === null ? Promise.reject(new Error('the app is not registered yet')) : readStatus(app)),
+      readLinks: () => ({ peers: ports.replication?.status() ?? [], fleet: ports.fleet?.status() ?? null }),
+    });
+    const assets = loadUi(opts.uiDir, log);
+    return {
+      service: hub,
+      register: (scope: FastifyInstance, p: DaemonPorts) => {
+        app = scope;
+        ports = p;
+        registerLiveRoute(scope, hub);
+        registerUiRoutes(scope, assets, log);
+        return Promise.resolve();
+      },
+    };
+  };
+}
+
+/** The part `clare serve` plugs in (src/server/parts.ts). */
+export const livePartFactory: PartFactory = livePart();

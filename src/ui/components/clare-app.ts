@@ -1,0 +1,240 @@
+/**
+ * The dashboard shell: owns the live stream, routes between the views (#/fleet,
+ * #/board, #/activity, #/mesh, #/broadcast), passes the state down as properties,
+ * and runs the actions the views send up as events.
+ */
+import { LitElement, css, html, nothing, type TemplateResult } from 'lit';
+import { customElement, state } from 'lit/decorators.js';
+import { ActionEvent, runAction } from '../actions.js';
+import { activity, counts, hostViews } from '../derive.js';
+import { ClockController } from '../live/clock-controller.js';
+import { LiveController } from '../live/live-controller.js';
+import { memo } from '../memo.js';
+import { controls } from '../styles/controls.js';
+import { theme } from '../styles/theme.js';
+import './clare-activity-view.js';
+import './clare-board-view.js';
+import './clare-broadcast-view.js';
+import './clare-connection-badge.js';
+import './clare-fleet-view.js';
+import './clare-mesh-view.js';
+import './clare-summary-bar.js';
+import './clare-toast-region.js';
+import type { Notice } from './clare-toast-region.js';
+
+const VIEWS = [
+  { id: 'fleet', label: 'Fleet' },
+  { id: 'board', label: 'Board' },
+  { id: 'activity', label: 'Activity' },
+  { id: 'mesh', label: 'Mesh' },
+  { id: 'broadcast', label: 'Broadcast' },
+] as const;
+type View = (typeof VIEWS)[number]['id'];
+
+function viewFromHash(): View {
+  const id = window.location.hash.replace(/^#\/?/, '').split('?')[0];
+  return VIEWS.find((v) => v.id === id)?.id ?? 'fleet';
+}
+
+@customElement('clare-app')
+export class ClareApp extends LitElement {
+  static override styles = [theme, controls, css`
+    :host {
+      display: block;
+      min-height: 100vh;
+      background: var(--bg);
+      color: var(--text);
+      font-family: var(--font);
+      line-height: 1.4;
+    }
+    header {
+      position: sticky;
+      top: 0;
+      z-index: 5;
+      background: var(--surface);
+      border-bottom: 1px solid var(--border);
+      box-shadow: var(--shadow);
+    }
+    .bar {
+      display: flex;
+      flex-wrap: wrap;
+      align-items: center;
+      gap: 0.5rem 1rem;
+      padding: 0.5rem 1rem;
+      max-width: 100rem;
+      margin: 0 auto;
+    }
+    h1 {
+      font-size: 1.1rem;
+      margin: 0;
+      display: flex;
+      align-items: baseline;
+      gap: 0.5rem;
+    }
+    h1 .machine {
+      font-weight: 400;
+      color: var(--muted);
+      font-size: 0.9rem;
+    }
+    nav {
+      display: flex;
+      gap: 0.25rem;
+      overflow-x: auto;
+      padding: 0 1rem;
+      max-width: 100rem;
+      margin: 0 auto;
+      scrollbar-width: thin;
+    }
+    nav a {
+      color: var(--muted);
+      text-decoration: none;
+      padding: 0.5rem 0.75rem;
+      border-bottom: 3px solid transparent;
+      font-weight: 600;
+      white-space: nowrap;
+    }
+    nav a:hover {
+      color: var(--text);
+    }
+    nav a[aria-current='page'] {
+      color: var(--accent);
+      border-bottom-color: var(--accent);
+    }
+    .spacer {
+      flex: 1;
+    }
+    main {
+      padding: 1rem;
+      max-width: 100rem;
+      margin: 0 auto;
+    }
+    .banner {
+      background: var(--warn-soft);
+      color: var(--warn);
+      padding: 0.5rem 1rem;
+      text-align: center;
+    }
+    .loading {
+      padding: 3rem 1rem;
+      text-align: center;
+      color: var(--muted);
+    }
+    @media (max-width: 640px) {
+      main {
+        padding: 0.75rem 0.5rem;
+      }
+      .bar {
+        padding: 0.5rem;
+      }
+      nav {
+        padding: 0 0.25rem;
+      }
+      nav a {
+        padding: 0.5rem 0.45rem;
+        font-size: 0.92rem;
+      }
+      clare-summary-bar {
+        order: 3;
+        width: 100%;
+      }
+    }
+  `];
+
+  private readonly live = new LiveController(this);
+  private readonly clock = new ClockController(this, 5000);
+
+  @state() private view: View = viewFromHash();
+  @state() private notices: readonly Notice[] = [];
+  private noticeSeq = 0;
+
+  // Derived views are recomputed only when their inputs change identity (fleet-state.ts).
+  private readonly hosts = memo(hostViews);
+  private readonly activity = memo(activity);
+  private readonly counts = memo(counts);
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    window.addEventListener('hashchange', this.onHash);
+    this.addEventListener(ActionEvent.eventName, this.onAction);
+  }
+
+  override disconnectedCallback(): void {
+    window.removeEventListener('hashchange', this.onHash);
+    this.removeEventListener(ActionEvent.eventName, this.onAction);
+    super.disconnectedCallback();
+  }
+
+  private readonly onHash = (): void => {
+    this.view = viewFromHash();
+  };
+
+  /** Runs a view's action through the API; failures become a notice unless the view shows them itself. */
+  private readonly onAction = (e: ActionEvent): void => {
+    e.stopPropagation();
+    const p = runAction(e.action);
+    e.result = p;
+    p.catch((err: unknown) => {
+      if (!e.quiet) this.notify('bad', err instanceof Error ? err.message : String(err));
+    });
+  };
+
+  private notify(tone: Notice['tone'], text: string): void {
+    this.notices = [...this.notices.slice(-3), { id: ++this.noticeSeq, tone, text }];
+  }
+
+  private dismiss(id: number): void {
+    this.notices = this.notices.filter((n) => n.id !== id);
+  }
+
+  override updated(): void {
+    const name = this.live.state?.status.machine.name;
+    document.title = name === undefined ? 'Clare' : `Clare · ${name}`;
+  }
+
+  private renderView(): TemplateResult {
+    const s = this.live.state;
+    if (s === null) {
+      return html`<p class="loading" role="status">${this.live.connection === 'reconnecting' ? `Cannot reach the daemon${this.live.problem === null ? '' : ` (${this.live.problem})`}; retrying…` : 'Connecting to the daemon…'}</p>`;
+    }
+    const now = this.clock.now;
+    switch (this.view) {
+      case 'fleet':
+        return html`<clare-fleet-view .hosts=${this.hosts(s.sessions, s.machines, s.status.machine.name, now)} .tasks=${s.tasks} .fleet=${s.fleet} .now=${now}></clare-fleet-view>`;
+      case 'board':
+        return html`<clare-board-view .tasks=${s.tasks} .projects=${s.projects} .sessions=${s.sessions}></clare-board-view>`;
+      case 'activity':
+        return html`<clare-activity-view .items=${this.activity(s.updates, s.assignments, s.conflicts, s.tasks)} .machines=${s.machines} .now=${now}></clare-activity-view>`;
+      case 'mesh':
+        return html`<clare-mesh-view .peers=${s.peers} .machines=${s.machines} .self=${s.status.machine} .now=${now}></clare-mesh-view>`;
+      case 'broadcast':
+        return html`<clare-broadcast-view .groups=${s.groups} .updates=${s.updates} .sessions=${s.sessions} .now=${now}></clare-broadcast-view>`;
+    }
+  }
+
+  override render(): TemplateResult {
+    const s = this.live.state;
+    const c = s === null ? null : this.counts(s.tasks, s.sessions, s.conflicts, s.peers);
+    return html`
+      <header>
+        <div class="bar">
+          <h1>Clare ${s === null ? nothing : html`<span class="machine">${s.status.machine.name}</span>`}</h1>
+          ${c === null ? nothing : html`<clare-summary-bar .counts=${c}></clare-summary-bar>`}
+          <span class="spacer"></span>
+          <clare-connection-badge .connection=${this.live.connection} .problem=${this.live.problem} .cursor=${s?.cursor ?? null}></clare-connection-badge>
+        </div>
+        <nav aria-label="Views">
+          ${VIEWS.map((v) => html`<a href="#/${v.id}" aria-current=${this.view === v.id ? 'page' : 'false'}>${v.label}</a>`)}
+        </nav>
+      </header>
+      ${this.live.outdated ? html`<div class="banner" role="alert">The daemon was upgraded; reload the page to get the matching dashboard.</div>` : nothing}
+      <main id="main">${this.renderView()}</main>
+      <clare-toast-region .notices=${this.notices} @dismiss=${(e: CustomEvent<number>) => this.dismiss(e.detail)}></clare-toast-region>
+    `;
+  }
+}
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'clare-app': ClareApp;
+  }
+}

@@ -1,0 +1,199 @@
+/**
+ * The board: tasks of a project (or all) in columns by status, with the sessions
+ * beside it as drop targets. Create, edit, complete and assign go through the API.
+ *
+ * @fires clare-action - ActionEvent `create-project` (and those of its children).
+ */
+import { LitElement, css, html, nothing, type TemplateResult } from 'lit';
+import { customElement, property, state } from 'lit/decorators.js';
+import { repeat } from 'lit/directives/repeat.js';
+import { requestAction } from '../actions.js';
+import { COLUMN_ORDER, columns } from '../derive.js';
+import type { Project, Session, Task } from '../live/wire-types.js';
+import { memo } from '../memo.js';
+import { controls } from '../styles/controls.js';
+import './clare-board-column.js';
+import './clare-session-row.js';
+import './clare-task-dialog.js';
+import type { TaskDialogTarget } from './clare-task-dialog.js';
+
+const PROJECT_KEY = 'clare.board.project';
+
+function savedProject(): string | null {
+  try {
+    return localStorage.getItem(PROJECT_KEY);
+  } catch {
+    return null;
+  }
+}
+
+@customElement('clare-board-view')
+export class ClareBoardView extends LitElement {
+  static override styles = [controls, css`
+    :host {
+      display: block;
+    }
+    .toolbar {
+      display: flex;
+      flex-wrap: wrap;
+      align-items: flex-end;
+      gap: 0.5rem 1rem;
+      margin-bottom: 0.75rem;
+    }
+    h2 {
+      font-size: 1.2rem;
+      align-self: center;
+    }
+    .toolbar form {
+      display: flex;
+      gap: 0.4rem;
+      align-items: flex-end;
+    }
+    .layout {
+      display: grid;
+      grid-template-columns: minmax(0, 1fr) 16rem;
+      gap: 0.75rem;
+      align-items: start;
+    }
+    .columns {
+      display: grid;
+      grid-template-columns: repeat(4, minmax(0, 1fr));
+      gap: 0.6rem;
+      align-items: stretch;
+    }
+    aside {
+      position: sticky;
+      top: 7rem;
+      background: var(--surface);
+      border: 1px solid var(--border);
+      border-radius: var(--radius);
+      padding: 0.5rem;
+      max-height: calc(100vh - 8rem);
+      overflow: auto;
+    }
+    aside h3 {
+      font-size: 0.9rem;
+      padding: 0.2rem 0.3rem;
+    }
+    aside p {
+      font-size: 0.8rem;
+      color: var(--muted);
+      margin: 0.2rem 0.3rem 0.5rem;
+    }
+    aside ul {
+      list-style: none;
+      margin: 0;
+      padding: 0;
+    }
+    .empty {
+      color: var(--muted);
+    }
+    @media (max-width: 1100px) {
+      .layout {
+        grid-template-columns: 1fr;
+      }
+      aside {
+        position: static;
+        max-height: none;
+        order: -1;
+      }
+      aside ul {
+        display: flex;
+        flex-wrap: wrap;
+        gap: 0.25rem;
+      }
+    }
+    @media (max-width: 800px) {
+      .columns {
+        grid-template-columns: repeat(2, minmax(0, 1fr));
+      }
+    }
+    @media (max-width: 520px) {
+      .columns {
+        grid-template-columns: 1fr;
+      }
+    }
+  `];
+
+  @property({ attribute: false }) tasks: ReadonlyMap<string, Task> = new Map();
+  @property({ attribute: false }) projects: ReadonlyMap<string, Project> = new Map();
+  @property({ attribute: false }) sessions: ReadonlyMap<string, Session> = new Map();
+  /** The project shown, or null for all; remembered in this browser. */
+  @state() private project: string | null = savedProject();
+  @state() private dialog: TaskDialogTarget | null = null;
+  @state() private projectError: string | null = null;
+
+  private readonly columns = memo(columns);
+  private readonly sessionKeys = memo((sessions: ReadonlyMap<string, Session>) => [...sessions.values()].filter((s) => s.state !== 'exited').map((s) => s.key));
+  private readonly sessionList = memo((sessions: ReadonlyMap<string, Session>) => [...sessions.values()]);
+
+  private readonly chooseProject = (e: Event): void => {
+    const v = (e.target as HTMLSelectElement).value;
+    this.project = v === '' ? null : v;
+    try {
+      if (this.project === null) localStorage.removeItem(PROJECT_KEY);
+      else localStorage.setItem(PROJECT_KEY, this.project);
+    } catch {
+      // Not remembered; that is all.
+    }
+  };
+
+  private async createProject(e: SubmitEvent): Promise<void> {
+    e.preventDefault();
+    const form = e.currentTarget as HTMLFormElement;
+    const input = form.elements.namedItem('name');
+    if (!(input instanceof HTMLInputElement) || input.value.trim() === '') return;
+    this.projectError = null;
+    try {
+      await requestAction(this, { kind: 'create-project', name: input.value.trim() }, { quiet: true });
+      input.value = '';
+    } catch (err) {
+      this.projectError = err instanceof Error ? err.message : String(err);
+    }
+  }
+
+  override render(): TemplateResult {
+    const project = this.project !== null && this.projects.has(this.project) ? this.project : null;
+    const cols = this.columns(this.tasks, project);
+    const keys = this.sessionKeys(this.sessions);
+    const sessions = this.sessionList(this.sessions);
+    return html`
+      <div class="toolbar">
+        <h2>Board</h2>
+        <label>Project
+          <select @change=${this.chooseProject} aria-label="Project shown">
+            <option value="" ?selected=${project === null}>All projects</option>
+            ${[...this.projects.values()].map((p) => html`<option value=${p.id} ?selected=${p.id === project}>${p.name}</option>`)}
+          </select>
+        </label>
+        <button type="button" class="primary" ?disabled=${this.projects.size === 0} @click=${() => { this.dialog = { mode: 'create', project }; }}>New task</button>
+        <form @submit=${(e: SubmitEvent) => { void this.createProject(e); }}>
+          <label>New project <input name="name" required maxlength="200" autocomplete="off" placeholder="name"></label>
+          <button type="submit">Add project</button>
+        </form>
+        ${this.projectError === null ? nothing : html`<span class="error-text" role="alert">${this.projectError}</span>`}
+      </div>
+      ${this.projects.size === 0 ? html`<p class="empty">No projects yet: add one above (or <code>clare project add NAME</code>).</p>` : nothing}
+      <div class="layout" @edit-task=${(e: CustomEvent<string>) => { this.dialog = { mode: 'edit', id: e.detail }; }}>
+        <div class="columns">
+          ${COLUMN_ORDER.map((status) => html`<clare-board-column .status=${status} .tasks=${cols[status]} .projects=${this.projects}
+            .tasksById=${this.tasks} .sessionKeys=${keys}></clare-board-column>`)}
+        </div>
+        <aside aria-labelledby="sessions-h">
+          <h3 id="sessions-h">Sessions</h3>
+          <p>Drag a task onto a session to assign it.</p>
+          ${sessions.length === 0 ? html`<p>No sessions known.</p>` : html`<ul>
+            ${repeat(sessions, (s) => s.key, (s) => html`<li><clare-session-row compact .session=${s}></clare-session-row></li>`)}
+          </ul>`}
+        </aside>
+      </div>
+      <clare-task-dialog .target=${this.dialog} .projects=${this.projects} .tasks=${this.tasks} @close=${() => { this.dialog = null; }}></clare-task-dialog>
+    `;
+  }
+}
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'clare-board-view': ClareBoardView;
+  }
+}
