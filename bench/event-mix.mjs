@@ -11,7 +11,7 @@
 import { HybridClock } from '../dist/core/hlc.js';
 
 /** mulberry32: small, fast, seeded. */
-function prng(seed) {
+export function prng(seed) {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

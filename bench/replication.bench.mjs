@@ -37,6 +37,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { fmt, http, median, pct, printTable, ROOT, SCALE, scaled, startDaemon, waitUntil } from './lib.mjs';
+import { prng } from './event-mix.mjs';
 
 const SELF = fileURLToPath(import.meta.url);
 const require = createRequire(import.meta.url);
@@ -84,18 +85,6 @@ async function pouchReplicate(remoteUrl, dir, how) {
 
 
 // ==== helpers ===========================================================================
-
-/** mulberry32: small, fast, seeded. */
-function prng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const WORDS = ['fix', 'write', 'review', 'ship', 'profile', 'refactor', 'login', 'sync', 'docs', 'ranking', 'deploy', 'cache',
   'the', 'flaky', 'test', 'for', 'gossip', 'daemon', 'dashboard', 'migration', 'index', 'budget', 'agent', 'session',
