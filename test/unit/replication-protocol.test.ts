@@ -119,7 +119,7 @@ describe('small parts', () => {
   });
 
   it('derives socket and API URLs from a base URL', () => {
-    expect(syncSocketUrl('http://10.0.0.2:8765')).toBe('ws://10.0.0.2:8765/api/v1/sync/ws');
+    expect(syncSocketUrl('http://198.18.0.2:8765')).toBe('ws://198.18.0.2:8765/api/v1/sync/ws');
     expect(syncSocketUrl('https://desk.example/clare/')).toBe('wss://desk.example/clare/api/v1/sync/ws');
     expect(syncSocketUrl('http://[fd00::2]:8765/')).toBe('ws://[fd00::2]:8765/api/v1/sync/ws');
     expect(peerApiUrl('http://h:1/', '/api/v1/sync/events?after=&limit=5')).toBe('http://h:1/api/v1/sync/events?after=&limit=5');

@@ -10,24 +10,16 @@ import { LitElement, css, html, nothing, type PropertyValues, type TemplateResul
 import { customElement, property, query, state } from 'lit/decorators.js';
 import { requestAction, screenText } from '../actions.js';
 import { ApiError } from '../api/api-client.js';
-import { controls } from '../styles/controls.js';
+import { controls, dialogFrame } from '../styles/controls.js';
 
 export const PEEK_LINES = 40;
 
 @customElement('clare-screen-dialog')
 export class ClareScreenDialog extends LitElement {
-  static override styles = [controls, css`
+  static override styles = [controls, dialogFrame, css`
     dialog {
       width: min(60rem, calc(100vw - 1rem));
       max-height: calc(100vh - 2rem);
-      border: 1px solid var(--border);
-      border-radius: var(--radius);
-      background: var(--surface);
-      color: var(--text);
-      padding: 0;
-    }
-    dialog::backdrop {
-      background: rgb(0 0 0 / 0.45);
     }
     header {
       display: flex;

@@ -12,7 +12,7 @@ import { keyed } from 'lit/directives/keyed.js';
 import { requestAction, type TaskFields } from '../actions.js';
 import { STATUS_LABELS } from '../format.js';
 import type { Project, Task, TaskStatus } from '../live/wire-types.js';
-import { controls } from '../styles/controls.js';
+import { controls, dialogFrame } from '../styles/controls.js';
 
 /** What the dialog edits: a new task (in a project, if one is chosen) or an existing one. */
 export type TaskDialogTarget = { readonly mode: 'create'; readonly project: string | null } | { readonly mode: 'edit'; readonly id: string };
@@ -23,17 +23,9 @@ const MAX_DEP_CHOICES = 300;
 
 @customElement('clare-task-dialog')
 export class ClareTaskDialog extends LitElement {
-  static override styles = [controls, css`
+  static override styles = [controls, dialogFrame, css`
     dialog {
       width: min(36rem, calc(100vw - 1rem));
-      border: 1px solid var(--border);
-      border-radius: var(--radius);
-      background: var(--surface);
-      color: var(--text);
-      padding: 0;
-    }
-    dialog::backdrop {
-      background: rgb(0 0 0 / 0.45);
     }
     form {
       display: flex;

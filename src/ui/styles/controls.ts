@@ -115,3 +115,17 @@ export const controls = css`
     }
   }
 `;
+
+/** The frame every modal <dialog> shares; each dialog sets its own width. */
+export const dialogFrame = css`
+  dialog {
+    border: 1px solid var(--border);
+    border-radius: var(--radius);
+    background: var(--surface);
+    color: var(--text);
+    padding: 0;
+  }
+  dialog::backdrop {
+    background: rgb(0 0 0 / 0.45);
+  }
+`;
