@@ -3,7 +3,8 @@
 #   tmux         — behind the rclaude stand-in (test/fixtures/rclaude)
 #   chromium     — the real browser for dashboard tests (driven by playwright-core)
 #   wireguard-go, wireguard-tools, iproute2 — the mesh tests between network namespaces
-# Idempotent: does nothing when everything is present. Called by README set-up and .ci/run.
+# Idempotent: does nothing when everything is present. Run by the pretest, prebench and
+# predemo steps of package.json, so the README's two commands need nothing else.
 set -euo pipefail
 
 need=()

@@ -1,8 +1,9 @@
 /**
  * Test hosts in network namespaces joined by real WireGuard (wireguard-go), for
- * mesh tests. Underlay: veths on a bridge, 198.18.0.0/24. Overlay: a wg interface in each
- * namespace, 198.19.0.0/24 — both in 198.18.0.0/15, the range reserved for network
- * testing. Needs root (CI and the dev machines run as root); `meshSupport()` says why not otherwise.
+ * mesh tests. Underlay: veths on a bridge, 198.18.N.0/24. Overlay: a wg interface in each
+ * namespace, 198.19.N.0/24 — both in 198.18.0.0/15, the range reserved for network
+ * testing. N is drawn per mesh, so meshes of concurrent test runs (several checkouts
+ * on one machine) never put the same address on two bridges. Needs root (CI and the dev machines run as root); `meshSupport()` says why not otherwise.
  */
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -49,6 +50,8 @@ export function meshSupport(): string | null {
 export function createMesh(count: number): Mesh {
   const tag = `c${(process.pid % 10000).toString(36)}${Math.floor(Math.random() * 36 * 36).toString(36)}`;
   const bridge = `${tag}br`;
+  // One /24 per mesh (1..250): the bridge address lives in the root namespace, shared by every run.
+  const net = 1 + Math.floor(Math.random() * 250);
   const dir = mkdtempSync(join(tmpdir(), 'clare-wg-'));
   const wgProcs: ChildProcess[] = [];
   const hosts: MeshHost[] = [];
@@ -64,14 +67,14 @@ export function createMesh(count: number): Mesh {
   };
   try {
     sh('ip', ['link', 'add', bridge, 'type', 'bridge']);
-    sh('ip', ['addr', 'add', '198.18.0.254/24', 'dev', bridge]);
+    sh('ip', ['addr', 'add', `198.18.${net}.254/24`, 'dev', bridge]);
     sh('ip', ['link', 'set', bridge, 'up']);
     const keys: { priv: string; pub: string }[] = [];
     for (let i = 0; i < count; i++) {
       const name = `h${i}`;
       const ns = `${tag}${name}`;
-      const underlay = `198.18.0.${i + 1}`;
-      const overlay = `198.19.0.${i + 1}`;
+      const underlay = `198.18.${net}.${i + 1}`;
+      const overlay = `198.19.${net}.${i + 1}`;
       sh('ip', ['netns', 'add', ns]);
       sh('ip', ['link', 'add', `${tag}v${i}`, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns]);
       sh('ip', ['link', 'set', `${tag}v${i}`, 'master', bridge, 'up']);
