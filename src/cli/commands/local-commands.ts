@@ -16,10 +16,11 @@ export function localCommands(y: Argv<{ json: boolean }>): Argv<{ json: boolean 
       const { clarePaths } = await import('../../core/paths.js');
       const paths = clarePaths();
       const r = initMachine(paths, a.name);
-      if (a.json) return printJson({ created: r.created, machine_id: r.config.machine_id, name: r.config.name, config: paths.configFile, db: r.dbFile });
+      if (a.json) return printJson({ created: r.created, machine_id: r.config.machine_id, name: r.config.name, config: paths.configFile, db: r.dbFile, recovery: r.recovery });
       process.stdout.write(r.created
         ? `created ${paths.configFile}\nmachine_id ${r.config.machine_id} (${r.config.name})\ndatabase ${r.dbFile}\nnext: clare serve\n`
         : `${paths.configFile} exists; keeping machine_id ${r.config.machine_id} (${r.config.name})\ndatabase ${r.dbFile} is ready\n`);
+      if (r.recovery !== null) process.stdout.write(`the database lacks this machine's own events: \`clare serve\` fetches them from the peers before writing anything (${r.recovery})\n`);
     }))
     .command('serve', 'Run the daemon (API, dashboard, replication, fleet) in the foreground', (c) => c,
       (a) => run(a, async () => {
