@@ -73,15 +73,18 @@ export type Continuity = { readonly ok: true; readonly tops: Readonly<Record<str
  * Checks, before anything is written, that ingesting `events` on top of `ours`
  * leaves each origin a gap-free prefix: each origin present has a base, we hold
  * at least up to that base, and its events are in strictly increasing HLC order
- * after it. Events that are not even envelopes are left to the store's
- * validation (which refuses them with CLARE_BAD_EVENT).
+ * after it. Events `held` says we already hold are skipped. Events that are not
+ * even envelopes are left to the store's validation (which refuses them with
+ * CLARE_BAD_EVENT).
  */
-export function checkContinuity(ours: Watermarks, base: Readonly<Record<string, Hlc | null>>, events: readonly unknown[]): Continuity {
+export function checkContinuity(ours: Watermarks, base: Readonly<Record<string, Hlc | null>>, events: readonly unknown[], held?: (e: object) => boolean): Continuity {
   const last: Record<string, string> = {};
   const tops: Record<string, Hlc> = {};
   for (let i = 0; i < events.length; i++) {
     const e = events[i];
     if (typeof e !== 'object' || e === null) continue;
+    // An event already held adds nothing, so it cannot open a gap (`held`: the caller knows which).
+    if (held?.(e) === true) continue;
     const { origin, hlc } = e as { origin?: unknown; hlc?: unknown };
     if (typeof origin !== 'string' || typeof hlc !== 'string') continue;
     if (!Object.hasOwn(base, origin)) {
@@ -96,7 +99,11 @@ export function checkContinuity(ours: Watermarks, base: Readonly<Record<string, 
       }
       prev = b ?? '';
     }
-    if (hlc <= prev) return gap(`event #${i} (origin ${origin}) is not after the previous one of its origin in HLC order`);
+    if (hlc <= prev) {
+      return gap(last[origin] === undefined
+        ? `event #${i} (origin ${origin}, hlc ${hlc.slice(0, 80)}) is not after what we hold of its origin (${prev === '' ? 'nothing' : prev}), and we lack it: accepted, it would sit below every peer's watermark and never be replicated on`
+        : `event #${i} (origin ${origin}) is not after the previous one of its origin in HLC order`);
+    }
     last[origin] = hlc;
     tops[origin] = hlc as Hlc;
   }

@@ -11,15 +11,16 @@
 import { z } from 'zod';
 import { commitRemote, type StoreContext } from '../core/context.js';
 import { digest } from '../core/digest.js';
+import { eventSetDigest, originDigests } from '../core/event-digest.js';
 import { hlcSchema } from '../core/domain.js';
 import { ClareError, isErrorCode } from '../core/errors.js';
 import type { EventEnvelope } from '../core/events/envelope.js';
 import { parseHlc, type Hlc } from '../core/hlc.js';
 import { machineIdSchema, type MachineId } from '../core/ids.js';
-import { eventCount, eventsAfter, eventsAfterRaw, eventsSince, watermarks, type Watermarks } from '../core/store.js';
+import { eventCount, eventsAfter, eventsAfterRaw, eventsSince, holdsEvent, originCounts, watermarks, type Watermarks } from '../core/store.js';
 import { bearerHeaders } from './auth.js';
 import { checkContinuity, encodeEvents } from './batch-codec.js';
-import { baseSchema, watermarksSchema } from './messages/common.js';
+import { baseSchema, countsSchema, digestsSchema, watermarksSchema } from './messages/common.js';
 import { describeIssues } from './messages/frame.js';
 import { normalizePeerUrl, peerApiUrl } from './peer-url.js';
 
@@ -79,22 +80,42 @@ export interface PostEventsResult {
   readonly skipped: number;
 }
 
-/** What GET /api/v1/sync/state answers. */
+/**
+ * What GET /api/v1/sync/state answers. Cheap (O(origins)) unless the projection
+ * digest is asked for. Digests (docs/protocol.md §5):
+ * - `digest`: the event-set digest (`digest_kind: "events"`): equal on two stores
+ *   exactly when they hold the same events. A version-1 Clare answers the projection
+ *   digest here instead, with no `digest_kind`.
+ * - `digests`: per origin, the digest of the events held of it.
+ * - `projections_digest` (only with `?projections=1`): SHA-256 of every projection
+ *   row; equal when the projections are equal. It reads every row: explicit checks only.
+ */
 export interface SyncState {
   readonly machine_id: MachineId;
   readonly name: string;
   readonly event_count: number;
   readonly watermarks: Watermarks;
+  readonly counts: Readonly<Record<string, number>>;
+  readonly digests: Readonly<Record<string, string>>;
   readonly digest: string;
+  readonly digest_kind: 'events';
+  readonly projections_digest?: string;
 }
 
+/** Parses a peer's state; fields after `digest` are absent from version-1 peers. */
 export const syncStateSchema = z.object({
   machine_id: machineIdSchema,
   name: z.string().max(200),
   event_count: z.number().int().min(0),
   watermarks: watermarksSchema,
-  digest: z.string(),
+  counts: countsSchema.optional(),
+  digests: digestsSchema.optional(),
+  digest: z.string().max(200),
+  digest_kind: z.literal('events').optional(),
+  projections_digest: z.string().max(200).optional(),
 });
+
+const stateQuerySchema = z.object({ projections: z.enum(['0', '1']).optional() });
 
 function badRequest(what: string, err: z.ZodError): ClareError {
   return new ClareError('CLARE_BAD_REQUEST', `${what}: ${describeIssues(err)}`);
@@ -174,17 +195,46 @@ export function getSyncEvents(ctx: StoreContext, query: unknown): EventsSincePag
 export function postEvents(ctx: StoreContext, body: unknown, source: string): PostEventsResult {
   const b = postBodySchema.safeParse(body);
   if (!b.success) throw badRequest('bad body', b.error);
-  if (b.data.base !== undefined) {
-    const c = checkContinuity(watermarks(ctx.db), b.data.base, b.data.events);
-    if (!c.ok) throw c.error;
-  }
+  const ours = watermarks(ctx.db);
+  const c = b.data.base !== undefined ? checkContinuity(ours, b.data.base, b.data.events) : continuesHeldPrefix(ctx, ours, b.data.events);
+  if (!c.ok) throw c.error;
   const r = commitRemote(ctx, b.data.events, source);
   return { accepted: r.events.length, known: r.duplicates, skipped: r.skipped };
 }
 
-/** GET /api/v1/sync/state: who we are and what we hold. */
-export function getSyncState(ctx: StoreContext, machineId: MachineId, name: string): SyncState {
-  return { machine_id: machineId, name, event_count: eventCount(ctx.db), watermarks: watermarks(ctx.db), digest: digest(ctx.db) };
+/**
+ * The ordering rule for a POST without `base` (docs/protocol.md §5): every event
+ * either is already held (a harmless repeat; the store checks it is the same
+ * event), or continues its origin's held prefix — after our watermark for the
+ * origin, in strictly increasing HLC order. An event stamped at or below the
+ * watermark that we lack is refused: accepted, it would sit below every peer's
+ * watermark and never be replicated on.
+ */
+function continuesHeldPrefix(ctx: StoreContext, ours: Watermarks, events: readonly unknown[]): ReturnType<typeof checkContinuity> {
+  const base: Record<string, Hlc | null> = {};
+  for (const e of events) {
+    const { origin } = (typeof e === 'object' && e !== null ? e : {}) as { origin?: unknown };
+    if (typeof origin === 'string') base[origin] = ours[origin] ?? null;
+  }
+  return checkContinuity(ours, base, events, (e) => {
+    const { id, hlc, origin } = e as { id?: unknown; hlc?: unknown; origin?: unknown };
+    return typeof id === 'string' && typeof hlc === 'string' && typeof origin === 'string' && hlc <= (ours[origin] ?? '') && holdsEvent(ctx.db, id);
+  });
+}
+
+/**
+ * GET /api/v1/sync/state: who we are and what we hold, from the maintained
+ * per-origin figures (O(origins)); the projection digest only with `?projections=1`.
+ */
+export function getSyncState(ctx: StoreContext, machineId: MachineId, name: string, query: unknown = {}): SyncState {
+  const q = stateQuerySchema.safeParse(query ?? {});
+  if (!q.success) throw badRequest('bad query', q.error);
+  const db = ctx.db;
+  return {
+    machine_id: machineId, name, event_count: eventCount(db), watermarks: watermarks(db), counts: originCounts(db), digests: originDigests(db),
+    digest: eventSetDigest(db), digest_kind: 'events',
+    ...(q.data.projections === '1' ? { projections_digest: digest(db) } : {}),
+  };
 }
 
 // ---- client -----------------------------------------------------------------
@@ -211,6 +261,8 @@ export interface SyncOnceResult {
   /** New events on either side stored but not applied (types or versions unknown there). */
   readonly skipped: number;
   readonly ms: number;
+  /** What the peer held of our own origin when the round began (recovery compares it). */
+  readonly peer_holds_ours: { readonly hlc: Hlc; readonly count: number | undefined } | null;
 }
 
 export type FetchLike = (input: string, init?: RequestInit) => Promise<Response>;
@@ -231,7 +283,8 @@ const errorBodySchema = z.object({ error: z.object({ code: z.string(), message: 
 async function request<T>(fetchImpl: FetchLike, url: string, init: RequestInit, schema: z.ZodType<T>, timeoutMs: number): Promise<T> {
   let res: Response;
   try {
-    res = await fetchImpl(url, { ...init, signal: AbortSignal.timeout(timeoutMs) });
+    // redirect: 'error' — the token goes to the configured peer, never to wherever it points.
+    res = await fetchImpl(url, { ...init, redirect: 'error', signal: AbortSignal.timeout(timeoutMs) });
   } catch (e) {
     const cause = (e as { cause?: { code?: string; message?: string } }).cause;
     throw new ClareError('CLARE_PEER', `cannot reach ${url}: ${cause?.code ?? cause?.message ?? (e as Error).message}`, { url });
@@ -322,9 +375,11 @@ export async function syncOnce(ctx: StoreContext, peerUrl: string, token: string
     for (const [origin, hlc] of Object.entries(enc.tops)) theirs[origin] = hlc;
   }
 
+  const ourWm = state.watermarks[me];
   return {
     peer: base, machine_id: state.machine_id, name: state.name,
     pulled, pulled_known: pulledKnown, pushed, pushed_known: pushedKnown, skipped,
     ms: Math.round(performance.now() - t0),
+    peer_holds_ours: ourWm === undefined ? null : { hlc: ourWm, count: state.counts?.[me] },
   };
 }

@@ -10,18 +10,28 @@
  * both were dialed by the same side, the older being a dead link not yet
  * noticed) — and close the other with code 4009. A dialer whose link was closed
  * as redundant waits and does not redial while another link to that machine is up.
+ *
+ * Recovery (src/core/recovery.ts): while this machine recovers its own events, the
+ * service watches every peer's statement of what it holds of our origin, and ends
+ * recovery once a peer that holds some has given us all of them (or every
+ * configured peer has answered and none holds any).
+ *
+ * The mesh token goes only to the configured peer URLs (`peers()`): every dial is
+ * of a URL from that list, and dialers follow no redirects.
  */
 import type { StoreContext } from '../core/context.js';
 import { ClareError, type ErrorCode } from '../core/errors.js';
 import type { MachineId } from '../core/ids.js';
 import type { Logger } from '../core/log.js';
+import type { Recovery } from '../core/recovery.js';
 import type { Service } from '../core/service-lifecycle.js';
-import { lagBehind, originCounts, type Watermarks } from '../core/store.js';
+import { originCounts, watermarks, type Watermarks } from '../core/store.js';
 import { Backoff } from './backoff.js';
 import { Dialer, type DialHost, type DialOutcome } from './dialer.js';
 import { CLOSE } from './close-codes.js';
+import type { Hlc } from '../core/hlc.js';
 import { normalizePeerUrl, syncSocketUrl } from './peer-url.js';
-import { SyncSession, type Direction, type SessionEnd } from './sync-session.js';
+import { SyncSession, type Direction, type Divergence, type SessionEnd } from './sync-session.js';
 import type { RemoteInfo, Transport } from './transport.js';
 import { newCounters, resolveTuning, type PeerCounters, type SyncTuning } from './tuning.js';
 import { dialWebSocket } from './ws-transport.js';
@@ -47,7 +57,14 @@ export interface ReplicationServiceOptions {
   readonly tuning?: Partial<SyncTuning>;
   /** Randomness for backoff jitter. */
   readonly random?: () => number;
+  /** The recovery in progress when the daemon started recovering (null or absent: none). */
+  readonly recovery?: Recovery | null;
+  /** Protocol versions offered (default: all this build speaks). */
+  readonly versions?: readonly number[];
 }
+
+/** Most sync connections at once (inbound, before or after their hello); more are refused. */
+export const MAX_SYNC_SESSIONS = 64;
 
 /** One peer's line in `status()` (the shape the API and CLI show). */
 export interface PeerStatus {
@@ -64,8 +81,13 @@ export interface PeerStatus {
   readonly events_sent: number;
   readonly events_received: number;
   readonly duplicates_received: number;
-  /** By watermark: its events we lack, and ours it lacks. Null until it said what it holds. */
+  /** By per-origin counts: its events we lack, and ours it lacks. Null until it said what it holds. */
   readonly lag: { readonly they_lack: number; readonly we_lack: number } | null;
+  /**
+   * Origins it holds differently from us below equal watermarks (equal lag, different
+   * events): being reconciled, waiting for its side, or beyond a version-1 peer. Null: none.
+   */
+  readonly divergence: Divergence | null;
   /** Its clock minus ours (ms), from hello and ping timestamps; null until known. */
   readonly clock_offset_ms: number | null;
   readonly protocol: number | null;
@@ -86,12 +108,15 @@ interface PeerRecord {
   /** What it held when last seen (for lag while disconnected). */
   lastWatermarks: Watermarks | null;
   lastCounts: Readonly<Record<string, number>> | null;
+  lastDivergence: Divergence | null;
+  /** While recovering: whether its statements showed events of our origin (null: not heard yet). */
+  holdsOurs: boolean | null;
 }
 
 function newRecord(url: string | null, machineId: MachineId | null): PeerRecord {
   return {
     url, machineId, name: null, counters: newCounters(), since: null, lastError: null, faulty: false,
-    protocolVersion: null, clockOffsetMs: null, direction: null, lastWatermarks: null, lastCounts: null,
+    protocolVersion: null, clockOffsetMs: null, direction: null, lastWatermarks: null, lastCounts: null, lastDivergence: null, holdsOurs: null,
   };
 }
 
@@ -108,6 +133,8 @@ export class ReplicationService implements Service, DialHost {
   private readonly sessions = new Map<SyncSession, PeerRecord | null>();
   private readonly openOrder = new Map<SyncSession, number>();
   private openCounter = 0;
+  /** Sessions whose peer was found to hold newer events of ours than we do (warned once each). */
+  private readonly warnedBehind = new WeakSet<SyncSession>();
   private lastLinks = '';
   private state: 'new' | 'running' | 'draining' | 'stopped' = 'new';
   private refreshTimer: NodeJS.Timeout | null = null;
@@ -128,6 +155,10 @@ export class ReplicationService implements Service, DialHost {
     if (this.state !== 'new') return Promise.resolve();
     this.state = 'running';
     this.reloadPeers();
+    const recovery = this.opts.recovery;
+    if (recovery?.active === true && this.configuredUrls().length === 0) {
+      recovery.complete('no peers configured: nothing to recover from');
+    }
     this.refreshTimer = setInterval(() => this.reconcilePeers(), this.tuning.peerRefreshMs);
     this.refreshTimer.unref();
     return Promise.resolve();
@@ -152,6 +183,12 @@ export class ReplicationService implements Service, DialHost {
       transport.close(CLOSE.GOING_AWAY, 'shutting down');
       return;
     }
+    if (this.sessions.size >= MAX_SYNC_SESSIONS) {
+      this.log.warn('refusing a sync connection: too many open', { address: remote.address, limit: MAX_SYNC_SESSIONS });
+      transport.send(JSON.stringify({ type: 'error', code: 'CLARE_TOO_LARGE', message: `this daemon already has ${this.sessions.size} sync connections (limit ${MAX_SYNC_SESSIONS}); try later` }));
+      transport.close(CLOSE.TRY_AGAIN_LATER, 'too many sync connections');
+      return;
+    }
     this.log.debug('inbound sync connection', { address: remote.address });
     const s = this.startSession(transport, 'inbound', null);
     void s.done.then((end) => this.onSessionEnd(s, end)).catch((e: unknown) => this.log.error('sync session bookkeeping failed', { err: e }));
@@ -159,8 +196,7 @@ export class ReplicationService implements Service, DialHost {
 
   /** Per-peer state, dialed peers first (by URL), then inbound-only ones (by name). */
   status(): PeerStatus[] {
-    const db = this.opts.ctx.db;
-    const ourCounts = originCounts(db);
+    const ourCounts = originCounts(this.opts.ctx.db);
     const out: PeerStatus[] = [];
     const recs = [...this.records.values()].sort((a, b) =>
       (a.url === null ? 1 : 0) - (b.url === null ? 1 : 0) || (a.url ?? a.name ?? '').localeCompare(b.url ?? b.name ?? ''));
@@ -170,7 +206,10 @@ export class ReplicationService implements Service, DialHost {
       const counts = live?.peerCounts() ?? r.lastCounts;
       let lag: PeerStatus['lag'] = null;
       if (wm !== null && counts !== null) {
-        const theyLack = Object.values(lagBehind(db, wm)).reduce((a, n) => a + n, 0);
+        // By counts, O(origins): exact while both hold gap-free prefixes; where they do
+        // not, `divergence` says so (equal counts can hide different events, never lag).
+        let theyLack = 0;
+        for (const [origin, n] of Object.entries(ourCounts)) theyLack += Math.max(0, n - (counts[origin] ?? 0));
         let weLack = 0;
         for (const [origin, n] of Object.entries(counts)) weLack += Math.max(0, n - (ourCounts[origin] ?? 0));
         lag = { they_lack: theyLack, we_lack: weLack };
@@ -188,12 +227,28 @@ export class ReplicationService implements Service, DialHost {
         events_received: r.counters.events_received,
         duplicates_received: r.counters.duplicates_received,
         lag,
+        divergence: live === null ? r.lastDivergence : live.divergence(),
         clock_offset_ms: live?.clockOffsetMs ?? r.clockOffsetMs,
         protocol: live?.remote?.protocolVersion ?? r.protocolVersion,
         direction: live?.direction ?? r.direction,
       });
     }
     return out;
+  }
+
+  /** The recovery of this machine's own events: its status, or null when the daemon did not start recovering. */
+  recoveryStatus(): ReturnType<Recovery['status']> | null {
+    return this.opts.recovery?.status() ?? null;
+  }
+
+  /**
+   * An HTTP catch-up round (`clare sync`) pulled from a peer that holds `wm`/`count`
+   * of our origin: ends recovery if we now hold at least that.
+   */
+  noteHttpPull(peerName: string, wm: Hlc | undefined, count: number | undefined): void {
+    const recovery = this.opts.recovery;
+    if (recovery?.active !== true || wm === undefined) return;
+    this.completeRecoveryIfCaughtUp(peerName, wm, count);
   }
 
   /** Stops dialing and accepting, then waits (up to `timeoutMs`) for sent batches to be acknowledged. */
@@ -272,6 +327,8 @@ export class ReplicationService implements Service, DialHost {
         const r = this.sessions.get(x);
         if (r !== undefined && r !== null) r.faulty = false;
       },
+      onPeerState: (x) => this.checkRecovery(x),
+      ...(this.opts.versions === undefined ? {} : { versions: this.opts.versions }),
     });
     this.sessions.set(s, rec);
     s.start();
@@ -340,6 +397,7 @@ export class ReplicationService implements Service, DialHost {
       if (end.established) {
         rec.lastWatermarks = s.peerWatermarks();
         rec.lastCounts = s.peerCounts();
+        rec.lastDivergence = s.divergence();
         rec.clockOffsetMs = s.clockOffsetMs;
         if (this.openSessionOf(rec) === null) {
           rec.since = end.at;
@@ -363,6 +421,69 @@ export class ReplicationService implements Service, DialHost {
     if (faulty) this.log.warn('sync peer faulty', fields);
     else if (first) this.log.info('sync link problem', fields);
     else this.log.debug('sync link problem', fields);
+  }
+
+  /**
+   * While recovering: what the peer of `s` holds of our origin against what we hold.
+   * Its statements (and the events it sent us) say it; we catch up from its batches.
+   */
+  private checkRecovery(s: SyncSession): void {
+    const recovery = this.opts.recovery;
+    if (s.remote === null) return;
+    const me = this.opts.machineId;
+    const rec = this.sessions.get(s) ?? null;
+    const theirWm = s.peerWatermarks()[me];
+    if (recovery?.active !== true) {
+      // Not recovering, yet a peer holds newer events of ours: a database copied back by hand.
+      // Gossip (and anti-entropy) bring them; say so once per session, it needs an explanation.
+      const ours = watermarks(this.opts.ctx.db)[me];
+      if (theirWm !== undefined && (ours === undefined || theirWm > ours) && !this.warnedBehind.has(s)) {
+        this.warnedBehind.add(s);
+        this.log.warn('a peer holds newer events of this machine than its own database (restored from an older copy without `clare restore`?); fetching them', { peer: s.remote.machineId, theirs: theirWm, ours: ours ?? null });
+        this.clockAbove(s.remote.name, theirWm);
+      }
+      return;
+    }
+    if (theirWm === undefined) {
+      if (rec !== null && rec.holdsOurs === null) rec.holdsOurs = false;
+      // Every configured peer has answered and none holds anything of ours: nothing to wait for.
+      const configured = [...this.records.values()].filter((r) => r.url !== null);
+      if (configured.length > 0 && configured.every((r) => r.holdsOurs === false)) {
+        recovery.complete(`every configured peer (${configured.map((r) => r.name ?? r.url).join(', ')}) answered and none holds events of this machine`);
+      }
+      return;
+    }
+    if (rec !== null) rec.holdsOurs = true;
+    this.completeRecoveryIfCaughtUp(s.remote.name, theirWm, s.peerCounts()[me]);
+  }
+
+  private completeRecoveryIfCaughtUp(peerName: string, theirWm: Hlc, theirCount: number | undefined): void {
+    const recovery = this.opts.recovery!;
+    const me = this.opts.machineId;
+    const ctx = this.opts.ctx;
+    this.clockAbove(peerName, theirWm);
+    const ours = watermarks(ctx.db)[me];
+    const count = originCounts(ctx.db)[me] ?? 0;
+    if (ours !== undefined && ours >= theirWm && count >= (theirCount ?? 0)) {
+      recovery.complete(`${peerName} gave back this machine's events: ${count} held, up to ${ours}`);
+    }
+  }
+
+  /** Our next stamps must sort after every event of ours a peer holds, delivered yet or not. */
+  private clockAbove(peerName: string, theirWm: Hlc): void {
+    try {
+      this.opts.ctx.clock.receive(theirWm);
+    } catch (e) {
+      this.log.warn('a peer states events of this machine stamped beyond the skew bound; not moving the clock', { peer: peerName, hlc: theirWm, err: e });
+    }
+  }
+
+  private configuredUrls(): string[] {
+    try {
+      return [...this.opts.peers()];
+    } catch {
+      return [];
+    }
   }
 
   private openSessionOf(rec: PeerRecord, except?: SyncSession): SyncSession | null {

@@ -125,8 +125,9 @@ describe('POST /api/v1/sync/events', () => {
     const events = eventsAfter(src.db, {}, 100);
     const dst = makeCtx();
     expect(() => postEvents(dst, { evts: [] }, 's')).toThrow(expect.objectContaining({ code: 'CLARE_BAD_REQUEST', status: 400 }) as Error);
-    expect(() => postEvents(dst, { events: [...events, { ...events[0], id: 'x' }] }, 's')).toThrow(expect.objectContaining({ code: 'CLARE_BAD_EVENT', status: 422 }) as Error);
     const o = src.clock.machine;
+    const bad = { ...makeEvent(o, Date.now() + 1000), payload: { project_id: 'nope' } };
+    expect(() => postEvents(dst, { events: [...events, bad] }, 's')).toThrow(expect.objectContaining({ code: 'CLARE_BAD_EVENT', status: 422 }) as Error);
     expect(() => postEvents(dst, { events: events.slice(2), base: { [o]: events[1]!.hlc } }, 's')).toThrow(expect.objectContaining({ code: 'CLARE_PROTOCOL' }) as Error);
     expect(eventCount(dst.db)).toBe(0);
     expect(postEvents(dst, { events: events.slice(0, 2), base: { [o]: null } }, 's').accepted).toBe(2);
