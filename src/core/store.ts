@@ -322,17 +322,6 @@ export function eventsSince(db: Db, since: Hlc | null, limit: number): EventEnve
   return rows.map(rowToEnvelope);
 }
 
-/** Number of events we hold that the holder of `theirs` lacks, per origin (lag). */
-export function lagBehind(db: Db, theirs: Watermarks): Record<string, number> {
-  const q = stmt(db, 'SELECT count(*) AS n FROM events WHERE origin = ? AND hlc > ?');
-  const out: Record<string, number> = {};
-  for (const origin of Object.keys(watermarks(db))) {
-    const n = (q.get(origin, theirs[origin] ?? '') as { n: number }).n;
-    if (n > 0) out[origin] = n;
-  }
-  return out;
-}
-
 /** True when the event with this id is held. */
 export function holdsEvent(db: Db, id: string): boolean {
   return stmt(db, 'SELECT 1 FROM events WHERE id = ?').get(id) !== undefined;

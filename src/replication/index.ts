@@ -14,6 +14,7 @@ export { createMemoryPair, MemoryTransport, type MemoryFaults, type MemoryPair, 
 export { normalizePeerUrl, peerApiUrl, SYNC_WS_PATH, syncSocketUrl } from './peer-url.js';
 export { CURRENT_PROTOCOL_VERSION, negotiateVersion, PROTOCOL_VERSIONS } from './protocol-version.js';
 export { ReplicationService, type Connector, type PeerStatus, type ReplicationServiceOptions } from './replication-service.js';
+export type { Divergence } from './session-reconciler.js';
 export { SyncSession, type Direction, type RemotePeer, type SessionEnd, type SyncSessionOptions } from './sync-session.js';
 export type { CloseInfo, RemoteInfo, Transport } from './transport.js';
 export { DEFAULT_TUNING, type PeerCounters, type SyncTuning } from './tuning.js';

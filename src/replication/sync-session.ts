@@ -29,14 +29,14 @@
 import { commitRemote, type StoreContext } from '../core/context.js';
 import type { CommitNotice } from '../core/commit-feed.js';
 import { ClareError, isErrorCode, type ErrorCode } from '../core/errors.js';
-import { digestHex, originDigests, originSummaries, parseDigestHex, rangeSummary } from '../core/event-digest.js';
+import { originDigests } from '../core/event-digest.js';
 import type { Hlc } from '../core/hlc.js';
 import type { MachineId } from '../core/ids.js';
 import { jsonTextDepth, MAX_JSON_DEPTH, tooDeep } from '../core/json-bounds.js';
 import type { Logger } from '../core/log.js';
 import type { Service } from '../core/service-lifecycle.js';
 import { eventsAfterRaw, originCounts, watermarks, type Watermarks } from '../core/store.js';
-import { answerRange, answerSums, checkRangePage, divergentOrigins, reconcileOrigin, type ReconcileIo } from './anti-entropy.js';
+import { answerRange, answerSums } from './anti-entropy.js';
 import { checkContinuity, encodeBatch } from './batch-codec.js';
 import { CLOSE } from './close-codes.js';
 import type { AckMsg } from './messages/ack.js';
@@ -46,11 +46,9 @@ import { helloSchema, helloVersionsSchema, type HelloMsg } from './messages/hell
 import type { LinksMsg } from './messages/links.js';
 import type { PingMsg } from './messages/ping.js';
 import type { PongMsg } from './messages/pong.js';
-import type { RangeMsg } from './messages/range.js';
-import type { SumMsg } from './messages/sum.js';
 import { PeerKnowledge, type Statement } from './peer-knowledge.js';
 import { negotiateVersion, PROTOCOL_VERSIONS } from './protocol-version.js';
-import { Requests } from './requests.js';
+import { SessionReconciler, type Divergence } from './session-reconciler.js';
 import type { Transport } from './transport.js';
 import { newCounters, resolveTuning, type PeerCounters, type SyncTuning } from './tuning.js';
 
@@ -83,16 +81,6 @@ export interface SyncSessionOptions {
   readonly versions?: readonly number[];
 }
 
-/** An origin held differently below equal watermarks, as status shows it. */
-export interface Divergence {
-  readonly origins: string[];
-  /**
-   * reconciling: anti-entropy is fetching what we lack; waiting: we hold all the
-   * peer has there, it has yet to fetch ours (or to say so); unsupported: the peer
-   * speaks protocol 1, which cannot reconcile (run `clare sync`, upgrade it).
-   */
-  readonly state: 'reconciling' | 'waiting' | 'unsupported';
-}
 
 /** Who the peer turned out to be (from its hello). */
 export interface RemotePeer {
@@ -175,14 +163,11 @@ export class SyncSession implements Service {
   private readonly pending = new Map<number, string>();
   private pendingBytes = 0;
   private readonly versions: readonly number[];
-  private readonly requests: Requests<SumMsg | RangeMsg>;
-  /** Origins held differently below equal watermarks (last check), and the one being reconciled. */
-  private divergent: readonly string[] = [];
-  private reconciling: string | null = null;
-  /** Per origin, the statement key of the last reconciliation, so an unchanged difference is not chased again. */
-  private readonly attempted = new Map<string, string>();
+  private readonly reconciler: SessionReconciler;
   private pumpScheduled = false;
   private lastRecvAt: number;
+  /** When the keepalive timer last ran (null before its first run). */
+  private lastTickAt: number | null = null;
   /** The handshake completed at some point (kept after the close, for the report). */
   private established = false;
   private finished = false;
@@ -201,7 +186,22 @@ export class SyncSession implements Service {
     this.counterSink = opts.counters ?? newCounters();
     this.lastRecvAt = this.now();
     this.versions = opts.versions ?? PROTOCOL_VERSIONS;
-    this.requests = new Requests(this.tuning.requestTimeoutMs);
+    this.reconciler = new SessionReconciler({
+      ctx: opts.ctx,
+      log: this.log,
+      tuning: this.tuning,
+      isOpen: () => this.state === 'open',
+      peer: () => this.remoteInfo!,
+      statement: () => this.knowledge.statement(),
+      send: (f) => this.send(f),
+      ping: () => this.sendPing(),
+      refuse: (err, faulty) => this.refuse(err, faulty),
+      received: (events, duplicates) => {
+        this.counterSink.events_received += events;
+        this.counterSink.duplicates_received += duplicates;
+      },
+      changed: () => this.opts.onPeerState?.(this),
+    }, (err) => PEER_FAULTS.has(err.code));
     this.done = new Promise<SessionEnd>((resolve) => {
       this.resolveDone = resolve;
     });
@@ -255,9 +255,7 @@ export class SyncSession implements Service {
 
   /** Origins held differently below equal watermarks, or null when the two sides agree. */
   divergence(): Divergence | null {
-    if (this.divergent.length === 0) return null;
-    const state = (this.remoteInfo?.protocolVersion ?? 1) < 2 ? 'unsupported' : this.reconciling !== null ? 'reconciling' : 'waiting';
-    return { origins: [...this.divergent], state };
+    return this.reconciler.divergence(this.remoteInfo?.protocolVersion ?? 1);
   }
 
   /**
@@ -354,7 +352,7 @@ export class SyncSession implements Service {
           return this.send(answerRange(this.opts.ctx.db, f, this.tuning.batchSize, this.tuning.maxBatchBytes));
         case 'sum':
         case 'range':
-          if (!this.requests.answer(f)) this.refuse(new ClareError('CLARE_PROTOCOL', `${f.type} answer ${f.id} to no open request`), true);
+          if (!this.reconciler.answer(f)) this.refuse(new ClareError('CLARE_PROTOCOL', `${f.type} answer ${f.id} to no open request`), true);
           return undefined;
         case 'ack':
           return this.onAck(f);
@@ -587,8 +585,14 @@ export class SyncSession implements Service {
 
   private keepalive(): void {
     if (this.state !== 'open') return;
-    const silent = this.now() - this.lastRecvAt;
-    if (silent > this.tuning.deadAfterMs) {
+    const now = this.now();
+    // A tick far behind its interval means our own event loop was held up (a long
+    // ingest, a loaded machine): frames may be waiting unread, so silence proves
+    // nothing yet. Judge at the next tick, after they have been read.
+    const late = this.lastTickAt !== null && now - this.lastTickAt > 2 * this.tuning.keepaliveMs;
+    this.lastTickAt = now;
+    const silent = now - this.lastRecvAt;
+    if (!late && silent > this.tuning.deadAfterMs) {
       this.endCause ??= { error: new ClareError('CLARE_PEER', `no frame from the peer for ${silent} ms; link presumed dead`), byPeer: false, faulty: false };
       this.shutdown(CLOSE.KEEPALIVE_TIMEOUT, 'keepalive timeout');
       return;
@@ -617,80 +621,11 @@ export class SyncSession implements Service {
     this.opts.transport.send(frame);
   }
 
-  // ---- anti-entropy -------------------------------------------------------
-
   /** The peer said what it holds (or we learnt it): compare, reconcile if needed, and tell the owner. */
   private afterStatement(): void {
     if (this.state !== 'open') return;
-    const st = this.knowledge.statement();
-    if (st !== null) {
-      this.divergent = divergentOrigins(originSummaries(this.opts.ctx.db), st);
-      if (this.divergent.length > 0 && this.remoteInfo!.protocolVersion >= 2) this.startReconcile();
-    }
+    this.reconciler.check();
     this.opts.onPeerState?.(this);
-  }
-
-  /** Starts reconciling the next divergent origin not already chased in the same state. One at a time. */
-  private startReconcile(): void {
-    if (this.reconciling !== null || this.state !== 'open') return;
-    const st = this.knowledge.statement();
-    if (st === null) return;
-    const ours = originSummaries(this.opts.ctx.db);
-    for (const origin of this.divergent) {
-      const o = ours.get(origin);
-      if (o === undefined) continue;
-      const key = `${st.watermarks[origin] ?? ''}|${st.counts[origin] ?? ''}|${st.digests?.[origin] ?? ''}|${o.count}|${digestHex(o.digest)}`;
-      if (this.attempted.get(origin) === key) continue;
-      this.attempted.set(origin, key);
-      this.reconciling = origin;
-      void this.reconcile(origin as MachineId, o.hlc).finally(() => {
-        this.reconciling = null;
-        this.guard(() => this.startReconcile());
-      });
-      return;
-    }
-  }
-
-  private async reconcile(origin: MachineId, upto: Hlc): Promise<void> {
-    const t0 = this.now();
-    this.log.info('anti-entropy: an origin is held differently below equal watermarks; reconciling', { peer: this.remoteInfo?.machineId, origin });
-    try {
-      const r = await reconcileOrigin(this.reconcileIo(), origin, upto, { fanout: this.tuning.reconcileFanout, leaf: this.tuning.reconcileLeaf });
-      this.log.info('anti-entropy: reconciled', { peer: this.remoteInfo?.machineId, origin, fetched: r.fetched, already_held: r.known, requests: r.requests, ranges: r.ranges, ms: this.now() - t0 });
-      // What we hold now goes to the peer at once: it compares and fetches what only we hold.
-      if (this.state === 'open') this.sendPing();
-    } catch (e) {
-      if (this.state !== 'open') return;
-      const err = e instanceof ClareError ? e : new ClareError('CLARE_INTERNAL', `anti-entropy failed: ${(e as Error).message}`);
-      if (err.code === 'CLARE_INTERNAL') this.log.error('anti-entropy failed', { err: e });
-      this.refuse(err, PEER_FAULTS.has(err.code));
-    }
-  }
-
-  private reconcileIo(): ReconcileIo {
-    const db = this.opts.ctx.db;
-    return {
-      theirSums: async (origin, ranges) => {
-        const a = await this.requests.ask<SumMsg>('sum', (id) => this.send(encodeFrame({ type: 'sum_req', id, origin, ranges: ranges.map((r) => [r[0], r[1]] as const) })));
-        if (a.sums.length !== ranges.length) throw new ClareError('CLARE_PROTOCOL', `sum answer ${a.id} has ${a.sums.length} summaries for ${ranges.length} ranges`);
-        return a.sums.map((x) => ({ count: x.count, digest: parseDigestHex(x.digest) }));
-      },
-      theirEvents: async (origin, range) => {
-        const a = await this.requests.ask<RangeMsg>('range', (id) => this.send(encodeFrame({ type: 'range_req', id, origin, range: [range[0], range[1]] })));
-        const page = checkRangePage(origin, range, a);
-        if (page instanceof ClareError) throw page;
-        return page;
-      },
-      ourSum: (origin, range) => rangeSummary(db, origin, range[0], range[1]),
-      ingest: (events) => {
-        if (this.state !== 'open') throw new ClareError('CLARE_PEER', 'the link closed during anti-entropy');
-        const r = commitRemote(this.opts.ctx, events, this.remoteInfo!.machineId);
-        this.counterSink.events_received += events.length;
-        this.counterSink.duplicates_received += r.duplicates;
-        if (r.events.length > 0) this.opts.onPeerState?.(this);
-        return { accepted: r.events.length, known: r.duplicates };
-      },
-    };
   }
 
   // ---- ending -----------------------------------------------------------
@@ -715,8 +650,7 @@ export class SyncSession implements Service {
     // Buffers go with the link: nothing of the peer's stays pinned by a closed session.
     this.pending.clear();
     this.pendingBytes = 0;
-    this.divergent = [];
-    this.requests.rejectAll(this.endCause?.error ?? new ClareError('CLARE_PEER', `connection closed (${code} ${reason})`));
+    this.reconciler.close(this.endCause?.error ?? new ClareError('CLARE_PEER', `connection closed (${code} ${reason})`));
     // The close listener was just removed with the rest: re-attach it for the final report.
     this.opts.transport.onClose((info) => this.finish(info.code, info.reason));
     this.opts.transport.close(code, reason);
