@@ -41,7 +41,7 @@ function rowToEnvelope(r: EventRow): EventEnvelope {
 /** An event stored by this transaction, with its hash (for the origin's digest). */
 interface Stored { readonly e: EventEnvelope; readonly h: bigint }
 
-interface HeldRow { id: string; hlc: string; origin: string; type: string; v: bigint; h: bigint }
+interface HeldRow { id: string; hlc: string; origin: string; type: string; v: number; payload: string }
 
 /**
  * Inserts one event row and applies it. Returns its hash, or null when the very
@@ -49,15 +49,28 @@ interface HeldRow { id: string; hlc: string; origin: string; type: string; v: bi
  * held with other content, or an hlc held under another id, throws
  * CLARE_IDENTITY_CONFLICT naming both events; the caller's transaction then
  * rolls back, so the whole batch writes nothing.
+ *
+ * `maybeHeld`: the event is stamped at or below what we hold of its origin, so it
+ * is probably a repeat; it is then looked up first and compared field by field
+ * (the payload text included), which costs one index lookup and no hash. Events
+ * above the watermark (the normal case) go straight to the insert: an ignored
+ * insert is the only sign of a held id or hlc, and only then is anything compared.
  */
-function store(db: Db, e: EventEnvelope, payloadJson: string, draft: EventDraft | null, skipReason: string | null, changes: Change[], index: number): bigint | null {
+function store(db: Db, e: EventEnvelope, payloadJson: string, draft: EventDraft | null, skipReason: string | null, changes: Change[], index: number, maybeHeld: boolean): bigint | null {
+  if (maybeHeld) {
+    const held = heldById(db, e.id);
+    if (held !== undefined) {
+      if (sameEvent(held, e, payloadJson)) return null;
+      throw identityConflict(e, held, index, 'its id is held with other content');
+    }
+  }
   const h = eventHash(e.id, e.hlc, e.origin, e.type, e.v, payloadJson);
   const ins = stmt(db, 'INSERT OR IGNORE INTO events (id, hlc, origin, type, v, payload, h) VALUES (?, ?, ?, ?, ?, ?, ?)')
     .run(e.id, e.hlc, e.origin, e.type, e.v, payloadJson, h);
   if (ins.changes === 0) {
     // Only an id or hlc already held is ignored (every other column is validated), so
     // this path costs one or two index lookups on duplicates and nothing on new events.
-    checkIdentity(db, e, h, index);
+    checkIdentity(db, e, payloadJson, index);
     return null;
   }
   if (draft !== null) {
@@ -68,14 +81,23 @@ function store(db: Db, e: EventEnvelope, payloadJson: string, draft: EventDraft 
   return h;
 }
 
+function heldById(db: Db, id: string): HeldRow | undefined {
+  return stmt(db, 'SELECT id, hlc, origin, type, v, payload FROM events WHERE id = ?').get(id) as HeldRow | undefined;
+}
+
+/** The held row is this very event: every field, the stored payload text included (what `h` hashes). */
+function sameEvent(held: HeldRow, e: EventEnvelope, payloadJson: string): boolean {
+  return held.hlc === e.hlc && held.origin === e.origin && held.type === e.type && held.v === e.v && held.payload === payloadJson;
+}
+
 /** Throws CLARE_IDENTITY_CONFLICT unless the held event with `e`'s id is `e` itself. */
-function checkIdentity(db: Db, e: EventEnvelope, h: bigint, index: number): void {
-  const byId = stmt(db, 'SELECT id, hlc, origin, type, v, h FROM events WHERE id = ?').safeIntegers(true).get(e.id) as HeldRow | undefined;
+function checkIdentity(db: Db, e: EventEnvelope, payloadJson: string, index: number): void {
+  const byId = heldById(db, e.id);
   if (byId !== undefined) {
-    if (byId.hlc === e.hlc && byId.h === h && byId.origin === e.origin && byId.type === e.type && Number(byId.v) === e.v) return;
+    if (sameEvent(byId, e, payloadJson)) return;
     throw identityConflict(e, byId, index, 'its id is held with other content');
   }
-  const byHlc = stmt(db, 'SELECT id, hlc, origin, type, v, h FROM events WHERE hlc = ?').safeIntegers(true).get(e.hlc) as HeldRow | undefined;
+  const byHlc = stmt(db, 'SELECT id, hlc, origin, type, v, payload FROM events WHERE hlc = ?').get(e.hlc) as HeldRow | undefined;
   if (byHlc === undefined) throw new Error(`insert of event ${e.id} was ignored, yet neither its id nor its hlc is held`);
   throw identityConflict(e, byHlc, index, 'its hlc is held under another event id');
 }
@@ -118,7 +140,7 @@ export function appendMany(db: Db, clock: HybridClock, drafts: readonly EventDra
     const changes: Change[] = [];
     parsed.forEach((d, index) => {
       const e: EventEnvelope = { id: newEventId(), hlc: clock.tick(), origin: clock.machine, type: d.type, v: EVENT_CATALOG[d.type].v, payload: d.payload };
-      const h = store(db, e, JSON.stringify(d.payload), d, null, changes, index);
+      const h = store(db, e, JSON.stringify(d.payload), d, null, changes, index, false);
       // A fresh uuid and a tick above every stamp held: never a duplicate.
       if (h === null) throw new Error(`local event ${e.id} was already held`);
       events.push(e);
@@ -206,8 +228,12 @@ export function ingest(db: Db, clock: HybridClock, raw: readonly unknown[]): Ing
     const changes: Change[] = [];
     let duplicates = 0;
     let skipped = 0;
+    // What we hold of each origin, raised as the batch is stored: an event at or below it may be a repeat.
+    const top = new Map(Object.entries(watermarks(db)));
     checked.forEach((c, index) => {
-      const h = store(db, c.e, c.json, c.draft, c.skip, changes, index);
+      const held = top.get(c.e.origin);
+      const h = store(db, c.e, c.json, c.draft, c.skip, changes, index, held !== undefined && c.e.hlc <= held);
+      if (held === undefined || c.e.hlc > held) top.set(c.e.origin, c.e.hlc);
       if (h !== null) {
         events.push(c.e);
         stored.push({ e: c.e, h });
