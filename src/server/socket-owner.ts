@@ -160,14 +160,21 @@ export class SocketOwners {
     const { remoteAddress, remotePort, localAddress, localPort } = s;
     if (remoteAddress === undefined || remotePort === undefined || localAddress === undefined || localPort === undefined) return false;
     try {
-      const texts = await Promise.all(TABLES.map(async (f) => this.readTable(f).catch((e: NodeJS.ErrnoException) => {
-        // A kernel without IPv6 has no tcp6 table; without the IPv4 one we know nothing.
-        if (f === '/proc/net/tcp6' && e.code === 'ENOENT') return '';
-        throw e;
-      })));
-      const rows = texts.flatMap((t) => parseProcNetTcp(t, this.opts.littleEndian));
-      const uid = clientSocketUid(rows, { address: remoteAddress, port: remotePort }, { address: localAddress, port: localPort });
-      return uid === this.opts.uid;
+      // An IPv4 client (plain or as seen by a dual-stack server) is usually an AF_INET socket,
+      // listed in tcp; ::1 is in tcp6. Read the likely table first, the other only if needed.
+      const v4 = isIPv4(remoteAddress) || remoteAddress.toLowerCase().startsWith('::ffff:');
+      const client = { address: remoteAddress, port: remotePort };
+      const server = { address: localAddress, port: localPort };
+      for (const table of v4 ? TABLES : [...TABLES].reverse()) {
+        const text = await this.readTable(table).catch((e: NodeJS.ErrnoException) => {
+          // A kernel without IPv6 has no tcp6 table; without the IPv4 one we know nothing.
+          if (table === '/proc/net/tcp6' && e.code === 'ENOENT') return '';
+          throw e;
+        });
+        const uid = clientSocketUid(parseProcNetTcp(text, this.opts.littleEndian), client, server);
+        if (uid !== null) return uid === this.opts.uid;
+      }
+      return false;
     } catch (e) {
       if (!this.warned) {
         this.warned = true;
