@@ -8,9 +8,9 @@ import type { Db } from './db.js';
 import { ClareError } from './errors.js';
 import { addDigest, eventHash } from './event-digest.js';
 import { checkPayload, EVENT_CATALOG, type EventDraft } from './events/catalog.js';
-import { envelopeSchema, MAX_PAYLOAD_BYTES, type EventEnvelope } from './events/envelope.js';
+import { envelopeSchema, MAX_PAYLOAD_BYTES, MAX_PAYLOAD_DEPTH, type EventEnvelope } from './events/envelope.js';
 import { parseHlc, type Hlc, type HybridClock } from './hlc.js';
-import { MAX_JSON_DEPTH, tooDeep, valueDepth } from './json-bounds.js';
+import { tooDeep, valueDepth } from './json-bounds.js';
 import { newEventId, type EventId, type MachineId } from './ids.js';
 import { applyEvent, type Change } from './projections/apply-event.js';
 import { cachedStatement as stmt } from './projections/registers.js';
@@ -183,8 +183,8 @@ export function validateBatch(clock: HybridClock, raw: readonly unknown[]): Chec
       throw new ClareError('CLARE_BAD_EVENT', `event #${index} (id ${id}) refused: ${msg}; nothing from this batch was written`, { index, id });
     };
     // Before anything walks it recursively (zod, JSON.stringify): the event object adds one level to its payload's.
-    if (valueDepth(item, MAX_JSON_DEPTH + 1) > MAX_JSON_DEPTH + 1) {
-      const err = tooDeep(`event #${index} (id ${id}): its payload`);
+    if (valueDepth(item, MAX_PAYLOAD_DEPTH + 1) > MAX_PAYLOAD_DEPTH + 1) {
+      const err = tooDeep(`event #${index} (id ${id}): its payload`, MAX_PAYLOAD_DEPTH);
       throw new ClareError(err.code, `${err.message.replace('; nothing was written', '')}; nothing from this batch was written`, { ...err.details, index, id });
     }
     const env = envelopeSchema.safeParse(item);

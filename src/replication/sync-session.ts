@@ -110,8 +110,8 @@ type State = 'new' | 'handshake' | 'open' | 'closed';
 /** Inbound batches held back while an earlier seq is missing (a reordering link); their bytes are bounded too. */
 const MAX_PENDING_BATCHES = 16;
 
-/** Deepest nesting of a frame: a payload at the limit, inside an event, the events array and the frame. */
-const MAX_FRAME_DEPTH = MAX_JSON_DEPTH + 3;
+/** Deepest nesting of a frame: the bound of every door (a payload at its 61, inside an event, the events array and the frame). */
+const MAX_FRAME_DEPTH = MAX_JSON_DEPTH;
 
 /** Close code for each refusal. */
 function closeCodeFor(code: ErrorCode): number {

@@ -4,19 +4,24 @@
  * `inject()`; the daemon adds the long-lived services.
  */
 import websocket from '@fastify/websocket';
-import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { IncomingHttpHeaders } from 'node:http';
+import type { Socket } from 'node:net';
 import { z } from 'zod';
 import type { ClareConfig } from '../core/config.js';
 import type { StoreContext } from '../core/context.js';
 import { ClareError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import { overview } from '../core/service/overview.js';
-import { checkBearer, UNAUTHORIZED_HEADERS, unauthorizedBody } from '../replication/auth.js';
 import { getSyncState } from '../replication/http-sync.js';
 import { MAX_FRAME_BYTES } from '../replication/tuning.js';
+import { accessGuard } from './access-guard.js';
+import { registerJsonBodyParser } from './json-body.js';
+import { isLoopbackIp } from './loopback.js';
 import type { PeerRegistry } from './peer-registry.js';
 import type { FleetPort, ReplicationPort } from './ports.js';
 import { openApiDocument, registerRoutes, route, type AnyRoute } from './route.js';
+import { SocketOwners } from './socket-owner.js';
 import { fleetDataRoutes } from './routes/fleet-data-routes.js';
 import { projectRoutes } from './routes/project-routes.js';
 import { taskRoutes } from './routes/task-routes.js';
@@ -37,21 +42,6 @@ export interface AppDeps {
   readonly registerExtra?: (app: FastifyInstance) => Promise<void>;
 }
 
-/** Loopback addresses: requests from them are this machine's own CLI and browser. */
-export function isLoopback(address: string | undefined): boolean {
-  if (address === undefined) return false;
-  return address === '::1' || address.startsWith('127.') || address.startsWith('::ffff:127.');
-}
-
-/**
- * Whether a request must carry the mesh token: sync routes always (when a token is
- * set); everything else only from non-loopback addresses.
- */
-export function needsToken(req: FastifyRequest, token: string | undefined, isSync: boolean): boolean {
-  if (token === undefined) return false;
-  return isSync || !isLoopback(req.socket.remoteAddress);
-}
-
 export function statusDoc(deps: AppDeps): StatusDoc {
   const o = overview(deps.ctx);
   return {
@@ -65,22 +55,37 @@ export function statusDoc(deps: AppDeps): StatusDoc {
 
 export function buildApp(deps: AppDeps): FastifyInstance {
   const app = Fastify({ logger: false, bodyLimit: 32 * 1024 * 1024, forceCloseConnections: false });
-  const token = deps.config.mesh.token;
   // One WebSocket server for the app; the sync and live routes declare `websocket: true`.
   // maxPayload: the sync frame bound (a batch's 4 MiB plus room); live frames are far smaller.
   void app.register(websocket, { options: { maxPayload: MAX_FRAME_BYTES } });
 
-  app.addHook('onRequest', async (req, reply) => {
-    // Route config: `public` for the dashboard's static files (no data in them); `queryToken`
-    // for the live WebSocket, which browsers cannot give an Authorization header.
-    const rc = req.routeOptions.config as { sync?: boolean; public?: boolean; queryToken?: boolean } | undefined;
-    const isSync = req.url.startsWith('/api/v1/sync/') || rc?.sync === true;
-    if (rc?.public === true && !isSync) return;
-    const queryToken = rc?.queryToken === true ? (req.query as Record<string, unknown>)['token'] : undefined;
-    if (token !== undefined && needsToken(req, token, isSync) && !checkBearer(req.headers.authorization, token)
-      && !(typeof queryToken === 'string' && checkBearer(`Bearer ${queryToken}`, token))) {
-      await reply.code(401).headers(UNAUTHORIZED_HEADERS).send(unauthorizedBody());
-    }
+  registerJsonBodyParser(app);
+
+  // Who is on the other end of a loopback connection, read when it is accepted (while the
+  // client socket surely exists) and kept for the connection's requests.
+  const owners = new SocketOwners({ uid: process.getuid?.() ?? -1, log: deps.log });
+  app.server.on('connection', (socket: Socket) => {
+    if (isLoopbackIp(socket.remoteAddress)) void owners.isOwnUser(socket);
+  });
+  app.addHook('onRequest', accessGuard({
+    token: deps.config.mesh.token,
+    allowedHosts: deps.config.server.allowed_hosts,
+    allowedOrigins: deps.config.server.allowed_origins,
+    owners,
+  }));
+  // A request asking for an upgrade was taken off the HTTP parser when it arrived; if it is
+  // answered instead of upgraded (refused, no such socket), that answer is its connection's
+  // last. Say so and close it, or the socket would stay open unparsed for as long as the
+  // client likes. (An upgraded socket's reply is hijacked: these hooks never run for it.)
+  // (Node takes a request off the parser when it has `Connection: upgrade` and `Upgrade`.)
+  const asksUpgrade = (h: IncomingHttpHeaders): boolean => h.upgrade !== undefined && /(^|,)\s*upgrade\s*(,|$)/i.test(h.connection ?? '');
+  app.addHook('onSend', (req, reply, payload, done) => {
+    if (asksUpgrade(req.headers)) void reply.header('connection', 'close');
+    done(null, payload);
+  });
+  app.addHook('onResponse', (req, _reply, done) => {
+    if (asksUpgrade(req.headers)) req.raw.socket.end();
+    done();
   });
 
   app.addHook('onResponse', async (req, reply) => {
@@ -115,14 +120,14 @@ export function buildApp(deps: AppDeps): FastifyInstance {
       handler: () => statusDoc(deps),
     }),
     route({
-      method: 'GET', path: '/sync/state', tag: 'sync', sync: true,
+      method: 'GET', path: '/sync/state', tag: 'sync', access: 'mesh',
       summary: 'Watermarks, counts and digests per origin and the event-set digest (O(origins)); ?projections=1 adds the projection digest (reads every row)',
       query: z.object({ projections: z.enum(['0', '1']).optional() }),
       response: syncStateModel,
       handler: ({ query }) => getSyncState(deps.ctx, deps.config.machine_id, deps.config.name, query),
     }),
     route({
-      method: 'GET', path: '/peers', tag: 'peers', summary: 'Configured peers with their live status',
+      method: 'GET', path: '/peers', tag: 'peers', summary: 'Configured peers with their live status', access: 'mesh',
       response: z.array(z.object({ url: z.string(), status: z.unknown() })),
       handler: () => {
         const live = deps.replication?.status() ?? [];
@@ -130,7 +135,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
       },
     }),
     route({
-      method: 'POST', path: '/peers', tag: 'peers', summary: 'Add a peer to clare.toml (takes effect at once)', status: 201,
+      method: 'POST', path: '/peers', tag: 'peers', summary: 'Add a peer to clare.toml (takes effect at once)', status: 201, access: 'mesh',
       body: z.strictObject({ url: z.string().min(1).max(500) }), response: z.object({ url: z.string(), added: z.boolean() }),
       handler: ({ body }) => {
         const added = deps.peers.add(body.url);
@@ -139,7 +144,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
       },
     }),
     route({
-      method: 'DELETE', path: '/peers', tag: 'peers', summary: 'Remove a peer from clare.toml',
+      method: 'DELETE', path: '/peers', tag: 'peers', summary: 'Remove a peer from clare.toml', access: 'mesh',
       query: z.object({ url: z.string().min(1).max(500) }), response: z.object({ url: z.string(), removed: z.boolean() }),
       handler: ({ query }) => {
         deps.peers.remove(query.url);

@@ -16,7 +16,8 @@ import { clarePaths } from '../core/paths.js';
 import { detectRecovery, Recovery } from '../core/recovery.js';
 import type { Service } from '../core/service-lifecycle.js';
 import { announceName, importLegacyGroups, openContext } from '../core/setup.js';
-import { buildApp, isLoopback } from './app.js';
+import { buildApp } from './app.js';
+import { checkBind } from './bind-check.js';
 import { PeerRegistry } from './peer-registry.js';
 import type { AnyRoute } from './route.js';
 import type { FleetPort, ReplicationPort } from './ports.js';
@@ -88,9 +89,7 @@ export async function startDaemon(opts: StartOptions): Promise<Daemon> {
   const config = loadConfig(paths.configFile);
   const log = opts.log.child({ machine: config.name });
 
-  if (!isLoopback(config.server.host) && config.server.host !== 'localhost' && config.mesh.token === undefined) {
-    throw new ClareError('CLARE_UNSAFE_BIND', `refusing to listen on ${config.server.host} without a mesh token: set [mesh] token in ${config.file} (every peer uses the same one), or bind 127.0.0.1`);
-  }
+  await checkBind(config.server.host, config.mesh.token, config.file);
   const rclaudePath = locateRclaude(config.rclaude.path, env);
   const version = await rclaudeVersion({ path: rclaudePath, timeoutMs: config.rclaude.timeout_ms });
 

@@ -12,6 +12,7 @@ import {
 } from '../replication/index.js';
 import type { DaemonEnv, DaemonPart } from './daemon.js';
 import { route } from './route.js';
+import { accessConfig } from './route-access.js';
 
 const runResultModel = z.object({
   peer: z.string(),
@@ -43,29 +44,30 @@ const checkModel = z.object({
   })),
 });
 
-/** A target of `clare sync`: its URL, and whether it is a configured peer (only those get the token). */
-interface SyncTarget { readonly url: string; readonly configured: boolean }
-
 /**
- * Picks peers for `clare sync [PEER]`: all configured, or one by a connected
- * peer's name or by URL. The mesh token goes to configured peers only: any other
- * URL is synced without it (a peer with a token then refuses, and the answer
- * says to add it with `clare peer add` first).
+ * Picks peers for `clare sync [PEER]`: all configured, or one by the name it goes by
+ * or by URL. A sync round sends the mesh token, and the token goes to configured
+ * peers only: with a token set, a URL that is not configured is refused (a URL typed
+ * here is not vouched for); without one, nothing secret travels and any URL will do.
  */
-function selectPeers(env: DaemonEnv, replication: ReplicationService, peer: string | undefined): SyncTarget[] {
-  const configured = env.peers.list().map((u) => normalizePeerUrl(u));
+function selectPeers(env: DaemonEnv, replication: ReplicationService, peer: string | undefined): string[] {
+  const configured = env.peers.list();
   if (peer === undefined) {
     if (configured.length === 0) throw new ClareError('CLARE_NOT_FOUND', `no peers in ${env.config.file}; add one with \`clare peer add URL\` or name a URL`);
-    return configured.map((url) => ({ url, configured: true }));
+    return [...configured];
   }
-  const byName = replication.status().filter((s) => s.name === peer && s.url !== null).map((s) => s.url!);
+  const byName = replication.status().filter((s) => s.name === peer && s.url !== null && configured.includes(s.url)).map((s) => s.url!);
+  if (byName.length > 0) return [byName[0]!];
   let url: string;
   try {
-    url = byName[0] ?? normalizePeerUrl(peer);
+    url = normalizePeerUrl(peer);
   } catch {
-    throw new ClareError('CLARE_NOT_FOUND', `${JSON.stringify(peer)} is neither the name of a connected peer nor a URL`, { peer });
+    throw new ClareError('CLARE_NOT_FOUND', `${JSON.stringify(peer)} is neither the name of a configured peer nor a URL`, { peer });
   }
-  return [{ url, configured: configured.includes(url) }];
+  if (env.config.mesh.token !== undefined && !configured.includes(url)) {
+    throw new ClareError('CLARE_NOT_FOUND', `${url} is not a configured peer; with [mesh] token set, sync rounds go to configured peers only (the token is sent to no one else): \`clare peer add ${url}\` first`, { peer });
+  }
+  return [url];
 }
 
 /** Per-origin counts and digests that differ between our state and a peer's (version 2 states). */
@@ -122,14 +124,14 @@ export function replicationPart(env: DaemonEnv): DaemonPart {
     replication,
     routes: [
       route({
-        method: 'GET', path: '/sync/events', tag: 'sync', sync: true,
+        method: 'GET', path: '/sync/events', tag: 'sync', access: 'mesh',
         summary: 'Events after ?since=<hlc> (HLC order, paged) or after per-origin watermarks ?after=<hlc>,<hlc>…',
         query: z.object({ since: z.string().optional(), after: z.string().optional(), limit: z.string().optional() }),
         response: z.object({ events: z.array(z.unknown()), next: z.string().nullable().optional(), next_watermarks: z.record(z.string(), z.string()).nullable().optional() }),
         handler: ({ req }) => getSyncEvents(ctx, req.query),
       }),
       route({
-        method: 'POST', path: '/sync/events', tag: 'sync', sync: true,
+        method: 'POST', path: '/sync/events', tag: 'sync', access: 'mesh',
         summary: 'Ingest a batch of events idempotently (uuid dedup); one bad event refuses the batch',
         body: z.unknown(),
         response: z.object({ accepted: z.number().int(), known: z.number().int(), skipped: z.number().int() }),
@@ -139,22 +141,19 @@ export function replicationPart(env: DaemonEnv): DaemonPart {
         },
       }),
       route({
-        method: 'POST', path: '/sync/run', tag: 'sync', sync: true,
+        method: 'POST', path: '/sync/run', tag: 'sync', access: 'mesh',
         summary: 'One HTTP catch-up round (pull and push) with all peers or one (name or URL)',
         body: z.strictObject({ peer: z.string().min(1).max(500).optional() }),
         response: z.array(runResultModel),
         handler: async ({ body }) => {
           const targets = selectPeers(env, replication, body.peer);
-          return Promise.all(targets.map(async ({ url: peer, configured }) => {
+          return Promise.all(targets.map(async (peer) => {
             try {
-              const r = await syncOnce(ctx, peer, configured ? config.mesh.token : undefined);
+              const r = await syncOnce(ctx, peer, config.mesh.token);
               replication.noteHttpPull(r.name, r.peer_holds_ours?.hlc, r.peer_holds_ours?.count);
               return { peer: r.peer, ok: true, name: r.name, pulled: r.pulled, pulled_known: r.pulled_known, pushed: r.pushed, pushed_known: r.pushed_known, skipped: r.skipped, ms: r.ms, error: null };
             } catch (e) {
-              let err = asClareError(e) ?? new ClareError('CLARE_PEER', e instanceof Error ? e.message : String(e));
-              if (err.code === 'CLARE_UNAUTHORIZED' && !configured && config.mesh.token !== undefined) {
-                err = new ClareError('CLARE_UNAUTHORIZED', `${peer} needs the mesh token, which this daemon sends to configured peers only; add it with \`clare peer add ${peer}\` first`);
-              }
+              const err = asClareError(e) ?? new ClareError('CLARE_PEER', e instanceof Error ? e.message : String(e));
               log.warn('sync round failed', { peer, code: err.code, err: err.message });
               return { peer, ok: false, name: null, pulled: 0, pulled_known: 0, pushed: 0, pushed_known: 0, skipped: 0, ms: 0, error: { code: err.code, message: err.message } };
             }
@@ -162,13 +161,13 @@ export function replicationPart(env: DaemonEnv): DaemonPart {
         },
       }),
       route({
-        method: 'GET', path: '/sync/check', tag: 'sync', sync: true,
+        method: 'GET', path: '/sync/check', tag: 'sync', access: 'mesh',
         summary: 'Whether every reachable peer has converged: same events (event-set digests), same projections, no divergence on the links',
         response: checkModel,
         handler: () => checkConvergence(ctx, env, replication),
       }),
       route({
-        method: 'POST', path: '/sync/recovery/skip', tag: 'sync', sync: true,
+        method: 'POST', path: '/sync/recovery/skip', tag: 'sync', access: 'mesh',
         summary: "Stop waiting for this machine's own events from its peers and accept writes again (when no peer will ever have them)",
         body: z.strictObject({}),
         response: z.object({ recovering: z.boolean(), outcome: z.string().nullable() }),
@@ -183,7 +182,7 @@ export function replicationPart(env: DaemonEnv): DaemonPart {
     ],
     register: async (app) => {
       // The app's onRequest hook has already refused a missing/wrong token (401) before the upgrade.
-      app.get('/api/v1/sync/ws', { websocket: true }, (socket, req) => {
+      app.get('/api/v1/sync/ws', { websocket: true, config: accessConfig('mesh') }, (socket, req) => {
         // Synchronously: frames may arrive right after the upgrade.
         replication.acceptInbound(wsTransport(socket, { label: req.ip }), { address: req.ip });
       });

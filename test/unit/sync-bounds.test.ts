@@ -2,14 +2,14 @@
 // of early batches, and what waits to be written to a peer that stopped reading
 // have a byte limit, passing it closes the link with CLARE_TOO_LARGE; JSON nested
 // past 64 is refused before anything walks it (CLARE_TOO_DEEP); event payloads
-// deeper than 64 never enter the store, so they cannot block a link later.
+// deeper than 61 (64 with their envelope) never enter the store, so they cannot
+// block a link later.
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocketServer } from 'ws';
-import { MAX_JSON_DEPTH } from '../../src/core/json-bounds.js';
 import { silentLogger } from '../../src/core/log.js';
 import { eventCount } from '../../src/core/store.js';
-import { MAX_PAYLOAD_BYTES } from '../../src/core/events/envelope.js';
+import { MAX_PAYLOAD_BYTES, MAX_PAYLOAD_DEPTH } from '../../src/core/events/envelope.js';
 import { encodeBatch } from '../../src/replication/batch-codec.js';
 import { CLOSE } from '../../src/replication/close-codes.js';
 import { postEvents } from '../../src/replication/http-sync.js';
@@ -29,10 +29,10 @@ function nested(depth: number): Record<string, unknown> {
 
 
 describe('payload depth at ingest', () => {
-  it('a payload nested deeper than 64 is refused with CLARE_TOO_DEEP (4,109 deep too: no stack overflow), nothing written', () => {
+  it('a payload nested deeper than 61 (so its event fits the 64 of every door) is refused with CLARE_TOO_DEEP (4,109 deep too: no stack overflow), nothing written', () => {
     const ctx = makeCtx();
     const o = makeCtx().clock.machine;
-    for (const depth of [MAX_JSON_DEPTH + 1, 4108, 4109, 100_000]) {
+    for (const depth of [MAX_PAYLOAD_DEPTH + 1, 65, 4108, 4109, 100_000]) {
       const e = { ...makeEvent(o, Date.now() - 1000), type: 'robot.arrived', payload: nested(depth) };
       const err = refusal(() => postEvents(ctx, { events: [e] }, 'x'));
       expect(err.code).toBe('CLARE_TOO_DEEP');
@@ -42,12 +42,12 @@ describe('payload depth at ingest', () => {
     expect(eventCount(ctx.db)).toBe(0);
   });
 
-  it('a payload exactly 64 deep (of an unknown type: stored as received) is accepted and replicated', async () => {
+  it('a payload exactly 61 deep (of an unknown type: stored as received) is accepted and replicated: its frames nest 64', async () => {
     const net = new MemoryNetwork();
     const a = net.add({ name: 'a', peers: ['b'] });
     const b = net.add({ name: 'b' });
     const o = makeCtx().clock.machine;
-    const e = { ...makeEvent(o, Date.now() - 1000), type: 'robot.arrived', payload: nested(MAX_JSON_DEPTH) };
+    const e = { ...makeEvent(o, Date.now() - 1000), type: 'robot.arrived', payload: nested(MAX_PAYLOAD_DEPTH) };
     expect(postEvents(a.ctx, { events: [e] }, 'x').accepted).toBe(1);
     await net.startAll();
     await waitFor(() => eventCount(b.ctx.db) === 1, 'the deep event on b');

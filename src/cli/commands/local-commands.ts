@@ -7,20 +7,39 @@ import type { Argv } from 'yargs';
 import { printJson } from '../output.js';
 import { run } from '../run.js';
 
+/**
+ * `clare init --mesh`: writes a fresh random token into `[mesh]` unless the config
+ * has one. The token is not printed (terminals keep scrollback; logs keep output).
+ */
+async function ensureMeshToken(file: string): Promise<'written' | 'kept'> {
+  const { readFileSync } = await import('node:fs');
+  const { loadConfig, newMeshToken, parseConfig, setMeshTokenInText, writeFileAtomic } = await import('../../core/config.js');
+  if (loadConfig(file).mesh.token !== undefined) return 'kept';
+  const text = setMeshTokenInText(readFileSync(file, 'utf8'), newMeshToken());
+  parseConfig(text, file); // the edited text must still be a valid config
+  writeFileAtomic(file, text);
+  return 'written';
+}
+
 export function localCommands(y: Argv<{ json: boolean }>): Argv<{ json: boolean }> {
   return y
     .command('init', 'Create this machine\'s config (new machine id) and database', (c) => c
-      .option('name', { type: 'string', describe: 'display name of this host (default: hostname)' }),
+      .option('name', { type: 'string', describe: 'display name of this host (default: hostname)' })
+      .option('mesh', { type: 'boolean', default: false, describe: 'also write a new random [mesh] token (if the config has none); copy it to every peer' }),
     (a) => run(a, async () => {
       const { initMachine } = await import('../../core/setup.js');
       const { clarePaths } = await import('../../core/paths.js');
       const paths = clarePaths();
       const r = initMachine(paths, a.name);
-      if (a.json) return printJson({ created: r.created, machine_id: r.config.machine_id, name: r.config.name, config: paths.configFile, db: r.dbFile, recovery: r.recovery });
+      const token = a.mesh ? await ensureMeshToken(paths.configFile) : null;
+      if (a.json) return printJson({ created: r.created, machine_id: r.config.machine_id, name: r.config.name, config: paths.configFile, db: r.dbFile, recovery: r.recovery, ...(token === null ? {} : { mesh_token: token }) });
       process.stdout.write(r.created
-        ? `created ${paths.configFile}\nmachine_id ${r.config.machine_id} (${r.config.name})\ndatabase ${r.dbFile}\nnext: clare serve\n`
+        ? `created ${paths.configFile}\nmachine_id ${r.config.machine_id} (${r.config.name})\ndatabase ${r.dbFile}\n`
         : `${paths.configFile} exists; keeping machine_id ${r.config.machine_id} (${r.config.name})\ndatabase ${r.dbFile} is ready\n`);
       if (r.recovery !== null) process.stdout.write(`the database lacks this machine's own events: \`clare serve\` fetches them from the peers before writing anything (${r.recovery})\n`);
+      if (token === 'written') process.stdout.write(`wrote a new random [mesh] token to ${paths.configFile}; every peer needs the same one: copy the line (not the machine_id) to their clare.toml\n`);
+      if (token === 'kept') process.stdout.write(`${paths.configFile} already has a [mesh] token; kept it\n`);
+      process.stdout.write('next: clare serve\n');
     }))
     .command('serve', 'Run the daemon (API, dashboard, replication, fleet) in the foreground', (c) => c,
       (a) => run(a, async () => {

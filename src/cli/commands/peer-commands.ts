@@ -52,8 +52,8 @@ function checkVerdict(p: CheckPeer): string {
 
 /** `clare sync [PEER] [--check | --skip-recovery]`: one HTTP catch-up round, a convergence check, or ending recovery. */
 export function syncCommand(y: Argv<{ json: boolean }>): Argv<{ json: boolean }> {
-  return y.command('sync [peer]', 'One HTTP catch-up round (pull and push) with all configured peers or one; --check compares what every peer holds', (c) => c
-    .positional('peer', { type: 'string', describe: 'a configured peer\'s name or URL' })
+  return y.command('sync [peer]', 'One HTTP catch-up round (pull and push) with all peers or one; --check compares what every peer holds', (c) => c
+    .positional('peer', { type: 'string', describe: 'a configured peer\'s name or URL (with a mesh token set, configured peers only)' })
     .option('check', { type: 'boolean', default: false, describe: 'only report whether every reachable peer holds the same events and projections (exit 11 if not)' })
     .option('skip-recovery', { type: 'boolean', default: false, describe: 'stop waiting for this machine\'s own events from its peers and accept writes (when no peer will ever have them)' })
     .check((x) => (x.check && x.skipRecovery ? '--check and --skip-recovery do different things: give one' : true)),

@@ -9,8 +9,7 @@
 import { accessSync, constants } from 'node:fs';
 import { delimiter, isAbsolute, join } from 'node:path';
 import { execa, type ExecaError } from 'execa';
-import { z } from 'zod';
-import { hostNameSchema, isoInstantSchema, sessionNameSchema, sessionStateSchema, type SessionState } from '../domain.js';
+import { cwdSchema, hostNameSchema, isoInstantSchema, sessionNameSchema, sessionStateSchema, type SessionState } from '../domain.js';
 import { ClareError } from '../errors.js';
 
 export interface RclaudeOptions {
@@ -112,7 +111,6 @@ export interface ListedSession {
 }
 
 const LISTING_CMD = 'rclaude _claude-projects --sessions';
-const cwdSchema = z.string().max(4096);
 
 /** Quotes a line of rclaude output for an error message (bounded, escapes visible). */
 function quote(line: string): string {
@@ -167,7 +165,7 @@ export function parseSessionListing(stdout: string, host: string): ListedSession
     if (seen.has(session.data)) throw badListing(lineNo, line, `session ${session.data} is listed twice`);
     seen.add(session.data);
     const cwd = cwdSchema.safeParse(at(cells, 'cwd'));
-    if (!cwd.success) throw badListing(lineNo, line, 'cwd is longer than 4096 characters');
+    if (!cwd.success) throw badListing(lineNo, line, `cwd ${cwd.error.issues[0]?.message ?? 'is invalid'} (at most 4096 characters, no control characters)`);
     const state = sessionStateSchema.safeParse(at(cells, 'state'));
     if (!state.success) throw badListing(lineNo, line, `state ${JSON.stringify(at(cells, 'state'))} is not one of working, waiting, idle, exited`);
     const when = isoInstantSchema.safeParse(at(cells, 'last_activity'));
