@@ -4,7 +4,7 @@
  * `inject()`; the daemon adds the long-lived services.
  */
 import websocket from '@fastify/websocket';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { ClareConfig } from '../core/config.js';
 import type { StoreContext } from '../core/context.js';
@@ -35,6 +35,8 @@ export interface AppDeps {
   readonly extraRoutes?: readonly AnyRoute[];
   /** Registers non-JSON routes (WebSockets, static files) before the app is ready. */
   readonly registerExtra?: (app: FastifyInstance) => Promise<void>;
+  /** Called for every finished response, whatever route (metrics). */
+  readonly onResponse?: (req: FastifyRequest, reply: FastifyReply) => void;
 }
 
 /** Loopback addresses: requests from them are this machine's own CLI and browser. */
@@ -90,6 +92,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
 
   app.addHook('onResponse', async (req, reply) => {
     deps.log.debug('request', { method: req.method, url: redactUrl(req.url), status: reply.statusCode, ms: Math.round(reply.elapsedTime) });
+    deps.onResponse?.(req, reply);
   });
 
   app.setErrorHandler((err, req, reply) => {

@@ -5,7 +5,7 @@
  * reverse order and closes the database cleanly.
  */
 import { readFileSync } from 'node:fs';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { loadConfig, type ClareConfig } from '../core/config.js';
 import type { StoreContext } from '../core/context.js';
 import { openDb } from '../core/db.js';
@@ -39,6 +39,8 @@ export interface DaemonPart {
    * `ports` are the status ports the other parts provide (the live dashboard polls them).
    */
   readonly register?: (app: FastifyInstance, ports: DaemonPorts) => Promise<void>;
+  /** Sees every finished HTTP response, of every route (metrics); must not throw. */
+  readonly onResponse?: (req: FastifyRequest, reply: FastifyReply) => void;
 }
 
 /** The status ports of the parts, for parts that report on the others. */
@@ -106,6 +108,9 @@ export async function startDaemon(opts: StartOptions): Promise<Daemon> {
       ...(replication === undefined ? {} : { replication }),
       ...(fleet === undefined ? {} : { fleet }),
       extraRoutes: parts.flatMap((p) => p.routes ?? []),
+      onResponse: (req, reply) => {
+        for (const p of parts) p.onResponse?.(req, reply);
+      },
       registerExtra: async (a: FastifyInstance) => {
         const ports: DaemonPorts = { ...(replication === undefined ? {} : { replication }), ...(fleet === undefined ? {} : { fleet }) };
         for (const p of parts) if (p.register !== undefined) await p.register(a, ports);

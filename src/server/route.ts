@@ -24,6 +24,8 @@ export interface RouteDef<P extends z.ZodType, Q extends z.ZodType, B extends z.
   readonly status?: number;
   /** Sync routes always need the mesh token (when one is set). */
   readonly sync?: boolean;
+  /** Who may call it; `public`: anyone, without the token (it reveals nothing, e.g. health). */
+  readonly access?: 'public' | 'local' | 'mesh';
   readonly handler: (input: { params: z.infer<P>; query: z.infer<Q>; body: z.infer<B>; req: FastifyRequest }) => z.infer<R> | Promise<z.infer<R>>;
 }
 
@@ -41,7 +43,7 @@ export function registerRoutes(app: FastifyInstance, routes: readonly AnyRoute[]
     app.route({
       method: r.method,
       url: `/api/v1${r.path}`,
-      config: { sync: r.sync === true },
+      config: { sync: r.sync === true, public: r.access === 'public' },
       handler: async (req: FastifyRequest, reply: FastifyReply) => {
         const params = r.params === undefined ? {} : parseInput(r.params, req.params);
         const query = r.query === undefined ? {} : parseInput(r.query, req.query);
