@@ -4,7 +4,6 @@
  * SIGTERM it stops taking requests, drains in-flight ones, stops the services in
  * reverse order and closes the database cleanly.
  */
-import { readFileSync } from 'node:fs';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { loadConfig, type ClareConfig } from '../core/config.js';
 import type { StoreContext } from '../core/context.js';
@@ -15,6 +14,7 @@ import type { Logger } from '../core/log.js';
 import { clarePaths } from '../core/paths.js';
 import type { Service } from '../core/service-lifecycle.js';
 import { announceName, importLegacyGroups, openContext } from '../core/setup.js';
+import { packageVersion } from '../core/version.js';
 import { buildApp, isLoopback } from './app.js';
 import { PeerRegistry } from './peer-registry.js';
 import type { AnyRoute } from './route.js';
@@ -22,11 +22,6 @@ import type { FleetPort, ReplicationPort } from './ports.js';
 
 /** How long stopping waits for open HTTP connections before closing them (ms). */
 const CLOSE_GRACE_MS = 2000;
-
-export function packageVersion(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-  return pkg.version;
-}
 
 /** What a plugged-in part of the daemon (fleet, replication, live) contributes. */
 export interface DaemonPart {

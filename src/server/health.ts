@@ -6,24 +6,12 @@
  */
 import { z } from 'zod';
 import type { Db } from '../core/db.js';
-import { cachedStatement as stmt } from '../core/projections/registers.js';
+import { RECOVERY_PENDING, recoveryState } from '../core/backup.js';
 import type { DaemonPorts } from './daemon.js';
 import { route, type AnyRoute } from './route.js';
 
 export const healthModel = z.object({ status: z.enum(['ok', 'degraded']) });
 export type Health = z.infer<typeof healthModel>;
-
-/**
- * The `local_meta` key a restore sets to `pending`: the daemon must fetch this
- * machine's own events from its peers before it appends anything (docs/operations.md).
- */
-export const RECOVERY_KEY = 'recovery';
-
-/** The recovery state the database carries (`pending` after `clare restore`), or null. */
-export function recoveryState(db: Db): string | null {
-  const r = stmt(db, 'SELECT value FROM local_meta WHERE key = ?').get(RECOVERY_KEY) as { value: string } | undefined;
-  return r?.value ?? null;
-}
 
 /**
  * Why the daemon is degraded, empty when it is ok: a peer link marked faulty, an
@@ -35,7 +23,7 @@ export function degradedReasons(db: Db, ports: DaemonPorts): string[] {
   for (const p of ports.replication?.status() ?? []) if (p.faulty) reasons.push(`peer ${p.name ?? p.url ?? '?'} is faulty`);
   const fleet = ports.fleet?.status();
   if (fleet?.last_error != null && (fleet.last_pull === null || fleet.last_error.at > fleet.last_pull.at)) reasons.push('rclaude listing failing');
-  if (recoveryState(db) === 'pending') reasons.push('recovery pending');
+  if (recoveryState(db) === RECOVERY_PENDING) reasons.push('recovery pending');
   return reasons;
 }
 

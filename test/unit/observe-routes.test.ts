@@ -9,7 +9,7 @@ import { silentLogger } from '../../src/core/log.js';
 import { openContext } from '../../src/core/setup.js';
 import { buildApp } from '../../src/server/app.js';
 import type { DaemonPorts } from '../../src/server/daemon.js';
-import { RECOVERY_KEY } from '../../src/server/health.js';
+import { RECOVERY_KEY } from '../../src/core/backup.js';
 import { observePart } from '../../src/server/observe-part.js';
 import { PeerRegistry } from '../../src/server/peer-registry.js';
 import type { PeerStatus } from '../../src/server/ports.js';
