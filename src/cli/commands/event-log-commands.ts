@@ -16,6 +16,9 @@ import { api, daemonTarget } from '../client.js';
 import { printJson } from '../output.js';
 import { run } from '../run.js';
 
+/** `-` means stdin/stdout (yargs hands a lone `-` positional over as ''). */
+const isStdio = (f: string): boolean => f === '-' || f === '';
+
 /** Per POST: at most this many events and bytes (the sync route's own limits are 5000 and the body limit). */
 const IMPORT_BATCH = { events: 1000, bytes: 900 * 1024 } as const;
 
@@ -38,7 +41,7 @@ export function eventLogCommands(y: Argv<{ json: boolean }>): Argv<{ json: boole
       const { eventLines } = await import('../../core/event-lines.js');
       const db = openDb(clarePaths().dbFile, { readonly: true });
       try {
-        if (a.file === '-') {
+        if (isStdio(a.file)) {
           await writeAll(process.stdout, eventLines(db));
           return;
         }
@@ -66,10 +69,10 @@ export function eventLogCommands(y: Argv<{ json: boolean }>): Argv<{ json: boole
     (a) => run(a, async () => {
       const { lineBatches } = await import('../../core/event-lines.js');
       const target = await daemonTarget();
-      if (a.file !== '-' && !existsSync(resolve(a.file))) throw new ClareError('CLARE_BAD_REQUEST', `no file ${resolve(a.file)}`);
-      const input = a.file === '-' ? process.stdin : createReadStream(resolve(a.file), { encoding: 'utf8' });
+      if (!isStdio(a.file) && !existsSync(resolve(a.file))) throw new ClareError('CLARE_BAD_REQUEST', `no file ${resolve(a.file)}`);
+      const input = isStdio(a.file) ? process.stdin : createReadStream(resolve(a.file), { encoding: 'utf8' });
       const lines = createInterface({ input, crlfDelay: Infinity });
-      const source = a.file === '-' ? 'stdin' : a.file;
+      const source = isStdio(a.file) ? 'stdin' : a.file;
       const total = { accepted: 0, known: 0, skipped: 0, lines: 0 };
       try {
         for await (const b of lineBatches(lines, IMPORT_BATCH, source)) {
