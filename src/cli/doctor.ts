@@ -55,7 +55,15 @@ const warn = (id: string, detail: string, fix: string): Check => ({ id, level: '
 const fail = (id: string, detail: string, fix: string): Check => ({ id, level: 'fail', detail, fix });
 const skip = (id: string, detail: string): Check => ({ id, level: 'skip', detail, fix: null });
 
-const message = (e: unknown): string => asClareError(e)?.message ?? (e instanceof Error ? e.message : String(e));
+/** An error's message; fetch's "fetch failed" gets its cause (ECONNREFUSED, a timeout, …). */
+function message(e: unknown): string {
+  const c = asClareError(e);
+  if (c !== null) return c.message;
+  if (!(e instanceof Error)) return String(e);
+  const cause = (e as { cause?: { code?: unknown; message?: unknown } }).cause;
+  const why = typeof cause?.code === 'string' ? cause.code : typeof cause?.message === 'string' ? cause.message : null;
+  return why === null ? e.message : `${e.message} (${why})`;
+}
 
 function checkToken(config: ClareConfig): Check {
   const t = config.mesh.token;
