@@ -53,11 +53,11 @@ describe('clare doctor', () => {
     const ports = await Promise.all([1, 2, 3, 4, 5].map(() => freePort()));
     const url = (i: number): string => `http://127.0.0.1:${ports[i]}`;
     const short = 'short-token-0123456';
-    const a = await pool.machine({ name: 'desk', port: ports[0], token: short, peers: [url(1), url(2), url(3), url(4)], extraToml: '[groups]\nops = ["desk:*"]' });
-    const down = await pool.machine({ name: 'build', port: ports[1], token: short });
-    const wrong = await pool.machine({ name: 'laptop', port: ports[2], token: 'a-different-token-0123456789' });
-    const clone = await pool.machine({ name: 'desk-copy', port: ports[3], token: short });
-    const good = await pool.machine({ name: 'nas', port: ports[4], token: short });
+    const a = await pool.machine({ name: 'desk', port: ports[0]!, token: short, peers: [url(1), url(2), url(3), url(4)], extraToml: '[groups]\nops = ["desk:*"]' });
+    const down = await pool.machine({ name: 'build', port: ports[1]!, token: short });
+    const wrong = await pool.machine({ name: 'laptop', port: ports[2]!, token: 'a-different-token-0123456789' });
+    const clone = await pool.machine({ name: 'desk-copy', port: ports[3]!, token: short });
+    const good = await pool.machine({ name: 'nas', port: ports[4]!, token: short });
     // The clone: desk's clare.toml copied to another machine, port changed.
     const deskId = /^machine_id = "([^"]+)"/m.exec(readFileSync(a.configFile, 'utf8'))![1]!;
     writeFileSync(clone.configFile, readFileSync(clone.configFile, 'utf8').replace(/^machine_id = "[^"]+"/m, `machine_id = "${deskId}"`));
