@@ -1,6 +1,6 @@
 // The sync doors of a real daemon, with a baseline build measured beside it in the same
 // run when BENCH_BASELINE_CLI points at one (e.g. the previous release's dist/cli/clare.js;
-// test/helpers/previous-release.ts builds it into $TMPDIR/clare-release-<commit>):
+// `node test/fixtures/previous-release/build-release.mjs` builds it and prints its dir):
 //   1. memory under out-of-order batches: S hostile sync sockets each send a hello, then
 //      batches seq 2…17 (seq 1 never comes) of ~3 MB each, and close after a while. The
 //      daemon's RSS (VmRSS, /proc) before, at its peak, 3 s and 15 s after the sockets closed;

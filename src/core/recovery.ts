@@ -24,20 +24,18 @@
  * and count for our origin at least its), or every configured peer has answered
  * and none holds any, or no peer is configured, or the operator skips it.
  */
+import { RECOVERY_KEY, RECOVERY_PENDING, recoveryState } from './backup.js';
 import { ClareError } from './errors.js';
 import type { Db } from './db.js';
 import type { Logger } from './log.js';
 import { cachedStatement as stmt } from './projections/registers.js';
 
-/** The `local_meta` key of the contract, and its value meaning "recover first". */
-export const RECOVERY_KEY = 'recovery';
-export const RECOVERY_PENDING = 'pending';
+/** Why the mark was set, for logs and status (`clare restore` leaves none: a default is shown). */
 const REASON_KEY = 'recovery_reason';
 
-/** True when `local_meta` says this database must recover before appending. */
+/** True when `local_meta` says this database must recover before appending (the key and value are backup.ts's). */
 export function recoveryPending(db: Db): boolean {
-  const r = stmt(db, 'SELECT value FROM local_meta WHERE key = ?').get(RECOVERY_KEY) as { value: string } | undefined;
-  return r?.value === RECOVERY_PENDING;
+  return recoveryState(db) === RECOVERY_PENDING;
 }
 
 /** Marks the database as needing recovery, with the reason shown in logs and status. */

@@ -4,14 +4,14 @@
  * `inject()`; the daemon adds the long-lived services.
  */
 import websocket from '@fastify/websocket';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Socket } from 'node:net';
 import { z } from 'zod';
 import type { ClareConfig } from '../core/config.js';
 import type { StoreContext } from '../core/context.js';
 import { ClareError } from '../core/errors.js';
-import type { Logger } from '../core/log.js';
+import { pinoOf, redactUrl, type Logger } from '../core/log.js';
 import { overview } from '../core/service/overview.js';
 import { getSyncState } from '../replication/http-sync.js';
 import { MAX_FRAME_BYTES } from '../replication/tuning.js';
@@ -40,6 +40,8 @@ export interface AppDeps {
   readonly extraRoutes?: readonly AnyRoute[];
   /** Registers non-JSON routes (WebSockets, static files) before the app is ready. */
   readonly registerExtra?: (app: FastifyInstance) => Promise<void>;
+  /** Called for every finished response, whatever route (metrics). */
+  readonly onResponse?: (req: FastifyRequest, reply: FastifyReply) => void;
 }
 
 export function statusDoc(deps: AppDeps): StatusDoc {
@@ -54,7 +56,14 @@ export function statusDoc(deps: AppDeps): StatusDoc {
 }
 
 export function buildApp(deps: AppDeps): FastifyInstance {
-  const app = Fastify({ logger: false, bodyLimit: 32 * 1024 * 1024, forceCloseConnections: false });
+  // fastify logs through the daemon's own pino logger (same redaction); requests are
+  // logged by the onResponse hook below, at debug, not by fastify at info.
+  const pinoLog = pinoOf(deps.log);
+  const httpLog: FastifyBaseLogger | null = pinoLog === null ? null : pinoLog.child({ part: 'http' });
+  const app = Fastify({
+    ...(httpLog === null ? { logger: false } : { loggerInstance: httpLog }),
+    logController: new LogController({ disableRequestLogging: true }), bodyLimit: 32 * 1024 * 1024, forceCloseConnections: false,
+  });
   // One WebSocket server for the app; the sync and live routes declare `websocket: true`.
   // maxPayload: the sync frame bound (a batch's 4 MiB plus room); live frames are far smaller.
   void app.register(websocket, { options: { maxPayload: MAX_FRAME_BYTES } });
@@ -89,7 +98,8 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   });
 
   app.addHook('onResponse', async (req, reply) => {
-    deps.log.debug('request', { method: req.method, url: req.url.replace(/([?&]token=)[^&]*/g, '$1***'), status: reply.statusCode, ms: Math.round(reply.elapsedTime) });
+    deps.log.debug('request', { method: req.method, url: redactUrl(req.url), status: reply.statusCode, ms: Math.round(reply.elapsedTime) });
+    deps.onResponse?.(req, reply);
   });
 
   app.setErrorHandler((err, req, reply) => {

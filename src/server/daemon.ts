@@ -4,8 +4,7 @@
  * SIGTERM it stops taking requests, drains in-flight ones, stops the services in
  * reverse order and closes the database cleanly.
  */
-import { readFileSync } from 'node:fs';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { loadConfig, type ClareConfig } from '../core/config.js';
 import type { StoreContext } from '../core/context.js';
 import { openDb } from '../core/db.js';
@@ -16,6 +15,7 @@ import { clarePaths } from '../core/paths.js';
 import { detectRecovery, Recovery } from '../core/recovery.js';
 import type { Service } from '../core/service-lifecycle.js';
 import { announceName, importLegacyGroups, openContext } from '../core/setup.js';
+import { packageVersion } from '../core/version.js';
 import { buildApp } from './app.js';
 import { checkBind } from './bind-check.js';
 import { PeerRegistry } from './peer-registry.js';
@@ -24,11 +24,6 @@ import type { FleetPort, ReplicationPort } from './ports.js';
 
 /** How long stopping waits for open HTTP connections before closing them (ms). */
 const CLOSE_GRACE_MS = 2000;
-
-export function packageVersion(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-  return pkg.version;
-}
 
 /** What a plugged-in part of the daemon (fleet, replication, live) contributes. */
 export interface DaemonPart {
@@ -47,6 +42,8 @@ export interface DaemonPart {
    * recovery is done.
    */
   readonly writesOnItsOwn?: boolean;
+  /** Sees every finished HTTP response, of every route (metrics); must not throw. */
+  readonly onResponse?: (req: FastifyRequest, reply: FastifyReply) => void;
 }
 
 /** The status ports of the parts, for parts that report on the others. */
@@ -121,6 +118,9 @@ export async function startDaemon(opts: StartOptions): Promise<Daemon> {
       ...(replication === undefined ? {} : { replication }),
       ...(fleet === undefined ? {} : { fleet }),
       extraRoutes: parts.flatMap((p) => p.routes ?? []),
+      onResponse: (req, reply) => {
+        for (const p of parts) p.onResponse?.(req, reply);
+      },
       registerExtra: async (a: FastifyInstance) => {
         const ports: DaemonPorts = { ...(replication === undefined ? {} : { replication }), ...(fleet === undefined ? {} : { fleet }) };
         for (const p of parts) if (p.register !== undefined) await p.register(a, ports);

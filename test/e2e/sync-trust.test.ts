@@ -12,7 +12,7 @@ import { newMachineId, newProjectId } from '../../src/core/ids.js';
 import { formatHlc } from '../../src/core/hlc.js';
 import { uuidv7 } from '../../src/core/ids.js';
 import { createMachine, freePort, waitFor, type TestMachine } from '../helpers/daemon.js';
-import { previousReleaseCli } from '../helpers/previous-release.js';
+import { buildRelease } from '../fixtures/previous-release/build-release.mjs';
 
 const TOKEN = 'sync-trust-token-0123456789abcdef';
 const made: TestMachine[] = [];
@@ -126,9 +126,12 @@ describe('the mesh token goes to configured peers only', () => {
   });
 });
 
-describe('rolling upgrade against the previous release (protocol 1)', () => {
+const release = buildRelease();
+if (release === null) console.warn('SKIPPED: the protocol-1 rolling-upgrade test (the previous release is not in this clone\'s history: a shallow clone?)');
+
+describe.skipIf(release === null)('rolling upgrade against the previous release (protocol 1)', () => {
   it('a daemon of this release and one of the previous replicate both ways, whichever dials', async () => {
-    const oldCli = previousReleaseCli();
+    const oldCli = release!.cli;
     const [pn, po] = await Promise.all([freePort(), freePort()]);
     const nu = await machine('new', { port: pn });
     const old = await machine('old', { port: po, cli: oldCli, peers: [`http://127.0.0.1:${pn}`] });

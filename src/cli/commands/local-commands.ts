@@ -41,12 +41,13 @@ export function localCommands(y: Argv<{ json: boolean }>): Argv<{ json: boolean 
       if (token === 'kept') process.stdout.write(`${paths.configFile} already has a [mesh] token; kept it\n`);
       process.stdout.write('next: clare serve\n');
     }))
-    .command('serve', 'Run the daemon (API, dashboard, replication, fleet) in the foreground', (c) => c,
-      (a) => run(a, async () => {
+    .command('serve', 'Run the daemon (API, dashboard, replication, fleet) in the foreground', (c) => c
+      .option('pretty', { type: 'boolean', describe: 'readable log lines instead of JSON lines (default: readable when stderr is a terminal; --no-pretty forces JSON)' }),
+    (a) => run(a, async () => {
         const { startDaemon } = await import('../../server/daemon.js');
         const { DEFAULT_PARTS } = await import('../../server/parts.js');
         const { createLogger, parseLogLevel } = await import('../../core/log.js');
-        const log = createLogger(parseLogLevel(process.env['CLARE_LOG_LEVEL']));
+        const log = createLogger(parseLogLevel(process.env['CLARE_LOG_LEVEL']), a.pretty === undefined ? {} : { pretty: a.pretty });
         const d = await startDaemon({ log, parts: DEFAULT_PARTS });
         if (a.json) printJson({ url: d.url, machine_id: d.config.machine_id, name: d.config.name });
         await new Promise<void>((resolve) => {

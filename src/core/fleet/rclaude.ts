@@ -6,6 +6,7 @@
  * All calls go through execa with a timeout, no shell, arguments as an array;
  * stderr and the exit code end up in the coded error.
  */
+import diagnostics from 'node:diagnostics_channel';
 import { accessSync, constants } from 'node:fs';
 import { delimiter, isAbsolute, join } from 'node:path';
 import { execa, type ExecaError } from 'execa';
@@ -64,15 +65,34 @@ export interface RunHooks {
   readonly onSpawn?: (pid: number | undefined) => void;
 }
 
+/** What is published on RCLAUDE_CALLS after every call (for metrics; nothing here depends on a listener). */
+export interface RclaudeCallNotice {
+  /** The verb (`--version`, `_claude-projects`, `send`, `capture`, `spawn`). */
+  readonly verb: string;
+  readonly seconds: number;
+  /** `ok`, `timeout` or `failed`. */
+  readonly outcome: 'ok' | 'timeout' | 'failed';
+}
+
+/** diagnostics_channel name of RclaudeCallNotice messages. */
+export const RCLAUDE_CALLS = 'clare:rclaude.call';
+const callChannel = diagnostics.channel(RCLAUDE_CALLS);
+
 /** Runs rclaude with `args`; turns every failure into CLARE_RCLAUDE_FAILED with stderr and exit code. */
 export async function runRclaude(opts: RclaudeOptions, args: readonly string[], hooks: RunHooks = {}): Promise<string> {
+  const started = performance.now();
+  const notify = (outcome: RclaudeCallNotice['outcome']): void => {
+    if (callChannel.hasSubscribers) callChannel.publish({ verb: args[0] ?? '', seconds: (performance.now() - started) / 1000, outcome } satisfies RclaudeCallNotice);
+  };
   try {
     const sub = execa(opts.path, args, { timeout: opts.timeoutMs, shell: false, stripFinalNewline: false, reject: true, stdin: 'ignore' });
     hooks.onSpawn?.(sub.pid);
     const r = await sub;
+    notify('ok');
     return r.stdout;
   } catch (e) {
     const x = e as ExecaError;
+    notify(x.timedOut === true ? 'timeout' : 'failed');
     const stderr = String(x.stderr ?? '').trim().slice(0, 2000);
     const why = x.timedOut === true ? `timed out after ${opts.timeoutMs} ms` : x.exitCode !== undefined ? `exited with code ${x.exitCode}` : (x.shortMessage ?? 'failed to run');
     throw new ClareError('CLARE_RCLAUDE_FAILED', `rclaude ${args[0] ?? ''} ${why}${stderr === '' ? '' : `: ${stderr}`}`, {
