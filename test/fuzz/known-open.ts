@@ -106,7 +106,7 @@ const KNOWN_OPEN: readonly KnownOpen[] = [
   {
     id: 'proto-key-dropped',
     waitsFor: 'sync (src/core/events/envelope.ts or the frame decoder): a payload with a "__proto__" key refused, or stored with it — zod\'s record drops it, so the store holds other content than its origin sent',
-    matches: (v) => v.kind === 'identity' && /\(fresh\): sent .*"__proto__"/.test(v.detail),
+    matches: (v) => v.kind === 'identity' && /\((fresh|dup-same), payload has a "__proto__" key\)/.test(v.detail),
   },
   {
     id: 'config-unknown-key-line',

@@ -25,6 +25,8 @@ const DOOR = 'live-socket';
 const CLOSES: ReadonlySet<number> = new Set([...Object.values(LIVE_CLOSE), 1000, 1005, 1006, 1009]);
 
 let fd: FuzzDaemon;
+/** Frames sent over all connections. */
+let framesSent = 0;
 
 beforeAll(async () => {
   fd = await startFuzzDaemon();
@@ -117,17 +119,18 @@ async function runCase(c: LiveCase): Promise<void> {
     return cond();
   };
   const typeOf = (f: { value: unknown }): string => ((f.value as { type?: unknown } | null)?.type as string | undefined) ?? '(none)';
-  if (!(await wait(() => frames.some((f) => typeOf(f) === 'snapshot'), 5000))) violation(DOOR, 'socket-protocol', `no snapshot within 5 s of opening; input: ${what}`);
+  if (!(await wait(() => frames.some((f) => typeOf(f) === 'snapshot'), 10_000))) violation(DOOR, 'socket-protocol', `no snapshot within 10 s of opening; input: ${what}`);
 
   let refused = false;
   for (const s of c.sends) {
     if (ws.readyState !== WebSocket.OPEN) break;
     const n = frames.length;
     ws.send(s.binary ? Buffer.from(s.text) : s.text, { binary: s.binary });
+    framesSent += 1;
     const exp = expected(s);
     if (exp === 'refusal') {
       refused = true;
-      const got = await wait(() => frames.slice(n).some((f) => typeOf(f) === 'error'), 5000);
+      const got = await wait(() => frames.slice(n).some((f) => typeOf(f) === 'error'), 10_000);
       if (!got) violation(DOOR, 'socket-protocol', `a frame the protocol does not allow got no error frame: ${brief(s.text, 200)}; input: ${what}`);
       break;
     }
@@ -136,8 +139,9 @@ async function runCase(c: LiveCase): Promise<void> {
     // The barrier: a ping with a t of our own; its pong means every frame before it was handled.
     const t = 31337.25;
     ws.send(JSON.stringify({ type: 'ping', t }));
-    if (!(await wait(() => frames.some((f) => typeOf(f) === 'pong' && (f.value as { t: unknown }).t === t), 5000))) {
-      violation(DOOR, 'socket-protocol', `valid frames, yet no pong to the barrier ping within 5 s (${isClosed ? 'the daemon closed the socket' : 'no answer'}); input: ${what}`);
+    framesSent += 1;
+    if (!(await wait(() => frames.some((f) => typeOf(f) === 'pong' && (f.value as { t: unknown }).t === t), 10_000))) {
+      violation(DOOR, 'socket-protocol', `valid frames, yet no pong to the barrier ping within 10 s (${isClosed ? 'the daemon closed the socket' : 'no answer'}); input: ${what}`);
     }
     for (const s of c.sends) {
       if (expected(s) !== 'reply') continue;
@@ -148,9 +152,9 @@ async function runCase(c: LiveCase): Promise<void> {
     }
   }
   if (ws.readyState === WebSocket.OPEN) ws.close(1000, 'done');
-  const info = await Promise.race([closed, new Promise<null>((r) => setTimeout(() => r(null), 5000))]);
+  const info = await Promise.race([closed, new Promise<null>((r) => setTimeout(() => r(null), 10_000))]);
   if (info === null) {
-    violation(DOOR, 'socket-protocol', `the socket did not close within 5 s; input: ${what}`);
+    violation(DOOR, 'socket-protocol', `the socket did not close within 10 s; input: ${what}`);
     ws.terminate();
   } else if (!CLOSES.has(info.code)) {
     violation(DOOR, 'socket-protocol', `closed with ${info.code} ${info.reason}, not one of the protocol's; input: ${what}`);
@@ -180,5 +184,6 @@ describe('fuzz: live socket frames', () => {
       await runCase(c);
     }));
     expect(report.cases).toBeGreaterThan(0);
+    console.log(`[fuzz] ${DOOR}: ${report.cases} connections carried ${framesSent} client frames`);
   }, 120_000);
 });

@@ -55,7 +55,8 @@ export function checkAccepted(door: string, what: string, built: readonly BuiltE
       }
     }
     if (!same || !payloadSame) {
-      violation(door, 'identity', `event id ${b.id} was accepted, but the store holds other content under it (${b.spec.idMode}): sent ${brief(sent)} ${brief(e.payload === undefined ? null : wireText(e.payload as never), 120)}, held ${brief({ hlc: row.hlc, origin: row.origin, type: row.type, v: row.v })} ${brief(row.payload, 120)}; input: ${what}`);
+      const proto = e.payload !== undefined && /"__proto__"\s*:/.test(wireText(e.payload as never)) ? ', payload has a "__proto__" key' : '';
+      violation(door, 'identity', `event id ${b.id} was accepted, but the store holds other content under it (${b.spec.idMode}${proto}): sent ${brief(sent)} ${brief(e.payload === undefined ? null : wireText(e.payload as never), 120)}, held ${brief({ hlc: row.hlc, origin: row.origin, type: row.type, v: row.v })} ${brief(row.payload, 120)}; input: ${what}`);
     }
     const owner = byHlc.get(b.hlc) as string | undefined;
     if (owner !== undefined && owner !== b.id) violation(door, 'identity', `HLC ${b.hlc} was accepted under id ${b.id}, but the store holds it under ${owner} (${b.spec.idMode}); input: ${what}`);

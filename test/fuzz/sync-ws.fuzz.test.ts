@@ -41,6 +41,8 @@ const pools: Pools = (() => {
 })();
 
 const store = useFuzzedStore(DOOR);
+/** Frames sent over all connections (each case is one connection of several frames). */
+let framesSent = 0;
 
 type Upgrade = 'good' | 'no-token' | 'wrong-token' | 'query-token' | 'percent-path' | 'percent-path-no-token' | 'dot-path-no-token' | 'foreign-origin';
 type HelloKind = 'valid' | 'almost' | 'own-id' | 'versions' | 'none' | 'garbage';
@@ -94,7 +96,7 @@ interface Conn {
 }
 
 function connect(fd: FuzzDaemon, path: string, headers: Record<string, string>): Conn {
-  const ws = new WebSocket(`ws://127.0.0.1:${fd.port}${path}`, { headers, perMessageDeflate: false, handshakeTimeout: 5000 });
+  const ws = new WebSocket(`ws://127.0.0.1:${fd.port}${path}`, { headers, perMessageDeflate: false, handshakeTimeout: 10_000 });
   const frames: Record<string, unknown>[] = [];
   const raw: string[] = [];
   ws.on('message', (data) => {
@@ -171,6 +173,7 @@ async function runCase(c: WsCase): Promise<void> {
   const send = (frame: Wire | string): void => {
     const text = typeof frame === 'string' ? frame : wireText(frame);
     sent.push(text);
+    framesSent += 1;
     if (conn.ws.readyState === WebSocket.OPEN) conn.ws.send(text);
   };
   const extrasAt = (i: number): void => {
@@ -221,12 +224,12 @@ async function runCase(c: WsCase): Promise<void> {
   send(obj([['type', 'ping'], ['t', t], ['watermarks', {}], ['counts', {}]]));
   const deepest = Math.max(0, ...sent.map((s) => jsonTextDepth(s, 1_000_000)));
   const what = `${what0}, frames nested up to ${deepest} deep: ${brief(sent.map((s) => s.slice(0, 300)).join(' | '), 1500)}`;
-  const answered = await until(conn, () => conn.frames.some((f) => f.type === 'pong' && f.t === t) || conn.frames.some((f) => f.type === 'error'), 5000);
-  if (!answered && conn.ws.readyState === WebSocket.OPEN) violation(DOOR, 'socket-protocol', `the daemon neither answered the barrier ping nor closed within 5 s; input: ${what}`);
+  const answered = await until(conn, () => conn.frames.some((f) => f.type === 'pong' && f.t === t) || conn.frames.some((f) => f.type === 'error'), 10_000);
+  if (!answered && conn.ws.readyState === WebSocket.OPEN) violation(DOOR, 'socket-protocol', `the daemon neither answered the barrier ping nor closed within 10 s; input: ${what}`);
   if (conn.ws.readyState === WebSocket.OPEN) conn.ws.close(1000, 'done');
-  const closeInfo = await Promise.race([conn.closed, new Promise<null>((r) => setTimeout(() => r(null), 5000))]);
+  const closeInfo = await Promise.race([conn.closed, new Promise<null>((r) => setTimeout(() => r(null), 10_000))]);
   if (closeInfo === null) {
-    violation(DOOR, 'socket-protocol', `the connection did not close within 5 s of our close; input: ${what}`);
+    violation(DOOR, 'socket-protocol', `the connection did not close within 10 s of our close; input: ${what}`);
     conn.ws.terminate();
   } else if (!PROTOCOL_CLOSES.has(closeInfo.code)) {
     violation(DOOR, 'socket-protocol', `closed with code ${closeInfo.code} ${closeInfo.reason}, not one of the protocol's; input: ${what}`);
@@ -276,6 +279,6 @@ describe('fuzz: sync WebSocket frames', () => {
     const { fd } = store();
     const peers = JSON.parse((await fd.app.inject({ url: '/api/v1/peers', headers: fd.auth })).body) as unknown[];
     const status = JSON.parse((await fd.app.inject({ url: '/api/v1/status', headers: fd.auth })).body) as { peers: unknown[] };
-    console.log(`[fuzz] ${DOOR}: after ${report.cases} connections the daemon keeps ${status.peers.length} peer records (${peers.length} configured peers)`);
+    console.log(`[fuzz] ${DOOR}: ${report.cases} connections carried ${framesSent} frames; afterwards the daemon keeps ${status.peers.length} peer records (${peers.length} configured peers)`);
   }, 180_000);
 });
