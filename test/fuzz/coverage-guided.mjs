@@ -39,18 +39,9 @@ await session.post('Profiler.startPreciseCoverage', { callCount: false, detailed
 const { parseConfig } = await import(join(ROOT, 'dist/core/config.js'));
 const { parseSessionListing } = await import(join(ROOT, 'dist/core/fleet/rclaude.js'));
 
-/** mulberry32: a seeded generator, so a run is replayed from its seed. */
-function rng(s) {
-  let a = s >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-const rand = rng(seed);
+// Seeded, so a run is replayed from its seed.
+const { prng } = await import(join(ROOT, 'bench/event-mix.mjs'));
+const rand = prng(seed);
 const pick = (xs) => xs[Math.floor(rand() * xs.length)];
 const int = (n) => Math.floor(rand() * n);
 
