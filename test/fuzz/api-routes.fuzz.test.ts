@@ -18,7 +18,7 @@ import { describe, expect, it } from 'vitest';
 import { formatHlc } from '../../src/core/hlc.js';
 import { jsonTextDepth, MAX_JSON_DEPTH } from '../../src/core/json-bounds.js';
 import { newMachineId, uuidv7 } from '../../src/core/ids.js';
-import { fuzzDoor, warmUp } from './budget.js';
+import { doorTimeout, fuzzDoor, warmUp } from './budget.js';
 import { FUZZ_HOST, FUZZ_TOKEN, type FuzzDaemon } from './fuzz-daemon.js';
 import { useFuzzedStore } from './fuzzed-store.js';
 import { hostileStringArb, hostileValueArb, pctEncode, Raw, wireText, withOddCharArb, type Wire } from './hostile.js';
@@ -335,7 +335,7 @@ describe('fuzz: every API route', () => {
     if (process.env['CLARE_FUZZ_SURVEY'] === '1') console.log([...histogram].sort().map(([k, n]) => `  ${k}: ${n}`).join('\n'));
     // Everything accepted reached the mirror in order: same projections.
     store().checkConverged();
-  }, 120_000);
+  }, doorTimeout(35_000));
 
   it('hostile bodies at the bounds: deep nesting, huge strings (named cases)', async () => {
     const cases: [string, string][] = [

@@ -75,6 +75,11 @@ export function warmUp(...arbs: fc.Arbitrary<unknown>[]): void {
   for (const a of arbs) fc.sample(a, { numRuns: 20, seed: 1 });
 }
 
+/** A vitest timeout for a test that fuzzes doors with these time budgets (scaled), with room for set-up and shrinking. */
+export function doorTimeout(...budgetMs: number[]): number {
+  return Math.round(budgetMs.reduce((a, b) => a + b, 0) * FUZZ_SCALE) + 90_000;
+}
+
 /** One door's figures, as printed (and collected for docs/fuzzing.md). */
 export interface DoorReport {
   readonly door: string;

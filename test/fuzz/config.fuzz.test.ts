@@ -13,7 +13,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { configSchema, parseConfig, type ClareConfig } from '../../src/core/config.js';
 import { asClareError } from '../../src/core/errors.js';
-import { fuzzDoor } from './budget.js';
+import { doorTimeout, fuzzDoor } from './budget.js';
 import { CONTROL_STRINGS, hostileStringArb, SURROGATE_STRINGS } from './hostile.js';
 import { brief } from './invariants.js';
 import { violation } from './known-open.js';
@@ -225,7 +225,7 @@ describe('fuzz: clare.toml', () => {
       runCase(`${DOOR}-valid`, docText(d), false);
     }));
     expect(report.cases).toBeGreaterThan(0);
-  }, 60_000);
+  }, doorTimeout(8_000));
 
   it('broken configs are refused with CLARE_CONFIG naming the file (and the line of an unknown key), never another throw', async () => {
     const report = await fuzzDoor(DOOR, { runs: 4000, ms: 12_000 }, fc.property(validDocArb, fc.array(mutationArb, { minLength: 1, maxLength: 3 }), (d, ms) => {
@@ -234,5 +234,5 @@ describe('fuzz: clare.toml', () => {
       runCase(DOOR, text, true);
     }));
     expect(report.cases).toBeGreaterThan(0);
-  }, 60_000);
+  }, doorTimeout(12_000));
 });

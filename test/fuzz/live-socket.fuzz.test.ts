@@ -15,7 +15,7 @@ import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isErrorCode } from '../../src/core/errors.js';
 import { clientFrame, LIVE_CLOSE, MAX_CLIENT_FRAME_BYTES, serverMessage } from '../../src/server/live-protocol.js';
-import { fuzzDoor } from './budget.js';
+import { doorTimeout, fuzzDoor } from './budget.js';
 import { startFuzzDaemon, type FuzzDaemon } from './fuzz-daemon.js';
 import { deepArrayText, hostileValueArb, NUMBER_LITERALS, obj, PROTO_KEYS, Raw, wireText, type Wire } from './hostile.js';
 import { brief } from './invariants.js';
@@ -185,5 +185,5 @@ describe('fuzz: live socket frames', () => {
     }));
     expect(report.cases).toBeGreaterThan(0);
     console.log(`[fuzz] ${DOOR}: ${report.cases} connections carried ${framesSent} client frames`);
-  }, 120_000);
+  }, doorTimeout(20_000));
 });

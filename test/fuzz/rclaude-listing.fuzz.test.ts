@@ -14,7 +14,7 @@ import { describe, expect, it } from 'vitest';
 import { asClareError } from '../../src/core/errors.js';
 import { checkPayload } from '../../src/core/events/catalog.js';
 import { LISTING_COLUMNS, parseSessionListing, type ListedSession } from '../../src/core/fleet/rclaude.js';
-import { fuzzDoor } from './budget.js';
+import { doorTimeout, fuzzDoor } from './budget.js';
 import { CONTROL_STRINGS, hasControlChars, hostileStringArb, SURROGATE_STRINGS } from './hostile.js';
 import { brief } from './invariants.js';
 import { violation } from './known-open.js';
@@ -173,7 +173,7 @@ describe('fuzz: rclaude listing', () => {
       expect(rows.map((r) => [r.session, r.cwd, r.state, r.last_activity])).toEqual(l.rows.map((r) => [r.session, r.cwd, r.state, new Date(r.last_activity).toISOString()]));
     }));
     expect(report.cases).toBeGreaterThan(0);
-  }, 60_000);
+  }, doorTimeout(6_000));
 
   it('a broken listing is refused whole with CLARE_RCLAUDE_OUTPUT, and what it returns the store accepts', async () => {
     const report = await fuzzDoor(DOOR, { runs: 5000, ms: 8_000 }, fc.property(validListingArb, fc.array(mutationArb, { minLength: 1, maxLength: 3 }), (l, ms) => {
@@ -182,5 +182,5 @@ describe('fuzz: rclaude listing', () => {
       parse(DOOR, text);
     }));
     expect(report.cases).toBeGreaterThan(0);
-  }, 60_000);
+  }, doorTimeout(8_000));
 });

@@ -13,7 +13,7 @@ import { DEFAULT_MAX_SKEW_MS } from '../../src/core/hlc.js';
 import { jsonTextDepth, MAX_JSON_DEPTH } from '../../src/core/json-bounds.js';
 import { newMachineId, newProjectId, newTaskId } from '../../src/core/ids.js';
 import { SOURCE_HEADER } from '../../src/replication/http-sync.js';
-import { fuzzDoor, warmUp } from './budget.js';
+import { doorTimeout, fuzzDoor, warmUp } from './budget.js';
 import { buildEvents, eventSpecArb, type BuiltEvent } from './event-arb.js';
 import type { FuzzDaemon, StoredEvent } from './fuzz-daemon.js';
 import { useFuzzedStore } from './fuzzed-store.js';
@@ -123,5 +123,5 @@ describe('fuzz: HTTP sync batches', () => {
     }));
     expect(report.cases).toBeGreaterThan(0);
     store().checkConverged();
-  }, 120_000);
+  }, doorTimeout(25_000));
 });

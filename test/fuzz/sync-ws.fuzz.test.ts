@@ -20,7 +20,7 @@ import { DEFAULT_MAX_SKEW_MS } from '../../src/core/hlc.js';
 import { jsonTextDepth } from '../../src/core/json-bounds.js';
 import { newMachineId, newProjectId, newTaskId } from '../../src/core/ids.js';
 import { CLOSE } from '../../src/replication/close-codes.js';
-import { fuzzDoor, warmUp } from './budget.js';
+import { doorTimeout, fuzzDoor, warmUp } from './budget.js';
 import { buildEvents, eventSpecArb, type BuiltEvent, type EventSpec } from './event-arb.js';
 import { FUZZ_TOKEN, type FuzzDaemon, type StoredEvent } from './fuzz-daemon.js';
 import { useFuzzedStore } from './fuzzed-store.js';
@@ -280,5 +280,5 @@ describe('fuzz: sync WebSocket frames', () => {
     const peers = JSON.parse((await fd.app.inject({ url: '/api/v1/peers', headers: fd.auth })).body) as unknown[];
     const status = JSON.parse((await fd.app.inject({ url: '/api/v1/status', headers: fd.auth })).body) as { peers: unknown[] };
     console.log(`[fuzz] ${DOOR}: ${report.cases} connections carried ${framesSent} frames; afterwards the daemon keeps ${status.peers.length} peer records (${peers.length} configured peers)`);
-  }, 180_000);
+  }, doorTimeout(30_000));
 });
