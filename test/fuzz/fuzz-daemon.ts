@@ -76,32 +76,41 @@ function isLoopbackHost(host: string): boolean {
   return h === 'localhost' || h === '::1' || /^127\.\d+\.\d+\.\d+$/.test(h);
 }
 
-let fetchGuarded = false;
-/** Wraps global fetch so a request to anything but loopback throws (and is reported) instead of leaving the machine. */
-export function guardFetch(): void {
-  if (fetchGuarded) return;
-  fetchGuarded = true;
-  const real = globalThis.fetch;
-  globalThis.fetch = (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
-    const raw = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
-    let host = '';
-    try {
-      host = new URL(raw).hostname;
-    } catch {
-      // an unparsable URL fails inside fetch itself, without a lookup
-    }
-    if (!isLoopbackHost(host)) {
-      const msg = `fuzz safety: the daemon tried to fetch ${raw}; fuzzers may only make it contact loopback`;
-      console.error(msg);
-      return Promise.reject(new Error(msg));
-    }
-    return real(input, init);
+let guards = 0;
+let realFetch: typeof fetch | null = null;
+
+/**
+ * Wraps global fetch so a request to anything but loopback throws (and is
+ * reported) instead of leaving the machine. Returns the undo, called on stop.
+ */
+export function guardFetch(): () => void {
+  if (guards++ === 0) {
+    const real = globalThis.fetch;
+    realFetch = real;
+    globalThis.fetch = (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
+      const raw = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
+      let host = '';
+      try {
+        host = new URL(raw).hostname;
+      } catch {
+        // an unparsable URL fails inside fetch itself, without a lookup
+      }
+      if (!isLoopbackHost(host)) {
+        const msg = `fuzz safety: the daemon tried to fetch ${raw}; fuzzers may only make it contact loopback`;
+        console.error(msg);
+        return Promise.reject(new Error(msg));
+      }
+      return real(input, init);
+    };
+  }
+  return () => {
+    if (--guards === 0 && realFetch !== null) globalThis.fetch = realFetch;
   };
 }
 
 /** Starts the fuzz daemon. Spawns always fail in the stand-in (no tmux sessions appear, nothing is typed). */
 export async function startFuzzDaemon(): Promise<FuzzDaemon> {
-  guardFetch();
+  const unguard = guardFetch();
   const dir = mkdtempSync(join(tmpdir(), 'clare-fuzz-'));
   const port = await freePort();
   const machineId = newMachineId();
@@ -136,6 +145,7 @@ export async function startFuzzDaemon(): Promise<FuzzDaemon> {
       if (saved[k] === undefined) delete process.env[k];
       else process.env[k] = saved[k];
     }
+    unguard();
   };
   let daemon: Daemon;
   try {
