@@ -354,6 +354,14 @@ export function holdsEvent(db: Db, id: string): boolean {
 }
 
 /**
+ * True when an event with this id, or any event stamped with this hlc, is held:
+ * ingesting it is then a repeat or an identity conflict, which the store decides.
+ */
+export function holdsIdOrHlc(db: Db, id: string, hlc: string): boolean {
+  return holdsEvent(db, id) || stmt(db, 'SELECT 1 FROM events WHERE hlc = ?').get(hlc) !== undefined;
+}
+
+/**
  * `origin`'s events with `after < hlc <= upto` (`after` '' = from its first), in HLC
  * order, at most `limit`, payloads as stored JSON text: what anti-entropy fetches
  * to fill a range whose summaries differ.

@@ -17,9 +17,9 @@ import { ClareError, isErrorCode } from '../core/errors.js';
 import type { EventEnvelope } from '../core/events/envelope.js';
 import { parseHlc, type Hlc } from '../core/hlc.js';
 import { machineIdSchema, type MachineId } from '../core/ids.js';
-import { eventCount, eventsAfter, eventsAfterRaw, eventsSince, holdsEvent, originCounts, watermarks, type Watermarks } from '../core/store.js';
+import { eventCount, eventsAfter, eventsAfterRaw, eventsSince, originCounts, watermarks, type Watermarks } from '../core/store.js';
 import { bearerHeaders } from './auth.js';
-import { checkContinuity, encodeEvents } from './batch-codec.js';
+import { checkContinuity, encodeEvents, heldInStore } from './batch-codec.js';
 import { baseSchema, countsSchema, digestsSchema, watermarksSchema } from './messages/common.js';
 import { describeIssues } from './messages/frame.js';
 import { normalizePeerUrl, peerApiUrl } from './peer-url.js';
@@ -196,7 +196,8 @@ export function postEvents(ctx: StoreContext, body: unknown, source: string): Po
   const b = postBodySchema.safeParse(body);
   if (!b.success) throw badRequest('bad body', b.error);
   const ours = watermarks(ctx.db);
-  const c = b.data.base !== undefined ? checkContinuity(ours, b.data.base, b.data.events) : continuesHeldPrefix(ctx, ours, b.data.events);
+  const held = heldInStore(ctx.db, ours);
+  const c = b.data.base !== undefined ? checkContinuity(ours, b.data.base, b.data.events, held) : continuesHeldPrefix(ours, b.data.events, held);
   if (!c.ok) throw c.error;
   const r = commitRemote(ctx, b.data.events, source);
   return { accepted: r.events.length, known: r.duplicates, skipped: r.skipped };
@@ -205,21 +206,19 @@ export function postEvents(ctx: StoreContext, body: unknown, source: string): Po
 /**
  * The ordering rule for a POST without `base` (docs/protocol.md §5): every event
  * either is already held (a harmless repeat; the store checks it is the same
- * event), or continues its origin's held prefix — after our watermark for the
- * origin, in strictly increasing HLC order. An event stamped at or below the
- * watermark that we lack is refused: accepted, it would sit below every peer's
- * watermark and never be replicated on.
+ * event, and refuses one that reuses a held id or hlc as an identity conflict),
+ * or continues its origin's held prefix — after our watermark for the origin, in
+ * strictly increasing HLC order. An event stamped at or below the watermark that
+ * we lack is refused: accepted, it would sit below every peer's watermark and
+ * never be replicated on.
  */
-function continuesHeldPrefix(ctx: StoreContext, ours: Watermarks, events: readonly unknown[]): ReturnType<typeof checkContinuity> {
+function continuesHeldPrefix(ours: Watermarks, events: readonly unknown[], held: (e: object) => boolean): ReturnType<typeof checkContinuity> {
   const base: Record<string, Hlc | null> = {};
   for (const e of events) {
     const { origin } = (typeof e === 'object' && e !== null ? e : {}) as { origin?: unknown };
     if (typeof origin === 'string') base[origin] = ours[origin] ?? null;
   }
-  return checkContinuity(ours, base, events, (e) => {
-    const { id, hlc, origin } = e as { id?: unknown; hlc?: unknown; origin?: unknown };
-    return typeof id === 'string' && typeof hlc === 'string' && typeof origin === 'string' && hlc <= (ours[origin] ?? '') && holdsEvent(ctx.db, id);
-  });
+  return checkContinuity(ours, base, events, held);
 }
 
 /**

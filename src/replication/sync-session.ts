@@ -37,7 +37,7 @@ import type { Logger } from '../core/log.js';
 import type { Service } from '../core/service-lifecycle.js';
 import { eventsAfterRaw, originCounts, watermarks, type Watermarks } from '../core/store.js';
 import { answerRange, answerSums } from './anti-entropy.js';
-import { checkContinuity, encodeBatch } from './batch-codec.js';
+import { checkContinuity, encodeBatch, heldInStore } from './batch-codec.js';
 import { CLOSE } from './close-codes.js';
 import type { AckMsg } from './messages/ack.js';
 import type { BatchMsg } from './messages/batch.js';
@@ -444,7 +444,8 @@ export class SyncSession implements Service {
 
   private applyBatch(msg: BatchMsg): void {
     const remote = this.remoteInfo!;
-    const cont = checkContinuity(watermarks(this.opts.ctx.db), msg.base, msg.events);
+    const ours = watermarks(this.opts.ctx.db);
+    const cont = checkContinuity(ours, msg.base, msg.events, heldInStore(this.opts.ctx.db, ours));
     if (!cont.ok) return this.refuse(cont.error, true);
     let accepted: number;
     let known: number;

@@ -86,7 +86,8 @@ describe('identity conflicts on the socket', () => {
     await net.stopAll();
   });
 
-  it('a batch reusing a held id is refused with CLARE_IDENTITY_CONFLICT; the link shows it as faulty', async () => {
+  /** Daemon b, and a raw peer whose first event b has stored (batch 1, acknowledged). */
+  async function peerWithOneEvent(): Promise<{ b: ReturnType<MemoryNetwork['add']>; raw: ReturnType<typeof connectRawPeer>; e1: ReturnType<typeof makeEvent> }> {
     net = new MemoryNetwork();
     const b = net.add({ name: 'b' });
     await b.service.run();
@@ -95,6 +96,11 @@ describe('identity conflicts on the socket', () => {
     const e1 = makeEvent(raw.machineId, Date.now() - 2000, 0, 'first');
     raw.send({ type: 'batch', seq: 1, base: { [raw.machineId]: null }, events: [e1] });
     await raw.next('ack');
+    return { b, raw, e1 };
+  }
+
+  it('a batch reusing a held id is refused with CLARE_IDENTITY_CONFLICT; the link shows it as faulty', async () => {
+    const { b, raw, e1 } = await peerWithOneEvent();
     expect(eventCount(b.ctx.db)).toBe(1);
     const before = digest(b.ctx.db);
     // The same id with other content, after the watermark (so order is fine).
@@ -106,6 +112,17 @@ describe('identity conflicts on the socket', () => {
     expect(digest(b.ctx.db)).toBe(before);
     await waitFor(() => b.service.status()[0]?.last_error?.code === 'CLARE_IDENTITY_CONFLICT', 'conflict in status');
     expect(b.service.status()[0]).toMatchObject({ machine_id: raw.machineId, faulty: true });
+  });
+
+  it('a batch reusing a held hlc under a new id, at or below the base, is an identity conflict, not a gap', async () => {
+    const { b, raw, e1 } = await peerWithOneEvent();
+    const twin = { ...e1, id: newEventId(), payload: { ...e1.payload, name: 'twin' } };
+    raw.send({ type: 'batch', seq: 2, base: { [raw.machineId]: e1.hlc }, events: [twin] });
+    const err = await raw.next('error');
+    expect(err.code).toBe('CLARE_IDENTITY_CONFLICT');
+    expect(String(err.message)).toContain(e1.id);
+    expect(String(err.message)).toContain(twin.id);
+    expect(eventCount(b.ctx.db)).toBe(1);
   });
 });
 
@@ -127,6 +144,22 @@ describe('per-origin order on the HTTP door', () => {
     const below = refusal(() => postEvents(dst, { events: [events[2]!] }, 'src'));
     expect(below.code).toBe('CLARE_PROTOCOL');
     expect(below.message).toMatch(/never be replicated on/);
+    expect(eventCount(dst.db)).toBe(3);
+  });
+
+  it('an event reusing a held hlc under a new id is refused as an identity conflict (409), with or without base, not as a gap', () => {
+    const src = makeCtx();
+    writeProjects(src, 3);
+    const events = eventsAfter(src.db, {}, 10);
+    const dst = makeCtx();
+    postEvents(dst, { events }, 'src');
+    const twin = { ...events[1]!, id: newEventId(), payload: { ...events[1]!.payload, name: 'twin' } };
+    for (const body of [{ events: [twin] }, { events: [twin], base: { [src.clock.machine]: events[0]!.hlc } }]) {
+      const err = refusal(() => postEvents(dst, body, 'src'));
+      expect(err.code).toBe('CLARE_IDENTITY_CONFLICT');
+      expect(err.status).toBe(409);
+      expect(err.message).toContain(events[1]!.id);
+    }
     expect(eventCount(dst.db)).toBe(3);
   });
 
