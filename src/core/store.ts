@@ -187,6 +187,13 @@ export function validateBatch(clock: HybridClock, raw: readonly unknown[]): Chec
       const err = tooDeep(`event #${index} (id ${id}): its payload`, MAX_PAYLOAD_DEPTH);
       throw new ClareError(err.code, `${err.message.replace('; nothing was written', '')}; nothing from this batch was written`, { ...err.details, index, id });
     }
+    // JSON.parse makes a "__proto__" key an own key, but validation copies the payload into a
+    // fresh object, where assigning "__proto__" sets the prototype instead: the store would keep
+    // other content than its origin sent (and another hash). Refused, as the origin's store refuses it.
+    const sent = typeof item === 'object' && item !== null ? (item as { payload?: unknown }).payload : undefined;
+    if (typeof sent === 'object' && sent !== null && Object.hasOwn(sent, '__proto__')) {
+      return fail('its payload has a "__proto__" key, which no event type has and which would not be kept as data');
+    }
     const env = envelopeSchema.safeParse(item);
     if (!env.success) return fail(z.prettifyError(env.error).replace(/\n/g, '; '));
     const e = env.data;
