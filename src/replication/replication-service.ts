@@ -67,6 +67,13 @@ export interface ReplicationServiceOptions {
 /** Most sync connections at once (inbound, before or after their hello); more are refused. */
 export const MAX_SYNC_SESSIONS = 64;
 
+/**
+ * Most disconnected inbound-only peers remembered in status (their last error, lag,
+ * counters). Any machine with the token can say hello under a new id each time: past
+ * this, the longest-disconnected are forgotten. Configured peers are always kept.
+ */
+export const MAX_REMEMBERED_INBOUND = 32;
+
 /** One peer's line in `status()` (the shape the API and CLI show). */
 export interface PeerStatus {
   /** The configured base URL, if we dial this peer; null for inbound-only peers. */
@@ -410,7 +417,17 @@ export class ReplicationService implements Service, DialHost {
     } else if (end.error !== null) {
       this.log.warn('inbound sync connection refused before its hello', { code: end.error.code, message: end.error.message });
     }
+    if (rec !== null && rec.url === null) this.forgetOldInbound();
     if (wasOpen) this.broadcastLinks();
+  }
+
+  /** Keeps at most MAX_REMEMBERED_INBOUND disconnected inbound-only records, dropping the longest disconnected. */
+  private forgetOldInbound(): void {
+    const inUse = new Set(this.sessions.values());
+    const idle = [...this.records].filter(([, r]) => r.url === null && !inUse.has(r));
+    if (idle.length <= MAX_REMEMBERED_INBOUND) return;
+    idle.sort((a, b) => (a[1].since ?? 0) - (b[1].since ?? 0));
+    for (const [key] of idle.slice(0, idle.length - MAX_REMEMBERED_INBOUND)) this.records.delete(key);
   }
 
   private noteError(rec: PeerRecord, err: ClareError, faulty: boolean): void {
