@@ -75,24 +75,6 @@ const KNOWN_OPEN: readonly KnownOpen[] = [
     matches: (v) => v.kind === 'uncoded-error' && /^GET \/api\/v1\/(live|sync\/ws)[?\s].* → 404 with a body that is not JSON: $/.test(v.detail),
   },
   {
-    id: 'identity-conflict-silent',
-    waitsFor: 'sync: identity conflicts refused with CLARE_IDENTITY_CONFLICT (issue 9 "Identity")',
-    matches: (v) => v.kind === 'identity' && /(dup-other-content|hlc-of-held)/.test(v.detail),
-  },
-  {
-    id: 'below-watermark-http',
-    waitsFor: 'sync: per-origin order on every door — an event below its origin\'s watermark refused over HTTP as on the socket (issue 9)',
-    matches: (v) => v.kind === 'accepted-invalid' && /accepted below that origin's watermark/.test(v.detail),
-  },
-  {
-    id: 'payload-too-deep',
-    waitsFor: 'sync: JSON nesting bounded (64) in event payloads, with a coded 4xx (issue 9 "Bounds")',
-    matches: (v) => (v.kind === 'too-deep-accepted' && /stored \S+ \S+ with a payload nested/.test(v.detail))
-      || (v.kind === 'roundtrip' && /nested too deep for any peer/.test(v.detail))
-      || (v.kind === 'status-5xx' && /CLARE_INTERNAL/.test(v.detail) && /\(body nested (6[5-9]|[7-9]\d|\d{3,}) deep\)/.test(v.detail))
-      || (v.kind === 'internal-error' && /frames nested up to (6[5-9]|[7-9]\d|\d{3,}) deep/.test(v.detail)),
-  },
-  {
     id: 'body-depth-code',
     waitsFor: 'doors/sync: JSON nested past 64 refused with CLARE_TOO_DEEP at every door (issue 9 "HTTP body nesting")',
     matches: (v) => (v.kind === 'uncoded-error' && /nested more than 64 deep was refused with/.test(v.detail))
@@ -102,11 +84,6 @@ const KNOWN_OPEN: readonly KnownOpen[] = [
     id: 'sync-socket-encoded-path',
     waitsFor: 'doors: access decided from the matched route, not URL text (issue 9 "Auth on the routed path")',
     matches: (v) => v.kind === 'accepted-invalid' && /the sync socket opened without the mesh token \(percent-path/.test(v.detail),
-  },
-  {
-    id: 'proto-key-dropped',
-    waitsFor: 'sync (src/core/events/envelope.ts or the frame decoder): a payload with a "__proto__" key refused, or stored with it — zod\'s record drops it, so the store holds other content than its origin sent',
-    matches: (v) => v.kind === 'identity' && /\((fresh|dup-same), payload has a "__proto__" key\)/.test(v.detail),
   },
   {
     id: 'config-unknown-key-line',

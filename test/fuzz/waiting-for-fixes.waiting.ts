@@ -13,12 +13,9 @@
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/core/config.js';
-import { ClareError, ERROR_CATALOG, isErrorCode } from '../../src/core/errors.js';
 import { parseSessionListing } from '../../src/core/fleet/rclaude.js';
-import { formatHlc } from '../../src/core/hlc.js';
-import { newMachineId, uuidv7, type MachineId } from '../../src/core/ids.js';
-import { ingest } from '../../src/core/store.js';
-import { connectRawPeer, makeCtx, MemoryNetwork, waitFor } from '../helpers/replication-harness.js';
+import { newMachineId, uuidv7 } from '../../src/core/ids.js';
+import { expectCoded, remoteEvent, sendTo, type Answer } from './door-answers.js';
 import { FUZZ_TOKEN, startFuzzDaemon, type FuzzDaemon } from './fuzz-daemon.js';
 import { deepArrayText } from './hostile.js';
 import { thrownCoded } from './invariants.js';
@@ -33,37 +30,9 @@ afterAll(async () => {
   await fd?.stop();
 });
 
-interface Answer { status: number; body: any; wrote: boolean }
-
 /** One request through inject; `wrote` says whether the store changed. */
 async function send(method: string, url: string, opts: { body?: string; headers?: Record<string, string> } = {}): Promise<Answer> {
-  const before = fd.version();
-  const r = await fd.app.inject({
-    method: method as 'GET', url,
-    headers: { ...fd.auth, ...(opts.body === undefined ? {} : { 'content-type': 'application/json' }), ...opts.headers },
-    ...(opts.body === undefined ? {} : { payload: opts.body }),
-  });
-  let body: unknown = null;
-  try {
-    body = JSON.parse(r.body);
-  } catch {
-    body = r.body;
-  }
-  return { status: r.statusCode, body, wrote: fd.version() !== before };
-}
-
-/** The answer is a coded error with the catalog's status for its code. */
-function expectCoded(a: Answer, code?: string): void {
-  expect(a.body?.error?.code, JSON.stringify(a.body)).toBeTypeOf('string');
-  expect(isErrorCode(a.body.error.code)).toBe(true);
-  expect(a.status).toBe(ERROR_CATALOG[a.body.error.code as keyof typeof ERROR_CATALOG].status);
-  if (code !== undefined) expect(a.body.error.code).toBe(code);
-  expect(a.wrote).toBe(false);
-}
-
-/** An event from a peer, as the HTTP sync route takes it. */
-function remoteEvent(origin: MachineId, ms: number, counter: number, type: string, payload: Record<string, unknown>, id: string = uuidv7(ms)): Record<string, unknown> {
-  return { id, hlc: formatHlc({ ms, counter, machine: origin }), origin, type, v: 1, payload };
+  return sendTo(fd, method, url, opts);
 }
 
 /** Opens a WebSocket to the fuzz daemon; resolves with the upgrade's HTTP status (101 when it opened). */
@@ -154,86 +123,6 @@ describe('waits for doors: control characters in text typed into sessions or ter
   it('an rclaude listing whose cwd carries a terminal escape is refused', () => {
     const text = 'host\tsession\tcwd\tstate\tlast_activity\ndesk\tapi\t\u001b]0;pwned\u0007\tidle\t2025-01-01T00:00:00Z\n';
     expect(thrownCoded(() => parseSessionListing(text, 'desk')).code).toBe('CLARE_RCLAUDE_OUTPUT');
-  });
-});
-
-describe('waits for sync: identity conflicts, per-origin order, payload nesting (issue 9)', () => {
-  it('a held event id with other content is refused with CLARE_IDENTITY_CONFLICT, nothing written', async () => {
-    const o = newMachineId();
-    const ms = Date.now() - 5000;
-    const first = remoteEvent(o, ms, 0, 'group.created', { group: 'ident-a' });
-    expect((await send('POST', '/api/v1/sync/events', { body: JSON.stringify({ events: [first] }) })).status).toBe(200);
-    const other = remoteEvent(o, ms, 1, 'group.created', { group: 'ident-b' }, first['id'] as string);
-    expectCoded(await send('POST', '/api/v1/sync/events', { body: JSON.stringify({ events: [other] }) }), 'CLARE_IDENTITY_CONFLICT');
-  });
-
-  it('a held HLC under another id is refused with CLARE_IDENTITY_CONFLICT (it was acknowledged as known and dropped)', async () => {
-    const o = newMachineId();
-    const ms = Date.now() - 5000;
-    const first = remoteEvent(o, ms, 0, 'group.created', { group: 'ident-c' });
-    expect((await send('POST', '/api/v1/sync/events', { body: JSON.stringify({ events: [first] }) })).status).toBe(200);
-    const twin = remoteEvent(o, ms, 0, 'group.created', { group: 'ident-d' });
-    expectCoded(await send('POST', '/api/v1/sync/events', { body: JSON.stringify({ events: [twin] }) }), 'CLARE_IDENTITY_CONFLICT');
-  });
-
-  it('an event below its origin\'s watermark that the store lacks is refused over HTTP, as on the socket', async () => {
-    const o = newMachineId();
-    const ms = Date.now() - 5000;
-    expect((await send('POST', '/api/v1/sync/events', { body: JSON.stringify({ events: [remoteEvent(o, ms, 5, 'group.created', { group: 'order-a' })] }) })).status).toBe(200);
-    const a = await send('POST', '/api/v1/sync/events', { body: JSON.stringify({ events: [remoteEvent(o, ms, 1, 'group.created', { group: 'order-b' })] }) });
-    expect(a.status).toBeGreaterThanOrEqual(400);
-    expectCoded(a);
-  });
-
-  it('an unknown-type payload nested 65 deep is refused with CLARE_TOO_DEEP (it was stored, and relayed to every peer)', async () => {
-    const e = remoteEvent(newMachineId(), Date.now() - 1000, 0, 'zz.future', { x: JSON.parse(deepArrayText(64)) as unknown });
-    expectCoded(await send('POST', '/api/v1/sync/events', { body: JSON.stringify({ events: [e] }) }), 'CLARE_TOO_DEEP');
-  });
-
-  it('a payload nested 4109 deep answers 400 CLARE_TOO_DEEP, not 500', async () => {
-    const o = newMachineId();
-    const body = `{"events":[{"id":"${uuidv7()}","hlc":"${formatHlc({ ms: Date.now() - 1000, counter: 0, machine: o })}","origin":"${o}","type":"zz.future","v":1,"payload":{"x":${deepArrayText(4109)}}}]}`;
-    expectCoded(await send('POST', '/api/v1/sync/events', { body }), 'CLARE_TOO_DEEP');
-  });
-});
-
-describe('waits for sync (src/core/events/envelope.ts or the frame decoder): prototype keys in payloads', () => {
-  it('a payload with a "__proto__" key is refused, or stored with that key — never stored without it', () => {
-    const ctx = makeCtx();
-    const o = newMachineId();
-    const ms = Date.now() - 1000;
-    // As a sync frame arrives: JSON.parse makes "__proto__" an own key.
-    const e = JSON.parse(`{"id":"${uuidv7(ms)}","hlc":"${formatHlc({ ms, counter: 0, machine: o })}","origin":"${o}","type":"zz.future","v":1,"payload":{"__proto__":{"x":1},"a":1}}`) as unknown;
-    let refused = false;
-    try {
-      ingest(ctx.db, ctx.clock, [e]);
-    } catch (err) {
-      refused = err instanceof ClareError && err.code === 'CLARE_BAD_EVENT';
-    }
-    const stored = ctx.db.prepare('SELECT payload FROM events').pluck().get() as string | undefined;
-    ctx.db.close();
-    expect(refused || (stored !== undefined && stored.includes('"__proto__"'))).toBe(true);
-  });
-});
-
-describe('waits for sync (src/replication/replication-service.ts): bounded peer records', () => {
-  it('machines that said hello once and left do not each leave a peer record forever', async () => {
-    const net = new MemoryNetwork();
-    const b = net.add({ name: 'b' });
-    await b.service.run();
-    try {
-      for (let i = 0; i < 200; i++) {
-        const raw = connectRawPeer(b.service);
-        raw.send(raw.hello());
-        await raw.next('hello');
-        raw.send({ type: 'error', code: 'CLARE_PEER', message: 'bye' });
-        await raw.closed;
-      }
-      await waitFor(() => b.service.status().every((p) => !p.connected), 'all disconnected');
-      expect(b.service.status().length).toBeLessThanOrEqual(64);
-    } finally {
-      await net.stopAll();
-    }
   });
 });
 
