@@ -121,6 +121,24 @@ interface PeerRecord {
   holdsOurs: boolean | null;
 }
 
+/**
+ * Events of one origin each side lacks, from counts and watermarks alone, O(1).
+ * Exact while both hold gap-free prefixes (the difference of counts). Where they do
+ * not, a lower bound: the side whose watermark is behind lacks at least one event,
+ * and each side lacks as many more than the other as it holds fewer. So two peers
+ * holding different events never both show lag 0 — except at equal watermarks and
+ * counts, which `divergence` (the digests) reports.
+ */
+function originLag(ourCount: number, theirCount: number, ourWm: Hlc | undefined, theirWm: Hlc | undefined): { theyLack: number; weLack: number } {
+  const weAtLeast = Math.max(theirCount - ourCount, theirWm !== undefined && (ourWm === undefined || theirWm > ourWm) ? 1 : 0, 0);
+  const theyAtLeast = Math.max(ourCount - theirCount, ourWm !== undefined && (theirWm === undefined || ourWm > theirWm) ? 1 : 0, 0);
+  // |ours \ theirs| = ourCount − theirCount + |theirs \ ours|, and symmetrically.
+  return {
+    theyLack: Math.max(theyAtLeast, ourCount - theirCount + weAtLeast),
+    weLack: Math.max(weAtLeast, theirCount - ourCount + theyAtLeast),
+  };
+}
+
 function newRecord(url: string | null, machineId: MachineId | null): PeerRecord {
   return {
     url, machineId, name: null, counters: newCounters(), since: null, lastError: null, faulty: false,
@@ -205,6 +223,7 @@ export class ReplicationService implements Service, DialHost {
   /** Per-peer state, dialed peers first (by URL), then inbound-only ones (by name). */
   status(): PeerStatus[] {
     const ourCounts = originCounts(this.opts.ctx.db);
+    const ourWm = watermarks(this.opts.ctx.db);
     const out: PeerStatus[] = [];
     const recs = [...this.records.values()].sort((a, b) =>
       (a.url === null ? 1 : 0) - (b.url === null ? 1 : 0) || (a.url ?? a.name ?? '').localeCompare(b.url ?? b.name ?? ''));
@@ -214,12 +233,13 @@ export class ReplicationService implements Service, DialHost {
       const counts = live?.peerCounts() ?? r.lastCounts;
       let lag: PeerStatus['lag'] = null;
       if (wm !== null && counts !== null) {
-        // By counts, O(origins): exact while both hold gap-free prefixes; where they do
-        // not, `divergence` says so (equal counts can hide different events, never lag).
         let theyLack = 0;
-        for (const [origin, n] of Object.entries(ourCounts)) theyLack += Math.max(0, n - (counts[origin] ?? 0));
         let weLack = 0;
-        for (const [origin, n] of Object.entries(counts)) weLack += Math.max(0, n - (ourCounts[origin] ?? 0));
+        for (const origin of new Set([...Object.keys(ourCounts), ...Object.keys(counts)])) {
+          const l = originLag(ourCounts[origin] ?? 0, counts[origin] ?? 0, ourWm[origin], wm[origin]);
+          theyLack += l.theyLack;
+          weLack += l.weLack;
+        }
         lag = { they_lack: theyLack, we_lack: weLack };
       }
       const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());

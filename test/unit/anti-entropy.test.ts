@@ -14,7 +14,7 @@ import type { MachineId } from '../../src/core/ids.js';
 import { eventCount, eventsAfter, ingest, rangeEventsRaw, watermarks } from '../../src/core/store.js';
 import { checkRangePage, reconcileOrigin, splitRange, type ReconcileIo } from '../../src/replication/anti-entropy.js';
 import { encodeEvents } from '../../src/replication/batch-codec.js';
-import { makeCtx, makeEvent, MemoryNetwork, waitFor, writeProjects, type TestNode } from '../helpers/replication-harness.js';
+import { connectRawPeer, makeCtx, makeEvent, MemoryNetwork, waitFor, writeProjects, type TestNode } from '../helpers/replication-harness.js';
 
 const RUNS = Number(process.env.FC_RUNS ?? 40);
 
@@ -196,6 +196,32 @@ describe('anti-entropy between running peers', () => {
     expect(st.lag).toMatchObject({ they_lack: expect.any(Number) });
     // b (protocol 1) compares counts too: it sees the difference as well.
     await waitFor(() => b.service.status()[0]?.divergence?.state === 'unsupported', 'divergence on b');
+  });
+});
+
+describe('lag in status', () => {
+  it('an origin the peer holds further counts as lacking even at equal counts (a hole below its watermark is not lag 0)', async () => {
+    const net = new MemoryNetwork();
+    try {
+      const x = makeCtx();
+      writeProjects(x, 4);
+      const all = eventsAfter(x.db, {}, 10);
+      x.db.close();
+      const b = net.add({ name: 'b' });
+      ingest(b.ctx.db, b.ctx.clock, all.slice(0, 3));
+      await b.service.run();
+      // The peer holds events 1, 2 and 4 of x: as many as b, one further, and it never sends.
+      const raw = connectRawPeer(b.service);
+      const origin = all[0]!.origin;
+      raw.send(raw.hello({ watermarks: { [origin]: all[3]!.hlc }, counts: { [origin]: 3 } }));
+      await raw.next('hello');
+      await waitFor(() => b.service.status()[0]?.connected === true, 'raw peer connected');
+      const st = b.service.status()[0]!;
+      expect(st.lag).toEqual({ they_lack: 1, we_lack: 1 });
+      expect(st.divergence).toBeNull();
+    } finally {
+      await net.stopAll();
+    }
   });
 });
 
