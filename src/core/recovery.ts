@@ -21,7 +21,8 @@
  *
  * Done when (decided by replication, src/replication/replication-service.ts): a
  * peer that holds events of this machine has given us all it holds (our watermark
- * and count for our origin at least its), or every configured peer has answered
+ * and count for our origin at least its), and so has every other connected peer
+ * that holds some, or every configured peer has answered
  * and none holds any, or no peer is configured, or the operator skips it.
  */
 import { RECOVERY_KEY, RECOVERY_PENDING, recoveryState } from './backup.js';

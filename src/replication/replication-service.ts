@@ -13,8 +13,9 @@
  *
  * Recovery (src/core/recovery.ts): while this machine recovers its own events, the
  * service watches every peer's statement of what it holds of our origin, and ends
- * recovery once a peer that holds some has given us all of them (or every
- * configured peer has answered and none holds any).
+ * recovery once a peer that holds some has given us all of them, and every other
+ * connected peer that holds some has too (or every configured peer has answered and
+ * none holds any).
  *
  * The mesh token goes only to the configured peer URLs (`peers()`): every dial is
  * of a URL from that list, and dialers follow no redirects.
@@ -495,15 +496,29 @@ export class ReplicationService implements Service, DialHost {
     this.completeRecoveryIfCaughtUp(s.remote.name, theirWm, s.peerCounts()[me]);
   }
 
+  /**
+   * Ends recovery once we hold, of our origin, at least what `peerName` stated
+   * (`theirWm`, `theirCount`) and what every other connected peer states: the first
+   * peer to give back what it holds may hold less than another connected one, and
+   * writing (a delivery, above all) before the rest is back would type again what
+   * only that other peer recorded. Peers out of reach are not waited for: anti-entropy
+   * brings what they hold later.
+   */
   private completeRecoveryIfCaughtUp(peerName: string, theirWm: Hlc, theirCount: number | undefined): void {
     const recovery = this.opts.recovery!;
     const me = this.opts.machineId;
     const ctx = this.opts.ctx;
-    this.clockAbove(peerName, theirWm);
+    const claims = [{ name: peerName, wm: theirWm, count: theirCount ?? 0 }];
+    for (const s of this.sessions.keys()) {
+      const wm = s.isOpen && s.remote !== null ? s.peerWatermarks()[me] : undefined;
+      if (wm !== undefined) claims.push({ name: s.remote!.name, wm, count: s.peerCounts()[me] ?? 0 });
+    }
+    for (const c of claims) this.clockAbove(c.name, c.wm);
     const ours = watermarks(ctx.db)[me];
     const count = originCounts(ctx.db)[me] ?? 0;
-    if (ours !== undefined && ours >= theirWm && count >= (theirCount ?? 0)) {
-      recovery.complete(`${peerName} gave back this machine's events: ${count} held, up to ${ours}`);
+    if (ours !== undefined && claims.every((c) => ours >= c.wm && count >= c.count)) {
+      const names = [...new Set(claims.map((c) => c.name))].join(', ');
+      recovery.complete(`${names} gave back this machine's events: ${count} held, up to ${ours}`);
     }
   }
 

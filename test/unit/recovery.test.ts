@@ -14,8 +14,8 @@ import { newProjectId } from '../../src/core/ids.js';
 import { clarePaths } from '../../src/core/paths.js';
 import { detectRecovery, markRecoveryPending, recoveryPending } from '../../src/core/recovery.js';
 import { initMachine } from '../../src/core/setup.js';
-import { eventCount, originCounts, watermarks } from '../../src/core/store.js';
-import { MemoryNetwork, waitConverged, waitFor, writeProjects } from '../helpers/replication-harness.js';
+import { eventCount, eventsAfter, ingest, originCounts, watermarks } from '../../src/core/store.js';
+import { connectRawPeer, makeCtx, MemoryNetwork, waitConverged, waitFor, writeProjects } from '../helpers/replication-harness.js';
 
 describe('detecting a machine that must recover', () => {
   const dirs: string[] = [];
@@ -98,6 +98,33 @@ describe('recovering over the mesh', () => {
     expect(c.events[0]!.hlc > before.wm).toBe(true);
     expect(parseHlc(c.events[0]!.hlc).machine).toBe(w.machineId);
     await waitConverged([p1, p2, w2], 51);
+  });
+
+  it('it waits for every connected peer that holds its events, not only the first to give some back', async () => {
+    net = new MemoryNetwork();
+    const w = makeCtx();
+    writeProjects(w, 40, 'w-old');
+    const all = eventsAfter(w.db, {}, 100);
+    w.db.close();
+    const p1 = net.add({ name: 'p1' });
+    ingest(p1.ctx.db, p1.ctx.clock, all.slice(0, 30));
+    await p1.service.run();
+    const w2 = net.add({ name: 'w2', peers: ['p1'], machineId: w.clock.machine, recovering: true });
+    net.block('w2', 'p1');
+    await w2.service.run();
+    // Another peer, connected first, states that it holds all 40 (and is slow to send them).
+    const raw = connectRawPeer(w2.service);
+    raw.send(raw.hello({ watermarks: { [w.clock.machine]: all[39]!.hlc }, counts: { [w.clock.machine]: 40 } }));
+    await raw.next('hello');
+    net.unblock('w2', 'p1');
+    w2.service.reloadPeers();
+    await waitFor(() => eventCount(w2.ctx.db) === 30, 'p1 gave back the 30 it holds');
+    await waitFor(() => w2.service.status().some((p) => p.name === 'p1' && p.lag?.we_lack === 0), 'p1 has nothing more');
+    expect(w2.recovery!.active).toBe(true);
+    raw.send({ type: 'batch', seq: 1, base: { [w.clock.machine]: all[29]!.hlc }, events: all.slice(30) });
+    await raw.next('ack');
+    await w2.recovery!.done;
+    expect(originCounts(w2.ctx.db)[w.clock.machine]).toBe(40);
   });
 
   it('with no peer configured there is nothing to wait for', async () => {
