@@ -14,10 +14,11 @@ import { digest } from '../core/digest.js';
 import { eventSetDigest, originDigests } from '../core/event-digest.js';
 import { hlcSchema } from '../core/domain.js';
 import { ClareError, isErrorCode } from '../core/errors.js';
-import type { EventEnvelope } from '../core/events/envelope.js';
+import { MAX_PAYLOAD_BYTES, type EventEnvelope } from '../core/events/envelope.js';
 import { parseHlc, type Hlc } from '../core/hlc.js';
 import { machineIdSchema, type MachineId } from '../core/ids.js';
-import { eventCount, eventsAfter, eventsAfterRaw, eventsSince, originCounts, watermarks, type Watermarks } from '../core/store.js';
+import { parseJsonBounded } from '../core/json-bounds.js';
+import { eventCount, eventsAfterRaw, eventsSince, originCounts, watermarks, type RawEvent, type Watermarks } from '../core/store.js';
 import { bearerHeaders } from './auth.js';
 import { checkContinuity, encodeEvents, heldInStore } from './batch-codec.js';
 import { baseSchema, countsSchema, digestsSchema, watermarksSchema } from './messages/common.js';
@@ -27,6 +28,15 @@ import { normalizePeerUrl, peerApiUrl } from './peer-url.js';
 /** Default and largest page of GET /api/v1/sync/events. */
 export const DEFAULT_PAGE = 1000;
 export const MAX_PAGE = 5000;
+/**
+ * A per-origin (`after`) page stops once its payloads pass this many bytes (at
+ * least one event is answered), so an answer stays a few MiB whatever the events.
+ */
+export const MAX_PAGE_BYTES = 4 * 1024 * 1024;
+/** Bytes of one event besides its payload, at most (id, hlc, origin, type, v, keys). */
+const ENVELOPE_BYTES = 512;
+/** Largest answer read of a peer's state or of a POST (O(origins): a few KiB per hundred machines). */
+export const MAX_SMALL_ANSWER_BYTES = 4 * 1024 * 1024;
 /** Most events one POST may carry. */
 export const MAX_POST_EVENTS = 5000;
 /**
@@ -168,13 +178,21 @@ export function getEventsAfter(ctx: StoreContext, query: unknown): EventsAfterPa
   const q = afterQuerySchema.safeParse(query ?? {});
   if (!q.success) throw badRequest('bad query', q.error);
   const after = parseAfter(q.data.after);
-  const rows = eventsAfter(ctx.db, after, q.data.limit + 1);
-  const more = rows.length > q.data.limit;
-  const events = more ? rows.slice(0, q.data.limit) : rows;
+  const rows = eventsAfterRaw(ctx.db, after, q.data.limit + 1);
+  // Cut by bytes too: a prefix of the merged list keeps every origin's prefix, as `base` needs.
+  let bytes = 0;
+  let n = 0;
+  while (n < rows.length && n < q.data.limit && (n === 0 || bytes + rows[n]!.payload.length <= MAX_PAGE_BYTES)) bytes += rows[n++]!.payload.length;
+  const more = rows.length > n;
+  const events = rows.slice(0, n).map(rawToEnvelope);
   if (!more) return { events, next_watermarks: null };
   const next: Record<string, Hlc> = { ...after };
   for (const e of events) if ((next[e.origin] ?? '') < e.hlc) next[e.origin] = e.hlc;
   return { events, next_watermarks: next };
+}
+
+function rawToEnvelope(r: RawEvent): EventEnvelope {
+  return { id: r.id, hlc: r.hlc, origin: r.origin, type: r.type, v: r.v, payload: JSON.parse(r.payload) as Record<string, unknown> };
 }
 
 /** GET /api/v1/sync/events: the `after` form when `after` is present, else the `since` form. */
@@ -279,7 +297,37 @@ const postResultSchema = z.object({
 
 const errorBodySchema = z.object({ error: z.object({ code: z.string(), message: z.string() }) });
 
-async function request<T>(fetchImpl: FetchLike, url: string, init: RequestInit, schema: z.ZodType<T>, timeoutMs: number): Promise<T> {
+/**
+ * Reads a peer's answer as JSON, at most `maxBytes` of it and nested at most as deep
+ * as any door allows: a broken or hostile peer cannot make us buffer or walk more.
+ * Throws CLARE_PEER naming the URL and the bound.
+ */
+export async function readAnswer(res: Response, url: string, maxBytes: number): Promise<unknown> {
+  // fetch's body streams bytes (Node's typings leave the chunk type open).
+  const reader = res.body?.getReader() as ReadableStreamDefaultReader<Uint8Array> | undefined;
+  if (reader === undefined) return undefined;
+  const chunks: Uint8Array[] = [];
+  let bytes = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    bytes += value.byteLength;
+    if (bytes > maxBytes) {
+      await reader.cancel().catch(() => undefined);
+      throw new ClareError('CLARE_PEER', `${url} answered more than ${maxBytes} bytes; refused unread`, { url, limit: maxBytes });
+    }
+    chunks.push(value);
+  }
+  const text = Buffer.concat(chunks).toString('utf8');
+  try {
+    return parseJsonBounded(text, `the answer of ${url}`);
+  } catch (e) {
+    if (e instanceof ClareError && e.code === 'CLARE_TOO_DEEP') throw new ClareError('CLARE_PEER', e.message, { url });
+    return undefined;
+  }
+}
+
+async function request<T>(fetchImpl: FetchLike, url: string, init: RequestInit, schema: z.ZodType<T>, timeoutMs: number, maxBytes: number): Promise<T> {
   let res: Response;
   try {
     // redirect: 'error' — the token goes to the configured peer, never to wherever it points.
@@ -288,12 +336,7 @@ async function request<T>(fetchImpl: FetchLike, url: string, init: RequestInit, 
     const cause = (e as { cause?: { code?: string; message?: string } }).cause;
     throw new ClareError('CLARE_PEER', `cannot reach ${url}: ${cause?.code ?? cause?.message ?? (e as Error).message}`, { url });
   }
-  let body: unknown;
-  try {
-    body = await res.json();
-  } catch {
-    body = undefined;
-  }
+  const body = await readAnswer(res, url, maxBytes);
   if (!res.ok) {
     const err = errorBodySchema.safeParse(body);
     const code = err.success ? err.data.error.code : null;
@@ -325,7 +368,10 @@ export async function syncOnce(ctx: StoreContext, peerUrl: string, token: string
   const auth = bearerHeaders(token);
   const me = ctx.clock.machine;
 
-  const state = await request(fetchImpl, peerApiUrl(base, '/api/v1/sync/state'), { headers: auth }, syncStateSchema, timeoutMs);
+  // A page holds `batch` events at most, each at most MAX_PAYLOAD_BYTES of payload (a version-1
+  // peer does not cut its pages by bytes): the largest answer a correct peer gives.
+  const maxPageBytes = batch * (MAX_PAYLOAD_BYTES + ENVELOPE_BYTES) + 64 * 1024;
+  const state = await request(fetchImpl, peerApiUrl(base, '/api/v1/sync/state'), { headers: auth }, syncStateSchema, timeoutMs, MAX_SMALL_ANSWER_BYTES);
   if (state.machine_id === me) throw new ClareError('CLARE_CONFIG', `peer ${base} is this machine itself; remove it from the peer list`);
 
   let pulled = 0;
@@ -334,7 +380,7 @@ export async function syncOnce(ctx: StoreContext, peerUrl: string, token: string
   for (;;) {
     const ours = watermarks(ctx.db);
     const url = peerApiUrl(base, `/api/v1/sync/events?after=${formatAfter(ours)}&limit=${batch}`);
-    const page = await request(fetchImpl, url, { headers: auth }, eventsAfterPageSchema, timeoutMs);
+    const page = await request(fetchImpl, url, { headers: auth }, eventsAfterPageSchema, timeoutMs, maxPageBytes);
     if (page.events.length > 0) {
       // The page continues each origin from what we asked after; check it, as the socket path does.
       const assumed: Record<string, Hlc | null> = {};
@@ -367,7 +413,7 @@ export async function syncOnce(ctx: StoreContext, peerUrl: string, token: string
       method: 'POST',
       headers: { ...auth, 'content-type': 'application/json', [SOURCE_HEADER]: me },
       body: `{"base":${enc.base},"events":${enc.events}}`,
-    }, postResultSchema, timeoutMs);
+    }, postResultSchema, timeoutMs, MAX_SMALL_ANSWER_BYTES);
     pushed += r.accepted;
     pushedKnown += r.known;
     skipped += r.skipped;

@@ -6,8 +6,8 @@
 export { bearerHeaders } from './auth.js';
 export { CLOSE, type CloseCode } from './close-codes.js';
 export {
-  DEFAULT_PAGE, formatAfter, getEventsAfter, getEventsSince, getSyncEvents, getSyncState, MAX_PAGE, MAX_POST_BYTES, MAX_POST_EVENTS,
-  parseAfter, postEvents, SOURCE_HEADER, syncOnce, syncStateSchema,
+  DEFAULT_PAGE, formatAfter, getEventsAfter, getEventsSince, getSyncEvents, getSyncState, MAX_PAGE, MAX_PAGE_BYTES, MAX_POST_BYTES, MAX_POST_EVENTS, MAX_SMALL_ANSWER_BYTES,
+  parseAfter, postEvents, readAnswer, SOURCE_HEADER, syncOnce, syncStateSchema,
   type EventsAfterPage, type EventsSincePage, type FetchLike, type PostEventsResult, type SyncOnceOptions, type SyncOnceResult, type SyncState,
 } from './http-sync.js';
 export { createMemoryPair, MemoryTransport, type MemoryFaults, type MemoryPair, type MemoryPairOptions } from './memory-transport.js';

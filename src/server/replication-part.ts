@@ -7,7 +7,7 @@ import { z } from 'zod';
 import type { StoreContext } from '../core/context.js';
 import { ClareError, asClareError } from '../core/errors.js';
 import {
-  bearerHeaders, getSyncEvents, getSyncState, normalizePeerUrl, postEvents, ReplicationService, SOURCE_HEADER, syncOnce, syncStateSchema, wsTransport,
+  bearerHeaders, getSyncEvents, getSyncState, MAX_SMALL_ANSWER_BYTES, normalizePeerUrl, postEvents, readAnswer, ReplicationService, SOURCE_HEADER, syncOnce, syncStateSchema, wsTransport,
   type SyncState,
 } from '../replication/index.js';
 import type { DaemonEnv, DaemonPart } from './daemon.js';
@@ -91,9 +91,10 @@ async function checkConvergence(ctx: StoreContext, env: DaemonEnv, replication: 
     const link = live.find((s) => s.url === peer);
     const divergence = link?.divergence === null || link?.divergence === undefined ? null : `${link.divergence.state}: ${link.divergence.origins.join(', ')}`;
     try {
-      const res = await fetch(`${peer}/api/v1/sync/state?projections=1`, { headers: bearerHeaders(env.config.mesh.token), redirect: 'error', signal: AbortSignal.timeout(60_000) });
+      const url = `${peer}/api/v1/sync/state?projections=1`;
+      const res = await fetch(url, { headers: bearerHeaders(env.config.mesh.token), redirect: 'error', signal: AbortSignal.timeout(60_000) });
       if (!res.ok) throw new Error(`HTTP ${res.status}`);
-      const st = syncStateSchema.parse(await res.json());
+      const st = syncStateSchema.parse(await readAnswer(res, url, MAX_SMALL_ANSWER_BYTES));
       const v2 = st.digest_kind === 'events';
       // A version-1 peer's `digest` is its projection digest.
       const theirProjections = v2 ? st.projections_digest ?? null : st.digest;
