@@ -14,7 +14,8 @@
  * value `pending` means "this database may lack this machine's own newer events:
  * recover before appending". `clare restore` sets it; `clare init` (keeping an
  * existing config) and the daemon's start-up set it when the database holds no
- * event of this machine — a machine id older than its database. A brand-new
+ * event of this machine — a machine id older than its database — or fewer than
+ * this machine committed (own-stamp.ts: an older copy put back by hand). A brand-new
  * machine (`clare init` that made the id) appends `machine.named` at once, so it
  * never waits; a laptop offline with its intact database has its own events and
  * keeps working offline.
@@ -29,6 +30,7 @@ import { RECOVERY_KEY, RECOVERY_PENDING, recoveryState } from './backup.js';
 import { ClareError } from './errors.js';
 import type { Db } from './db.js';
 import type { Logger } from './log.js';
+import { ownWatermark, readOwnStamp } from './own-stamp.js';
 import { cachedStatement as stmt } from './projections/registers.js';
 
 /** Why the mark was set, for logs and status (`clare restore` leaves none: a default is shown). */
@@ -63,14 +65,23 @@ export function holdsOwnEvents(db: Db, machine: string): boolean {
  * (null: it need not). A database with no event of its machine gets the mark here,
  * so a daemon that stops mid-recovery goes on recovering when it starts again.
  */
-export function detectRecovery(db: Db, machine: string): string | null {
+export function detectRecovery(db: Db, machine: string, stampFile?: string): string | null {
   if (recoveryPending(db)) {
     const r = stmt(db, 'SELECT value FROM local_meta WHERE key = ?').get(REASON_KEY) as { value: string } | undefined;
     return r?.value ?? 'the database was marked for recovery (e.g. by `clare restore`)';
   }
-  if (holdsOwnEvents(db, machine)) return null;
-  const reason = `the database holds no event of this machine (${machine}), whose id is older than the database (a wiped or re-initialised machine)`;
-  markRecoveryPending(db, reason);
+  let reason: string | null = null;
+  if (!holdsOwnEvents(db, machine)) {
+    reason = `the database holds no event of this machine (${machine}), whose id is older than the database (a wiped or re-initialised machine)`;
+  } else if (stampFile !== undefined) {
+    // An older copy of the database put back by hand: it lacks own events this machine committed.
+    const stamped = readOwnStamp(stampFile, machine);
+    const held = ownWatermark(db, machine);
+    if (stamped !== null && held !== null && stamped > held) {
+      reason = `the database holds this machine's events up to ${held}, but it had committed events up to ${stamped} (${stampFile}): an older copy put back by hand?`;
+    }
+  }
+  if (reason !== null) markRecoveryPending(db, reason);
   return reason;
 }
 

@@ -12,6 +12,7 @@ import { ClareError } from '../core/errors.js';
 import { locateRclaude, rclaudeVersion } from '../core/fleet/rclaude.js';
 import type { Logger } from '../core/log.js';
 import { clarePaths } from '../core/paths.js';
+import { ownStampFile, OwnStamp } from '../core/own-stamp.js';
 import { detectRecovery, Recovery } from '../core/recovery.js';
 import type { Service } from '../core/service-lifecycle.js';
 import { announceName, importLegacyGroups, openContext } from '../core/setup.js';
@@ -97,8 +98,14 @@ export async function startDaemon(opts: StartOptions): Promise<Daemon> {
     const ctx = openContext(db, config);
     // Nothing is appended under our id before our own events are back (recovery.ts):
     // the start-up announcements wait for recovery, as do services that write on their own.
-    const recoveryReason = detectRecovery(db, config.machine_id);
+    const stampFile = ownStampFile(paths.dbFile);
+    const recoveryReason = detectRecovery(db, config.machine_id, stampFile);
     const recovery = recoveryReason === null || ctx.gate === undefined ? null : new Recovery(db, ctx.gate, recoveryReason, log.child({ part: 'recovery' }));
+    // Started first and stopped last: it notes every own event committed (own-stamp.ts).
+    const stamp = new OwnStamp(ctx, stampFile, log.child({ part: 'recovery' }));
+    await stamp.run();
+    started.push(stamp);
+    void recovery?.done.then(() => stamp.settle());
     const announce = (): void => {
       announceName(ctx, config);
       const imported = importLegacyGroups(ctx, config);

@@ -96,7 +96,7 @@ describe('a machine that lost its database', () => {
     expect(c.cli(['sync', '--check']).code).toBe(0);
   }, 180_000);
 
-  it('restored from an older copy of its database: its later own events come back too', async () => {
+  for (const how of ['marked as `clare restore` marks it', 'put back by hand, unmarked'] as const) it(`restored from an older copy of its database (${how}): its later own events come back too`, async () => {
     const [a, b, c] = await trio();
     await Promise.all([b.start(), a.start()]);
     await c.start();
@@ -118,11 +118,15 @@ describe('a machine that lost its database', () => {
       rmSync(f, { force: true });
       if (existsSync(backup[i]!)) copyFileSync(backup[i]!, f);
     });
-    // What `clare restore` leaves behind (the local_meta contract): recover before appending.
-    const db = new Database(dbFiles(c)[0]);
-    db.prepare("INSERT INTO local_meta (key, value) VALUES ('recovery', 'pending') ON CONFLICT (key) DO UPDATE SET value = 'pending'").run();
-    db.close();
+    if (how === 'marked as `clare restore` marks it') {
+      // What `clare restore` leaves behind (the local_meta contract): recover before appending.
+      const db = new Database(dbFiles(c)[0]);
+      db.prepare("INSERT INTO local_meta (key, value) VALUES ('recovery', 'pending') ON CONFLICT (key) DO UPDATE SET value = 'pending'").run();
+      db.close();
+    }
     await c.start();
+    // Unmarked, the stamp beside the database (clare.db-own) shows it lacks own events.
+    if (how === 'put back by hand, unmarked') expect((await c.api<Status>('GET', '/status')).body.recovery?.reason).toMatch(/older copy put back by hand/);
 
     const [after] = await converged([a, b, c]);
     expect(after!.counts[id]).toBe(before!.counts[id]);

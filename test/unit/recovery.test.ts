@@ -6,13 +6,15 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { commitLocal } from '../../src/core/context.js';
+import { commitLocal, commitRemote } from '../../src/core/context.js';
 import { openDb } from '../../src/core/db.js';
 import { ClareError } from '../../src/core/errors.js';
 import { parseHlc } from '../../src/core/hlc.js';
 import { newProjectId } from '../../src/core/ids.js';
 import { clarePaths } from '../../src/core/paths.js';
-import { detectRecovery, markRecoveryPending, recoveryPending } from '../../src/core/recovery.js';
+import { silentLogger } from '../../src/core/log.js';
+import { OwnStamp, readOwnStamp } from '../../src/core/own-stamp.js';
+import { clearRecoveryMark, detectRecovery, markRecoveryPending, recoveryPending } from '../../src/core/recovery.js';
 import { initMachine } from '../../src/core/setup.js';
 import { eventCount, eventsAfter, ingest, originCounts, watermarks } from '../../src/core/store.js';
 import { connectRawPeer, makeCtx, MemoryNetwork, waitConverged, waitFor, writeProjects } from '../helpers/replication-harness.js';
@@ -62,6 +64,73 @@ describe('detecting a machine that must recover', () => {
     expect(detectRecovery(db, r.config.machine_id)).toBe('restored from a backup');
     db.close();
     expect(initMachine(paths, 'laptop').recovery).toBe('restored from a backup');
+  });
+});
+
+describe('an older copy of the database put back by hand (the own-events stamp)', () => {
+  const dirs: string[] = [];
+  afterEach(() => {
+    for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+  });
+  function stampFile(): string {
+    const d = mkdtempSync(join(tmpdir(), 'clare-stamp-'));
+    dirs.push(d);
+    return join(d, 'clare.db-own');
+  }
+
+  it('the stamp follows the newest own event committed, not other origins\' events, and is written when the daemon stops', async () => {
+    const file = stampFile();
+    const me = makeCtx();
+    const other = makeCtx();
+    const stamp = new OwnStamp(me, file, silentLogger, 10);
+    await stamp.run();
+    writeProjects(me, 3);
+    await waitFor(() => readOwnStamp(file, me.clock.machine) === watermarks(me.db)[me.clock.machine], 'the stamp at the newest own event');
+    writeProjects(other, 2);
+    commitRemote(me, eventsAfter(other.db, {}, 10), 'other');
+    writeProjects(me, 1);
+    await stamp.stop();
+    expect(readOwnStamp(file, me.clock.machine)).toBe(watermarks(me.db)[me.clock.machine]);
+    expect(readOwnStamp(file, other.clock.machine)).toBeNull();
+  });
+
+  it('a database holding fewer own events than the stamp says is marked for recovery; an intact one, or another machine\'s stamp, is not', async () => {
+    const file = stampFile();
+    const me = makeCtx();
+    writeProjects(me, 2);
+    const stamp = new OwnStamp(me, file, silentLogger, 10);
+    await stamp.run();
+    await stamp.stop();
+    expect(detectRecovery(me.db, me.clock.machine, file)).toBeNull();
+    // The copy: the first of the two events only.
+    const copy = makeCtx({ machineId: me.clock.machine });
+    ingest(copy.db, copy.clock, eventsAfter(me.db, {}, 1));
+    expect(detectRecovery(copy.db, me.clock.machine, file)).toMatch(/older copy put back by hand/);
+    expect(recoveryPending(copy.db)).toBe(true);
+    const stranger = makeCtx();
+    writeProjects(stranger, 1);
+    expect(detectRecovery(stranger.db, stranger.clock.machine, file)).toBeNull();
+  });
+
+  it('after a recovery the stamp settles at what the database holds, so the next start does not recover again', async () => {
+    const file = stampFile();
+    const me = makeCtx();
+    writeProjects(me, 3);
+    const first = new OwnStamp(me, file, silentLogger, 10);
+    await first.run();
+    await first.stop();
+    const copy = makeCtx({ machineId: me.clock.machine });
+    ingest(copy.db, copy.clock, eventsAfter(me.db, {}, 1));
+    const stamp = new OwnStamp(copy, file, silentLogger, 10);
+    await stamp.run();
+    // While recovering, the stamp keeps the higher claim…
+    expect(readOwnStamp(file, me.clock.machine)).toBe(watermarks(me.db)[me.clock.machine]);
+    // …and once no peer had the rest, it settles.
+    stamp.settle();
+    await stamp.stop();
+    clearRecoveryMark(copy.db);
+    expect(readOwnStamp(file, me.clock.machine)).toBe(watermarks(copy.db)[me.clock.machine]);
+    expect(detectRecovery(copy.db, me.clock.machine, file)).toBeNull();
   });
 });
 
