@@ -73,7 +73,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     logController: new LogController({ disableRequestLogging: true }), bodyLimit: 32 * 1024 * 1024, forceCloseConnections: false,
     // Path parameters are checked by each route's zod schema (names and ids up to 200
     // characters); fastify's own limit of 100 would refuse some of them in its own shape.
-    maxParamLength: 1000,
+    routerOptions: { maxParamLength: 1000 },
     // Errors fastify finds before routing (a bad percent-encoding, an over-long parameter)
     // answer in the catalog's shape like every other refusal.
     frameworkErrors: answerFrameworkError,
