@@ -277,9 +277,11 @@ describe('token rules and static files', () => {
     const live = (q: string) => app.inject({ method: 'GET', url: `/api/v1/live${q}`, ...remote });
     expect((await live('')).statusCode).toBe(401);
     expect((await live('?token=wrong-token-wrong-token-wrong')).statusCode).toBe(401);
-    // Accepted: a plain GET (no upgrade) of a WebSocket route then answers 404, not 401.
-    expect((await live(`?token=${TOKEN}`)).statusCode).toBe(404);
-    expect((await app.inject({ method: 'GET', url: `/api/v1/live`, headers: { authorization: `Bearer ${TOKEN}` }, ...remote })).statusCode).toBe(404);
+    // Accepted: a plain GET (no upgrade) of a WebSocket route then answers the coded 400 (an upgrade is needed), not 401.
+    const plain = await live(`?token=${TOKEN}`);
+    expect(plain.statusCode).toBe(400);
+    expect(plain.json().error.code).toBe('CLARE_BAD_REQUEST');
+    expect((await app.inject({ method: 'GET', url: `/api/v1/live`, headers: { authorization: `Bearer ${TOKEN}` }, ...remote })).statusCode).toBe(400);
     expect((await app.inject({ method: 'GET', url: `/api/v1/tasks?token=${TOKEN}`, ...remote })).statusCode).toBe(401);
     expect((await app.inject({ method: 'GET', url: '/', ...remote })).statusCode).toBe(200);
     expect((await app.inject({ method: 'GET', url: '/app.js', ...remote })).statusCode).toBe(200);

@@ -1,33 +1,20 @@
 /**
  * Bugs the fuzzers found, each as a plain test with its minimal counterexample,
  * once its fix is on this branch. Bugs whose fix is still being made by others
- * wait in waiting-for-fixes.waiting.ts (run with `npm run test:fuzz-waiting`).
+ * wait in a *.waiting.ts file (run with `npm run test:fuzz-waiting`).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ClareError } from '../../src/core/errors.js';
 import { parseSessionListing } from '../../src/core/fleet/rclaude.js';
 import { formatHlc } from '../../src/core/hlc.js';
 import { newMachineId, uuidv7 } from '../../src/core/ids.js';
 import { ingest } from '../../src/core/store.js';
 import { connectRawPeer, makeCtx, MemoryNetwork, waitFor } from '../helpers/replication-harness.js';
-import { expectCoded, remoteEvent, sendTo, type Answer } from './door-answers.js';
-import { startFuzzDaemon, type FuzzDaemon } from './fuzz-daemon.js';
 import { deepArrayText } from './hostile.js';
 import { thrownCoded } from './invariants.js';
+import { expectCoded, remoteEvent, send, useFuzzDaemon } from './regression-kit.js';
 
-let fd: FuzzDaemon;
-
-beforeAll(async () => {
-  fd = await startFuzzDaemon();
-}, 60_000);
-
-afterAll(async () => {
-  await fd?.stop();
-});
-
-async function send(method: string, url: string, opts: { body?: string } = {}): Promise<Answer> {
-  return sendTo(fd, method, url, opts);
-}
+useFuzzDaemon();
 
 
 describe('regressions found by fuzzing', () => {

@@ -1,57 +1,22 @@
 /**
- * Bugs the fuzzers found whose fixes others are making now (issue 9 and beyond):
- * each a plain test with its minimal counterexample, written for the behaviour
- * the fix must give. They fail on main today, so they are kept out of `vitest
- * run` (this file's name does not end in .test.ts) and run with
- *
- *   npm run test:fuzz-waiting
- *
- * When a fix lands: run this file, move each test that now passes into
- * regressions.test.ts, and delete the matching entry in known-open.ts (the
- * fuzzers then fail on any recurrence). Each test names the fix it waits for.
+ * Regression tests for bugs the fuzzers found at the HTTP, socket and config doors
+ * (issue 9), each with its minimal counterexample. They failed before the doors
+ * work (Origin/Host, routed access, control characters, coded framework errors,
+ * bounded config messages) and guard it now; the fuzzers' known-open list no
+ * longer excuses any of them.
  */
-import WebSocket from 'ws';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/core/config.js';
 import { parseSessionListing } from '../../src/core/fleet/rclaude.js';
 import { newMachineId, uuidv7 } from '../../src/core/ids.js';
-import { expectCoded, remoteEvent, sendTo, type Answer } from './door-answers.js';
-import { FUZZ_TOKEN, startFuzzDaemon, type FuzzDaemon } from './fuzz-daemon.js';
+import { FUZZ_TOKEN } from './fuzz-daemon.js';
 import { deepArrayText } from './hostile.js';
 import { thrownCoded } from './invariants.js';
+import { expectCoded, remoteEvent, send, upgrade, useFuzzDaemon } from './regression-kit.js';
 
-let fd: FuzzDaemon;
+useFuzzDaemon();
 
-beforeAll(async () => {
-  fd = await startFuzzDaemon();
-}, 60_000);
-
-afterAll(async () => {
-  await fd?.stop();
-});
-
-/** One request through inject; `wrote` says whether the store changed. */
-async function send(method: string, url: string, opts: { body?: string; headers?: Record<string, string> } = {}): Promise<Answer> {
-  return sendTo(fd, method, url, opts);
-}
-
-/** Opens a WebSocket to the fuzz daemon; resolves with the upgrade's HTTP status (101 when it opened). */
-async function upgrade(path: string, headers: Record<string, string>): Promise<number> {
-  const ws = new WebSocket(`ws://127.0.0.1:${fd.port}${path}`, { headers, perMessageDeflate: false });
-  ws.on('error', () => undefined);
-  const status = await new Promise<number>((resolve) => {
-    ws.once('open', () => resolve(101));
-    ws.once('unexpected-response', (_q, res) => {
-      resolve(res.statusCode ?? 0);
-      res.resume();
-    });
-  });
-  ws.terminate();
-  return status;
-}
-
-
-describe('waits for doors: Origin and Host (issue 9 "Browsers")', () => {
+describe('fixed by doors: Origin and Host (issue 9 "Browsers")', () => {
   it('a write with a foreign Origin is refused 403 and writes nothing', async () => {
     expectCoded(await send('POST', '/api/v1/projects', { body: '{"name":"from-a-web-page"}', headers: { origin: 'http://evil.example' } }), 'CLARE_FORBIDDEN');
   });
@@ -66,7 +31,7 @@ describe('waits for doors: Origin and Host (issue 9 "Browsers")', () => {
   });
 });
 
-describe('waits for doors: access from the routed path, mesh changes need the token (issue 9)', () => {
+describe('fixed by doors: access from the routed path, mesh changes need the token (issue 9)', () => {
   it('GET /api/v1/%73ync/ws without the token does not upgrade', async () => {
     expect(await upgrade('/api/v1/%73ync/ws', {})).toBe(401);
   });
@@ -79,7 +44,7 @@ describe('waits for doors: access from the routed path, mesh changes need the to
   });
 });
 
-describe('waits for doors (src/server/app.ts): every refusal in the catalog shape', () => {
+describe('fixed by doors (src/server/app.ts): every refusal in the catalog shape', () => {
   it('a malformed percent-encoding in the path (/api/v1/tasks/%ZZ) answers a coded error, not fastify\'s FST_ERR_BAD_URL body', async () => {
     expectCoded(await send('GET', '/api/v1/tasks/%ZZ'));
   });
@@ -98,7 +63,7 @@ describe('waits for doors (src/server/app.ts): every refusal in the catalog shap
   });
 });
 
-describe('waits for doors: control characters in text typed into sessions or terminals (issue 9)', () => {
+describe('fixed by doors: control characters in text typed into sessions or terminals (issue 9)', () => {
   it.each([
     ['POST', '/api/v1/projects', '{"name":"oa\\u0000bps"}'],
     ['POST', '/api/v1/projects', '{"name":"ok","path":"/srv/\\u001b]0;pwned\\u0007"}'],
@@ -126,7 +91,8 @@ describe('waits for doors: control characters in text typed into sessions or ter
   });
 });
 
-describe('waits for config (src/core/config.ts): issue 9 "Small ones"', () => {
+
+describe('fixed in config (src/core/config.ts): issue 9 "Small ones"', () => {
   const head = `machine_id = "${'3f2504e0-4f89-41d3-9a0c-0305e82c3301'}"\n`;
 
   it('an unknown key is reported with its line', () => {
