@@ -31,8 +31,11 @@ export async function freePort() {
   });
 }
 
-/** A daemon in a temp dir: init, config tweaks, serve; returns handles to use and stop it. */
-export async function startDaemon(name, { peers = [], extraToml = '', nodeArgs = [] } = {}) {
+/**
+ * A daemon in a temp dir: init, config tweaks, serve; returns handles to use and stop it.
+ * `cli`: another build's dist/cli/clare.js (e.g. a baseline built from an older commit).
+ */
+export async function startDaemon(name, { peers = [], extraToml = '', nodeArgs = [], cli = CLI } = {}) {
   const dir = mkdtempSync(join(tmpdir(), `clare-bench-${name}-`));
   const port = await freePort();
   const env = {
@@ -41,7 +44,7 @@ export async function startDaemon(name, { peers = [], extraToml = '', nodeArgs =
     RCLAUDE_TMUX_SOCKET: `clare-bench-${name}-${port}`, CLARE_LOG_LEVEL: 'warn',
   };
   delete env.CLARE_URL;
-  const init = spawnSync(process.execPath, [CLI, 'init', '--name', name], { env, encoding: 'utf8' });
+  const init = spawnSync(process.execPath, [cli, 'init', '--name', name], { env, encoding: 'utf8' });
   if (init.status !== 0) throw new Error(init.stderr);
   const cfg = join(dir, 'c/clare/clare.toml');
   let toml = readFileSync(cfg, 'utf8').replace('port = 8765', `port = ${port}`).replace(/^peers = \[\]/m, `peers = ${JSON.stringify(peers)}`);
@@ -50,7 +53,7 @@ export async function startDaemon(name, { peers = [], extraToml = '', nodeArgs =
   writeFileSync(cfg, toml + extraToml);
   // spawnedAt: performance.now() when the serve process was spawned (for timings that include start-up).
   const spawnedAt = performance.now();
-  const child = spawn(process.execPath, [...nodeArgs, CLI, 'serve'], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+  const child = spawn(process.execPath, [...nodeArgs, cli, 'serve'], { env, stdio: ['ignore', 'ignore', 'inherit'] });
   const url = `http://127.0.0.1:${port}`;
   const end = Date.now() + 20_000;
   for (;;) {

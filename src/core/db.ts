@@ -6,6 +6,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { ClareError } from './errors.js';
+import { registerDigestFunctions } from './event-digest.js';
 import { MIGRATIONS } from './schema.js';
 
 export type Db = Database.Database;
@@ -39,6 +40,7 @@ export function openDb(path: string, opts: OpenOptions = {}): Db {
       // the pages projections dirtied; fewer, larger ones measured +70% ingest of remote batches.
       db.pragma('wal_autocheckpoint = 10000');
       db.pragma('foreign_keys = OFF');
+      registerDigestFunctions(db);
       migrate(db, path);
     }
     return db;

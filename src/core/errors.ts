@@ -24,7 +24,7 @@ export const ERROR_CATALOG = {
   CLARE_IDENTITY_CONFLICT: { status: 409, exit: 7, summary: 'An event reuses a held id with other content, or a held HLC under another id (a cloned machine or a restored backup).' },
   CLARE_TOO_LARGE: { status: 413, exit: 2, summary: 'A body, frame, buffer or list is over its size limit.' },
   CLARE_TOO_DEEP: { status: 400, exit: 2, summary: 'JSON nested deeper than the limit (64).' },
-  CLARE_RECOVERING: { status: 503, exit: 3, summary: "The daemon is fetching this machine's own events from its peers; writes wait until it is done." },
+  CLARE_RECOVERING: { status: 503, exit: 3, summary: "The daemon is fetching this machine's own events from its peers; local writes are refused until it is done." },
   CLARE_CONFIG: { status: 500, exit: 8, summary: 'The config file is missing, broken or invalid.' },
   CLARE_DB: { status: 500, exit: 9, summary: 'The database could not be opened or migrated.' },
   CLARE_RCLAUDE_MISSING: { status: 503, exit: 10, summary: 'The rclaude program is not on PATH or does not run.' },

@@ -3,7 +3,7 @@
  * must equal the incrementally maintained projections (tested as a law).
  */
 import type { Db } from './db.js';
-import { checkPayload, EVENT_CATALOG, isEventType, type EventDraft } from './events/catalog.js';
+import { checkPayload, type EventDraft } from './events/catalog.js';
 import type { Hlc } from './hlc.js';
 import type { EventId, MachineId } from './ids.js';
 import { applyEvent } from './projections/apply-event.js';
@@ -16,18 +16,16 @@ const PAGE = 5000;
 export type Decoded = { kind: 'known'; draft: EventDraft } | { kind: 'skip'; reason: string };
 
 /**
- * Turns a stored payload into an applicable draft. Stored events were validated
- * when they entered the store, so current-version payloads are trusted; older
- * versions are upcast (and checked) on the way.
+ * Turns a stored payload into an applicable draft, checked against the schemas of
+ * this build whatever its version. A current-version payload is not trusted for
+ * having been stored: one that came from a newer or unknown peer was stored
+ * unchecked (opaque), and after an upgrade its version may be the current one; it
+ * must pass the same schemas as one sent today, or it is skipped with the reason.
  */
 export function decodeStored(type: string, v: number, payloadJson: string): Decoded {
-  if (!isEventType(type)) return { kind: 'skip', reason: 'unknown-type' };
-  const current = EVENT_CATALOG[type].v;
-  if (v > current) return { kind: 'skip', reason: 'newer-version' };
-  const payload: unknown = JSON.parse(payloadJson);
-  if (v === current) return { kind: 'known', draft: { type, payload } as EventDraft };
-  const c = checkPayload(type, v, payload);
-  return c.kind === 'known' ? c : { kind: 'skip', reason: c.kind === 'invalid' ? c.message : c.reason };
+  const c = checkPayload(type, v, JSON.parse(payloadJson));
+  if (c.kind === 'known') return c;
+  return { kind: 'skip', reason: c.kind === 'invalid' ? c.message : c.reason };
 }
 
 export interface RebuildStats {

@@ -166,6 +166,22 @@ CREATE TABLE delivery_intents (
   PRIMARY KEY (kind, ref, host, session)
 );
 `,
+  /* 3: event hashes and per-origin digests (anti-entropy, identity checks) */ `
+-- h: 64-bit hash of the event's id, hlc, origin, type, v and payload text
+-- (src/core/event-digest.ts). Compared when an incoming event's id or hlc is held
+-- (identity check), and summed per origin and per HLC range (digests).
+ALTER TABLE events ADD COLUMN h INTEGER NOT NULL DEFAULT 0;
+UPDATE events SET h = clare_event_hash(id, hlc, origin, type, v, payload);
+-- (origin, hlc, h) covers range summaries; it also serves every (origin, hlc) lookup
+-- the old index did, so it replaces it rather than adding a third index to each insert.
+DROP INDEX events_origin_hlc;
+CREATE INDEX events_origin_hlc_h ON events (origin, hlc, h);
+
+-- digest: sum of h of the origin's events held, modulo 2^64 (signed 64-bit), kept by
+-- the transaction that stores them; with count it says which events are held.
+ALTER TABLE watermarks ADD COLUMN digest INTEGER NOT NULL DEFAULT 0;
+UPDATE watermarks SET digest = (SELECT clare_hsum(h) FROM events WHERE events.origin = watermarks.origin);
+`,
 ];
 
 /** Projection tables in digest order, each with its ordering key. Rebuild clears these. */

@@ -13,34 +13,49 @@ import { newMachineId } from './ids.js';
 import type { ClarePaths } from './paths.js';
 import { cachedStatement as stmt } from './projections/registers.js';
 import { getGroup } from './queries.js';
+import { detectRecovery, WriteGate } from './recovery.js';
 import { newestHlc } from './store.js';
 
 export interface InitResult {
   readonly created: boolean;
   readonly config: ClareConfig;
   readonly dbFile: string;
+  /**
+   * Why the daemon will first fetch this machine's own events from its peers (an
+   * existing machine id with a database that lacks its events), or null.
+   */
+  readonly recovery: string | null;
 }
 
-/** Creates the config (new uuid4 machine id) unless present, and the database. Keeps an existing machine id. */
+/**
+ * Creates the config (new uuid4 machine id) unless present, and the database. Keeps
+ * an existing machine id. A new id is announced at once (`machine.named`): nothing
+ * of it exists anywhere, so it never waits for peers. An existing id whose database
+ * holds none of its events (a wiped or re-initialised machine) is marked for
+ * recovery instead, and nothing is appended: appending first would hide its older
+ * events from replication (recovery.ts).
+ */
 export function initMachine(paths: ClarePaths, name?: string): InitResult {
   const created = !existsSync(paths.configFile);
   if (created) writeFileAtomic(paths.configFile, initialConfigText(newMachineId(), name ?? defaultHostName()));
   const config = loadConfig(paths.configFile);
   const db = openDb(paths.dbFile);
+  let recovery: string | null = null;
   try {
-    announceName(openContext(db, config), config);
+    if (!created) recovery = detectRecovery(db, config.machine_id);
+    if (recovery === null) announceName(openContext(db, config), config);
   } finally {
     db.close();
   }
-  return { created, config, dbFile: paths.dbFile };
+  return { created, config, dbFile: paths.dbFile, recovery };
 }
 
-/** A store context for this machine: its clock seeded from the newest event held. */
+/** A store context for this machine: its clock seeded from the newest event held; writes open. */
 export function openContext(db: Db, config: ClareConfig): StoreContext {
   const clock = new HybridClock({ machine: config.machine_id, maxSkewMs: config.mesh.max_clock_skew_ms });
   const newest = newestHlc(db);
   if (newest !== null) clock.seed(newest);
-  return { db, clock, feed: new CommitFeed() };
+  return { db, clock, feed: new CommitFeed(), gate: new WriteGate() };
 }
 
 /** Appends machine.named when the replicated name of this machine differs from the config. */

@@ -6,9 +6,11 @@
 import { z } from 'zod';
 import type { Db } from './db.js';
 import { ClareError } from './errors.js';
+import { addDigest, eventHash } from './event-digest.js';
 import { checkPayload, EVENT_CATALOG, type EventDraft } from './events/catalog.js';
-import { envelopeSchema, MAX_PAYLOAD_BYTES, type EventEnvelope } from './events/envelope.js';
+import { envelopeSchema, MAX_PAYLOAD_BYTES, MAX_PAYLOAD_DEPTH, type EventEnvelope } from './events/envelope.js';
 import { parseHlc, type Hlc, type HybridClock } from './hlc.js';
+import { tooDeep, valueDepth } from './json-bounds.js';
 import { newEventId, type EventId, type MachineId } from './ids.js';
 import { applyEvent, type Change } from './projections/apply-event.js';
 import { cachedStatement as stmt } from './projections/registers.js';
@@ -36,30 +38,94 @@ function rowToEnvelope(r: EventRow): EventEnvelope {
   return { id: r.id as EventId, hlc: r.hlc as Hlc, origin: r.origin as MachineId, type: r.type, v: r.v, payload: JSON.parse(r.payload) as Record<string, unknown> };
 }
 
-/** Inserts one event row and applies it; returns null if the uuid was already held. */
-function store(db: Db, e: EventEnvelope, payloadJson: string, draft: EventDraft | null, skipReason: string | null, changes: Change[]): boolean {
-  const ins = stmt(db, 'INSERT OR IGNORE INTO events (id, hlc, origin, type, v, payload) VALUES (?, ?, ?, ?, ?, ?)')
-    .run(e.id, e.hlc, e.origin, e.type, e.v, payloadJson);
-  if (ins.changes === 0) return false;
+/** An event stored by this transaction, with its hash (for the origin's digest). */
+interface Stored { readonly e: EventEnvelope; readonly h: bigint }
+
+interface HeldRow { id: string; hlc: string; origin: string; type: string; v: number; payload: string }
+
+/**
+ * Inserts one event row and applies it. Returns its hash, or null when the very
+ * same event (same id, hlc, origin, type, v and payload) is already held. An id
+ * held with other content, or an hlc held under another id, throws
+ * CLARE_IDENTITY_CONFLICT naming both events; the caller's transaction then
+ * rolls back, so the whole batch writes nothing.
+ *
+ * `maybeHeld`: the event is stamped at or below what we hold of its origin, so it
+ * is probably a repeat; it is then looked up first and compared field by field
+ * (the payload text included), which costs one index lookup and no hash. Events
+ * above the watermark (the normal case) go straight to the insert: an ignored
+ * insert is the only sign of a held id or hlc, and only then is anything compared.
+ */
+function store(db: Db, e: EventEnvelope, payloadJson: string, draft: EventDraft | null, skipReason: string | null, changes: Change[], index: number, maybeHeld: boolean): bigint | null {
+  if (maybeHeld) {
+    const held = heldById(db, e.id);
+    if (held !== undefined) {
+      if (sameEvent(held, e, payloadJson)) return null;
+      throw identityConflict(e, held, index, 'its id is held with other content');
+    }
+  }
+  const h = eventHash(e.id, e.hlc, e.origin, e.type, e.v, payloadJson);
+  const ins = stmt(db, 'INSERT OR IGNORE INTO events (id, hlc, origin, type, v, payload, h) VALUES (?, ?, ?, ?, ?, ?, ?)')
+    .run(e.id, e.hlc, e.origin, e.type, e.v, payloadJson, h);
+  if (ins.changes === 0) {
+    // Only an id or hlc already held is ignored (every other column is validated), so
+    // this path costs one or two index lookups on duplicates and nothing on new events.
+    checkIdentity(db, e, payloadJson, index);
+    return null;
+  }
   if (draft !== null) {
     changes.push(...applyEvent(db, { id: e.id, hlc: e.hlc, origin: e.origin, draft }));
   } else {
     stmt(db, 'INSERT OR IGNORE INTO skipped_events (event_id, type, v, reason) VALUES (?, ?, ?, ?)').run(e.id, e.type, e.v, skipReason);
   }
-  return true;
+  return h;
 }
 
-/** Raises each origin's watermark to the batch's newest HLC from it. */
-function bumpWatermarks(db: Db, events: readonly EventEnvelope[]): void {
-  const top = new Map<string, { hlc: string; n: number }>();
-  for (const e of events) {
-    const t = top.get(e.origin);
-    if (t === undefined) top.set(e.origin, { hlc: e.hlc, n: 1 });
-    else top.set(e.origin, { hlc: e.hlc > t.hlc ? e.hlc : t.hlc, n: t.n + 1 });
+function heldById(db: Db, id: string): HeldRow | undefined {
+  return stmt(db, 'SELECT id, hlc, origin, type, v, payload FROM events WHERE id = ?').get(id) as HeldRow | undefined;
+}
+
+/** The held row is this very event: every field, the stored payload text included (what `h` hashes). */
+function sameEvent(held: HeldRow, e: EventEnvelope, payloadJson: string): boolean {
+  return held.hlc === e.hlc && held.origin === e.origin && held.type === e.type && held.v === e.v && held.payload === payloadJson;
+}
+
+/** Throws CLARE_IDENTITY_CONFLICT unless the held event with `e`'s id is `e` itself. */
+function checkIdentity(db: Db, e: EventEnvelope, payloadJson: string, index: number): void {
+  const byId = heldById(db, e.id);
+  if (byId !== undefined) {
+    if (sameEvent(byId, e, payloadJson)) return;
+    throw identityConflict(e, byId, index, 'its id is held with other content');
   }
-  const up = stmt(db, `INSERT INTO watermarks (origin, hlc, count) VALUES (?, ?, ?)
-    ON CONFLICT (origin) DO UPDATE SET hlc = max(hlc, excluded.hlc), count = count + excluded.count`);
-  for (const [origin, t] of top) up.run(origin, t.hlc, t.n);
+  const byHlc = stmt(db, 'SELECT id, hlc, origin, type, v, payload FROM events WHERE hlc = ?').get(e.hlc) as HeldRow | undefined;
+  if (byHlc === undefined) throw new Error(`insert of event ${e.id} was ignored, yet neither its id nor its hlc is held`);
+  throw identityConflict(e, byHlc, index, 'its hlc is held under another event id');
+}
+
+function identityConflict(e: EventEnvelope, held: HeldRow, index: number, why: string): ClareError {
+  return new ClareError('CLARE_IDENTITY_CONFLICT',
+    `event #${index} (id ${e.id}, hlc ${e.hlc}, ${e.type}) conflicts with the held event ${held.id} (hlc ${held.hlc}, ${held.type}): ${why}. `
+    + `Two different events claim one identity: machine ${e.origin} is probably a clone of another machine, or runs on a restored backup under a live machine id `
+    + '(see docs/operations.md, "Identity conflicts"); nothing from this batch was written',
+    { index, incoming: { id: e.id, hlc: e.hlc, origin: e.origin, type: e.type }, held: { id: held.id, hlc: held.hlc, origin: held.origin, type: held.type } });
+}
+
+/** Raises each origin's watermark to the batch's newest HLC from it, and adds the batch to its count and digest. */
+function bumpWatermarks(db: Db, stored: readonly Stored[]): void {
+  const top = new Map<string, { hlc: string; n: number; sum: bigint }>();
+  for (const { e, h } of stored) {
+    const t = top.get(e.origin);
+    if (t === undefined) top.set(e.origin, { hlc: e.hlc, n: 1, sum: h });
+    else top.set(e.origin, { hlc: e.hlc > t.hlc ? e.hlc : t.hlc, n: t.n + 1, sum: addDigest(t.sum, h) });
+  }
+  // The digest wraps modulo 2^64, which SQLite's integer + cannot do (it turns to REAL): add here.
+  const cur = stmt(db, 'SELECT digest FROM watermarks WHERE origin = ?').safeIntegers(true);
+  const up = stmt(db, `INSERT INTO watermarks (origin, hlc, count, digest) VALUES (?, ?, ?, ?)
+    ON CONFLICT (origin) DO UPDATE SET hlc = max(hlc, excluded.hlc), count = count + excluded.count, digest = excluded.digest`);
+  for (const [origin, t] of top) {
+    const held = cur.get(origin) as { digest: bigint } | undefined;
+    up.run(origin, t.hlc, t.n, addDigest(held?.digest ?? 0n, t.sum));
+  }
 }
 
 /**
@@ -70,13 +136,17 @@ export function appendMany(db: Db, clock: HybridClock, drafts: readonly EventDra
   const parsed = drafts.map(parseDraft);
   return db.transaction(() => {
     const events: EventEnvelope[] = [];
+    const stored: Stored[] = [];
     const changes: Change[] = [];
-    for (const d of parsed) {
+    parsed.forEach((d, index) => {
       const e: EventEnvelope = { id: newEventId(), hlc: clock.tick(), origin: clock.machine, type: d.type, v: EVENT_CATALOG[d.type].v, payload: d.payload };
-      store(db, e, JSON.stringify(d.payload), d, null, changes);
+      const h = store(db, e, JSON.stringify(d.payload), d, null, changes, index, false);
+      // A fresh uuid and a tick above every stamp held: never a duplicate.
+      if (h === null) throw new Error(`local event ${e.id} was already held`);
       events.push(e);
-    }
-    bumpWatermarks(db, events);
+      stored.push({ e, h });
+    });
+    bumpWatermarks(db, stored);
     return { events, changes };
   })();
 }
@@ -112,6 +182,18 @@ export function validateBatch(clock: HybridClock, raw: readonly unknown[]): Chec
     const fail = (msg: string): never => {
       throw new ClareError('CLARE_BAD_EVENT', `event #${index} (id ${id}) refused: ${msg}; nothing from this batch was written`, { index, id });
     };
+    // Before anything walks it recursively (zod, JSON.stringify): the event object adds one level to its payload's.
+    if (valueDepth(item, MAX_PAYLOAD_DEPTH + 1) > MAX_PAYLOAD_DEPTH + 1) {
+      const err = tooDeep(`event #${index} (id ${id}): its payload`, MAX_PAYLOAD_DEPTH);
+      throw new ClareError(err.code, `${err.message.replace('; nothing was written', '')}; nothing from this batch was written`, { ...err.details, index, id });
+    }
+    // JSON.parse makes a "__proto__" key an own key, but validation copies the payload into a
+    // fresh object, where assigning "__proto__" sets the prototype instead: the store would keep
+    // other content than its origin sent (and another hash). Refused, as the origin's store refuses it.
+    const sent = typeof item === 'object' && item !== null ? (item as { payload?: unknown }).payload : undefined;
+    if (typeof sent === 'object' && sent !== null && Object.hasOwn(sent, '__proto__')) {
+      return fail('its payload has a "__proto__" key, which no event type has and which would not be kept as data');
+    }
     const env = envelopeSchema.safeParse(item);
     if (!env.success) return fail(z.prettifyError(env.error).replace(/\n/g, '; '));
     const e = env.data;
@@ -141,24 +223,33 @@ export function validateBatch(clock: HybridClock, raw: readonly unknown[]): Chec
 /**
  * Ingests a batch of remote events: validated whole first (one bad event refuses the
  * batch, nothing written), then stored and applied in one transaction with uuid
- * dedup. Our clock receives the newest stamp so later local events sort after them.
+ * dedup. An event whose id is held with other content, or whose hlc is held under
+ * another id, refuses the batch with CLARE_IDENTITY_CONFLICT (nothing written).
+ * Our clock receives the newest stamp so later local events sort after them.
  */
 export function ingest(db: Db, clock: HybridClock, raw: readonly unknown[]): IngestResult {
   const checked = validateBatch(clock, raw);
   const result = db.transaction(() => {
     const events: EventEnvelope[] = [];
+    const stored: Stored[] = [];
     const changes: Change[] = [];
     let duplicates = 0;
     let skipped = 0;
-    for (const c of checked) {
-      if (store(db, c.e, c.json, c.draft, c.skip, changes)) {
+    // What we hold of each origin, raised as the batch is stored: an event at or below it may be a repeat.
+    const top = new Map(Object.entries(watermarks(db)));
+    checked.forEach((c, index) => {
+      const held = top.get(c.e.origin);
+      const h = store(db, c.e, c.json, c.draft, c.skip, changes, index, held !== undefined && c.e.hlc <= held);
+      if (held === undefined || c.e.hlc > held) top.set(c.e.origin, c.e.hlc);
+      if (h !== null) {
         events.push(c.e);
+        stored.push({ e: c.e, h });
         if (c.draft === null) skipped++;
       } else {
         duplicates++;
       }
-    }
-    bumpWatermarks(db, events);
+    });
+    bumpWatermarks(db, stored);
     return { events, changes, duplicates, skipped };
   })();
   let newest: Hlc | null = null;
@@ -264,13 +355,26 @@ export function eventsSince(db: Db, since: Hlc | null, limit: number): EventEnve
   return rows.map(rowToEnvelope);
 }
 
-/** Number of events we hold that the holder of `theirs` lacks, per origin (lag). */
-export function lagBehind(db: Db, theirs: Watermarks): Record<string, number> {
-  const q = stmt(db, 'SELECT count(*) AS n FROM events WHERE origin = ? AND hlc > ?');
-  const out: Record<string, number> = {};
-  for (const origin of Object.keys(watermarks(db))) {
-    const n = (q.get(origin, theirs[origin] ?? '') as { n: number }).n;
-    if (n > 0) out[origin] = n;
-  }
-  return out;
+/** True when the event with this id is held. */
+export function holdsEvent(db: Db, id: string): boolean {
+  return stmt(db, 'SELECT 1 FROM events WHERE id = ?').get(id) !== undefined;
+}
+
+/**
+ * True when an event with this id, or any event stamped with this hlc, is held:
+ * ingesting it is then a repeat or an identity conflict, which the store decides.
+ */
+export function holdsIdOrHlc(db: Db, id: string, hlc: string): boolean {
+  return holdsEvent(db, id) || stmt(db, 'SELECT 1 FROM events WHERE hlc = ?').get(hlc) !== undefined;
+}
+
+/**
+ * `origin`'s events with `after < hlc <= upto` (`after` '' = from its first), in HLC
+ * order, at most `limit`, payloads as stored JSON text: what anti-entropy fetches
+ * to fill a range whose summaries differ.
+ */
+export function rangeEventsRaw(db: Db, origin: string, after: string, upto: string, limit: number): RawEvent[] {
+  const rows = stmt(db, 'SELECT seq, id, hlc, origin, type, v, payload FROM events WHERE origin = ? AND hlc > ? AND hlc <= ? ORDER BY hlc LIMIT ?')
+    .all(origin, after, upto, limit) as EventRow[];
+  return rows.map(rowToRaw);
 }

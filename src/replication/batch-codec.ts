@@ -10,9 +10,10 @@
  * checks it, so a bookkeeping bug shows up as a refused batch, never as a hole
  * that watermarks would hide forever.
  */
+import type { Db } from '../core/db.js';
 import { ClareError } from '../core/errors.js';
 import type { Hlc } from '../core/hlc.js';
-import type { RawEvent, Watermarks } from '../core/store.js';
+import { holdsIdOrHlc, type RawEvent, type Watermarks } from '../core/store.js';
 
 export interface EncodedEvents {
   /** The JSON array text of the events taken. */
@@ -73,10 +74,13 @@ export type Continuity = { readonly ok: true; readonly tops: Readonly<Record<str
  * Checks, before anything is written, that ingesting `events` on top of `ours`
  * leaves each origin a gap-free prefix: each origin present has a base, we hold
  * at least up to that base, and its events are in strictly increasing HLC order
- * after it. Events that are not even envelopes are left to the store's
- * validation (which refuses them with CLARE_BAD_EVENT).
+ * after it. An event that breaks that but which `held` says the store already
+ * holds (its id or hlc) is passed over: it adds nothing, so it opens no gap, and
+ * the store judges it (a repeat, or an identity conflict). `held` is asked only
+ * then, so the normal case costs no lookup. Events that are not even envelopes
+ * are left to the store's validation (which refuses them with CLARE_BAD_EVENT).
  */
-export function checkContinuity(ours: Watermarks, base: Readonly<Record<string, Hlc | null>>, events: readonly unknown[]): Continuity {
+export function checkContinuity(ours: Watermarks, base: Readonly<Record<string, Hlc | null>>, events: readonly unknown[], held?: (e: object) => boolean): Continuity {
   const last: Record<string, string> = {};
   const tops: Record<string, Hlc> = {};
   for (let i = 0; i < events.length; i++) {
@@ -85,22 +89,42 @@ export function checkContinuity(ours: Watermarks, base: Readonly<Record<string, 
     const { origin, hlc } = e as { origin?: unknown; hlc?: unknown };
     if (typeof origin !== 'string' || typeof hlc !== 'string') continue;
     if (!Object.hasOwn(base, origin)) {
+      if (held?.(e) === true) continue;
       return gap(`event #${i} is from origin ${origin.slice(0, 40)}, which the batch's base does not list`);
     }
     let prev = last[origin];
     if (prev === undefined) {
       const b = base[origin] ?? null;
-      const held = ours[origin];
-      if (b !== null && (held === undefined || held < b)) {
-        return gap(`the batch continues origin ${origin} after ${b}, but we hold it only up to ${held ?? 'nothing'}; accepting it would leave a gap`);
+      const have = ours[origin];
+      if (b !== null && (have === undefined || have < b)) {
+        return gap(`the batch continues origin ${origin} after ${b}, but we hold it only up to ${have ?? 'nothing'}; accepting it would leave a gap`);
       }
       prev = b ?? '';
     }
-    if (hlc <= prev) return gap(`event #${i} (origin ${origin}) is not after the previous one of its origin in HLC order`);
+    if (hlc <= prev) {
+      if (held?.(e) === true) continue;
+      return gap(last[origin] === undefined
+        ? `event #${i} (origin ${origin}, hlc ${hlc.slice(0, 80)}) is not after what we hold of its origin (${prev === '' ? 'nothing' : prev}), and we lack it: accepted, it would sit below every peer's watermark and never be replicated on`
+        : `event #${i} (origin ${origin}) is not after the previous one of its origin in HLC order`);
+    }
     last[origin] = hlc;
     tops[origin] = hlc as Hlc;
   }
   return { ok: true, tops };
+}
+
+/**
+ * The `held` judge of `checkContinuity` for a store: an event stamped at or below
+ * what we hold of its origin whose id or hlc we hold is left to the store, which
+ * takes it as a repeat or refuses it as an identity conflict (CLARE_IDENTITY_CONFLICT,
+ * naming both events) — not as a gap, which would hide what it is. Events above
+ * the watermark cost nothing.
+ */
+export function heldInStore(db: Db, ours: Watermarks): (e: object) => boolean {
+  return (e) => {
+    const { id, hlc, origin } = e as { id?: unknown; hlc?: unknown; origin?: unknown };
+    return typeof id === 'string' && typeof hlc === 'string' && typeof origin === 'string' && hlc <= (ours[origin] ?? '') && holdsIdOrHlc(db, id, hlc);
+  };
 }
 
 function gap(message: string): Continuity {

@@ -13,8 +13,12 @@ export const CLOSE = {
   PROTOCOL_ERROR: 1002,
   /** Refused: bad events, clock skew, unsupported protocol version, ourselves. */
   POLICY: 1008,
+  /** A frame over the size limit (ws sends this itself when `maxPayload` is passed). */
+  TOO_BIG: 1009,
   /** Our own failure (e.g. the database refused a write); not the peer's fault. */
   INTERNAL: 1011,
+  /** Too many connections right now; dial again later. */
+  TRY_AGAIN_LATER: 1013,
   /** No frame from the peer within the keepalive deadline (closed locally). */
   KEEPALIVE_TIMEOUT: 4008,
   /** Another connection to the same machine is kept; this one is redundant. */

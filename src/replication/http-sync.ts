@@ -11,21 +11,32 @@
 import { z } from 'zod';
 import { commitRemote, type StoreContext } from '../core/context.js';
 import { digest } from '../core/digest.js';
+import { eventSetDigest, originDigests } from '../core/event-digest.js';
 import { hlcSchema } from '../core/domain.js';
 import { ClareError, isErrorCode } from '../core/errors.js';
-import type { EventEnvelope } from '../core/events/envelope.js';
+import { MAX_PAYLOAD_BYTES, type EventEnvelope } from '../core/events/envelope.js';
 import { parseHlc, type Hlc } from '../core/hlc.js';
 import { machineIdSchema, type MachineId } from '../core/ids.js';
-import { eventCount, eventsAfter, eventsAfterRaw, eventsSince, watermarks, type Watermarks } from '../core/store.js';
+import { parseJsonBounded } from '../core/json-bounds.js';
+import { eventCount, eventsAfterRaw, eventsSince, originCounts, watermarks, type RawEvent, type Watermarks } from '../core/store.js';
 import { bearerHeaders } from './auth.js';
-import { checkContinuity, encodeEvents } from './batch-codec.js';
-import { baseSchema, watermarksSchema } from './messages/common.js';
+import { checkContinuity, encodeEvents, heldInStore } from './batch-codec.js';
+import { baseSchema, countsSchema, digestsSchema, watermarksSchema } from './messages/common.js';
 import { describeIssues } from './messages/frame.js';
 import { normalizePeerUrl, peerApiUrl } from './peer-url.js';
 
 /** Default and largest page of GET /api/v1/sync/events. */
 export const DEFAULT_PAGE = 1000;
 export const MAX_PAGE = 5000;
+/**
+ * A per-origin (`after`) page stops once its payloads pass this many bytes (at
+ * least one event is answered), so an answer stays a few MiB whatever the events.
+ */
+export const MAX_PAGE_BYTES = 4 * 1024 * 1024;
+/** Bytes of one event besides its payload, at most (id, hlc, origin, type, v, keys). */
+const ENVELOPE_BYTES = 512;
+/** Largest answer read of a peer's state or of a POST (O(origins): a few KiB per hundred machines). */
+export const MAX_SMALL_ANSWER_BYTES = 4 * 1024 * 1024;
 /** Most events one POST may carry. */
 export const MAX_POST_EVENTS = 5000;
 /**
@@ -79,22 +90,42 @@ export interface PostEventsResult {
   readonly skipped: number;
 }
 
-/** What GET /api/v1/sync/state answers. */
+/**
+ * What GET /api/v1/sync/state answers. Cheap (O(origins)) unless the projection
+ * digest is asked for. Digests (docs/protocol.md §5):
+ * - `digest`: the event-set digest (`digest_kind: "events"`): equal on two stores
+ *   exactly when they hold the same events. A version-1 Clare answers the projection
+ *   digest here instead, with no `digest_kind`.
+ * - `digests`: per origin, the digest of the events held of it.
+ * - `projections_digest` (only with `?projections=1`): SHA-256 of every projection
+ *   row; equal when the projections are equal. It reads every row: explicit checks only.
+ */
 export interface SyncState {
   readonly machine_id: MachineId;
   readonly name: string;
   readonly event_count: number;
   readonly watermarks: Watermarks;
+  readonly counts: Readonly<Record<string, number>>;
+  readonly digests: Readonly<Record<string, string>>;
   readonly digest: string;
+  readonly digest_kind: 'events';
+  readonly projections_digest?: string;
 }
 
+/** Parses a peer's state; fields after `digest` are absent from version-1 peers. */
 export const syncStateSchema = z.object({
   machine_id: machineIdSchema,
   name: z.string().max(200),
   event_count: z.number().int().min(0),
   watermarks: watermarksSchema,
-  digest: z.string(),
+  counts: countsSchema.optional(),
+  digests: digestsSchema.optional(),
+  digest: z.string().max(200),
+  digest_kind: z.literal('events').optional(),
+  projections_digest: z.string().max(200).optional(),
 });
+
+const stateQuerySchema = z.object({ projections: z.enum(['0', '1']).optional() });
 
 function badRequest(what: string, err: z.ZodError): ClareError {
   return new ClareError('CLARE_BAD_REQUEST', `${what}: ${describeIssues(err)}`);
@@ -147,13 +178,21 @@ export function getEventsAfter(ctx: StoreContext, query: unknown): EventsAfterPa
   const q = afterQuerySchema.safeParse(query ?? {});
   if (!q.success) throw badRequest('bad query', q.error);
   const after = parseAfter(q.data.after);
-  const rows = eventsAfter(ctx.db, after, q.data.limit + 1);
-  const more = rows.length > q.data.limit;
-  const events = more ? rows.slice(0, q.data.limit) : rows;
+  const rows = eventsAfterRaw(ctx.db, after, q.data.limit + 1);
+  // Cut by bytes too: a prefix of the merged list keeps every origin's prefix, as `base` needs.
+  let bytes = 0;
+  let n = 0;
+  while (n < rows.length && n < q.data.limit && (n === 0 || bytes + rows[n]!.payload.length <= MAX_PAGE_BYTES)) bytes += rows[n++]!.payload.length;
+  const more = rows.length > n;
+  const events = rows.slice(0, n).map(rawToEnvelope);
   if (!more) return { events, next_watermarks: null };
   const next: Record<string, Hlc> = { ...after };
   for (const e of events) if ((next[e.origin] ?? '') < e.hlc) next[e.origin] = e.hlc;
   return { events, next_watermarks: next };
+}
+
+function rawToEnvelope(r: RawEvent): EventEnvelope {
+  return { id: r.id, hlc: r.hlc, origin: r.origin, type: r.type, v: r.v, payload: JSON.parse(r.payload) as Record<string, unknown> };
 }
 
 /** GET /api/v1/sync/events: the `after` form when `after` is present, else the `since` form. */
@@ -174,17 +213,45 @@ export function getSyncEvents(ctx: StoreContext, query: unknown): EventsSincePag
 export function postEvents(ctx: StoreContext, body: unknown, source: string): PostEventsResult {
   const b = postBodySchema.safeParse(body);
   if (!b.success) throw badRequest('bad body', b.error);
-  if (b.data.base !== undefined) {
-    const c = checkContinuity(watermarks(ctx.db), b.data.base, b.data.events);
-    if (!c.ok) throw c.error;
-  }
+  const ours = watermarks(ctx.db);
+  const held = heldInStore(ctx.db, ours);
+  const c = b.data.base !== undefined ? checkContinuity(ours, b.data.base, b.data.events, held) : continuesHeldPrefix(ours, b.data.events, held);
+  if (!c.ok) throw c.error;
   const r = commitRemote(ctx, b.data.events, source);
   return { accepted: r.events.length, known: r.duplicates, skipped: r.skipped };
 }
 
-/** GET /api/v1/sync/state: who we are and what we hold. */
-export function getSyncState(ctx: StoreContext, machineId: MachineId, name: string): SyncState {
-  return { machine_id: machineId, name, event_count: eventCount(ctx.db), watermarks: watermarks(ctx.db), digest: digest(ctx.db) };
+/**
+ * The ordering rule for a POST without `base` (docs/protocol.md §5): every event
+ * either is already held (a harmless repeat; the store checks it is the same
+ * event, and refuses one that reuses a held id or hlc as an identity conflict),
+ * or continues its origin's held prefix — after our watermark for the origin, in
+ * strictly increasing HLC order. An event stamped at or below the watermark that
+ * we lack is refused: accepted, it would sit below every peer's watermark and
+ * never be replicated on.
+ */
+function continuesHeldPrefix(ours: Watermarks, events: readonly unknown[], held: (e: object) => boolean): ReturnType<typeof checkContinuity> {
+  const base: Record<string, Hlc | null> = {};
+  for (const e of events) {
+    const { origin } = (typeof e === 'object' && e !== null ? e : {}) as { origin?: unknown };
+    if (typeof origin === 'string') base[origin] = ours[origin] ?? null;
+  }
+  return checkContinuity(ours, base, events, held);
+}
+
+/**
+ * GET /api/v1/sync/state: who we are and what we hold, from the maintained
+ * per-origin figures (O(origins)); the projection digest only with `?projections=1`.
+ */
+export function getSyncState(ctx: StoreContext, machineId: MachineId, name: string, query: unknown = {}): SyncState {
+  const q = stateQuerySchema.safeParse(query ?? {});
+  if (!q.success) throw badRequest('bad query', q.error);
+  const db = ctx.db;
+  return {
+    machine_id: machineId, name, event_count: eventCount(db), watermarks: watermarks(db), counts: originCounts(db), digests: originDigests(db),
+    digest: eventSetDigest(db), digest_kind: 'events',
+    ...(q.data.projections === '1' ? { projections_digest: digest(db) } : {}),
+  };
 }
 
 // ---- client -----------------------------------------------------------------
@@ -211,6 +278,8 @@ export interface SyncOnceResult {
   /** New events on either side stored but not applied (types or versions unknown there). */
   readonly skipped: number;
   readonly ms: number;
+  /** What the peer held of our own origin when the round began (recovery compares it). */
+  readonly peer_holds_ours: { readonly hlc: Hlc; readonly count: number | undefined } | null;
 }
 
 export type FetchLike = (input: string, init?: RequestInit) => Promise<Response>;
@@ -228,20 +297,46 @@ const postResultSchema = z.object({
 
 const errorBodySchema = z.object({ error: z.object({ code: z.string(), message: z.string() }) });
 
-async function request<T>(fetchImpl: FetchLike, url: string, init: RequestInit, schema: z.ZodType<T>, timeoutMs: number): Promise<T> {
+/**
+ * Reads a peer's answer as JSON, at most `maxBytes` of it and nested at most as deep
+ * as any door allows: a broken or hostile peer cannot make us buffer or walk more.
+ * Throws CLARE_PEER naming the URL and the bound.
+ */
+export async function readAnswer(res: Response, url: string, maxBytes: number): Promise<unknown> {
+  // fetch's body streams bytes (Node's typings leave the chunk type open).
+  const reader = res.body?.getReader() as ReadableStreamDefaultReader<Uint8Array> | undefined;
+  if (reader === undefined) return undefined;
+  const chunks: Uint8Array[] = [];
+  let bytes = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    bytes += value.byteLength;
+    if (bytes > maxBytes) {
+      await reader.cancel().catch(() => undefined);
+      throw new ClareError('CLARE_PEER', `${url} answered more than ${maxBytes} bytes; refused unread`, { url, limit: maxBytes });
+    }
+    chunks.push(value);
+  }
+  const text = Buffer.concat(chunks).toString('utf8');
+  try {
+    return parseJsonBounded(text, `the answer of ${url}`);
+  } catch (e) {
+    if (e instanceof ClareError && e.code === 'CLARE_TOO_DEEP') throw new ClareError('CLARE_PEER', e.message, { url });
+    return undefined;
+  }
+}
+
+async function request<T>(fetchImpl: FetchLike, url: string, init: RequestInit, schema: z.ZodType<T>, timeoutMs: number, maxBytes: number): Promise<T> {
   let res: Response;
   try {
-    res = await fetchImpl(url, { ...init, signal: AbortSignal.timeout(timeoutMs) });
+    // redirect: 'error' — the token goes to the configured peer, never to wherever it points.
+    res = await fetchImpl(url, { ...init, redirect: 'error', signal: AbortSignal.timeout(timeoutMs) });
   } catch (e) {
     const cause = (e as { cause?: { code?: string; message?: string } }).cause;
     throw new ClareError('CLARE_PEER', `cannot reach ${url}: ${cause?.code ?? cause?.message ?? (e as Error).message}`, { url });
   }
-  let body: unknown;
-  try {
-    body = await res.json();
-  } catch {
-    body = undefined;
-  }
+  const body = await readAnswer(res, url, maxBytes);
   if (!res.ok) {
     const err = errorBodySchema.safeParse(body);
     const code = err.success ? err.data.error.code : null;
@@ -273,7 +368,10 @@ export async function syncOnce(ctx: StoreContext, peerUrl: string, token: string
   const auth = bearerHeaders(token);
   const me = ctx.clock.machine;
 
-  const state = await request(fetchImpl, peerApiUrl(base, '/api/v1/sync/state'), { headers: auth }, syncStateSchema, timeoutMs);
+  // A page holds `batch` events at most, each at most MAX_PAYLOAD_BYTES of payload (a version-1
+  // peer does not cut its pages by bytes): the largest answer a correct peer gives.
+  const maxPageBytes = batch * (MAX_PAYLOAD_BYTES + ENVELOPE_BYTES) + 64 * 1024;
+  const state = await request(fetchImpl, peerApiUrl(base, '/api/v1/sync/state'), { headers: auth }, syncStateSchema, timeoutMs, MAX_SMALL_ANSWER_BYTES);
   if (state.machine_id === me) throw new ClareError('CLARE_CONFIG', `peer ${base} is this machine itself; remove it from the peer list`);
 
   let pulled = 0;
@@ -282,7 +380,7 @@ export async function syncOnce(ctx: StoreContext, peerUrl: string, token: string
   for (;;) {
     const ours = watermarks(ctx.db);
     const url = peerApiUrl(base, `/api/v1/sync/events?after=${formatAfter(ours)}&limit=${batch}`);
-    const page = await request(fetchImpl, url, { headers: auth }, eventsAfterPageSchema, timeoutMs);
+    const page = await request(fetchImpl, url, { headers: auth }, eventsAfterPageSchema, timeoutMs, maxPageBytes);
     if (page.events.length > 0) {
       // The page continues each origin from what we asked after; check it, as the socket path does.
       const assumed: Record<string, Hlc | null> = {};
@@ -315,16 +413,18 @@ export async function syncOnce(ctx: StoreContext, peerUrl: string, token: string
       method: 'POST',
       headers: { ...auth, 'content-type': 'application/json', [SOURCE_HEADER]: me },
       body: `{"base":${enc.base},"events":${enc.events}}`,
-    }, postResultSchema, timeoutMs);
+    }, postResultSchema, timeoutMs, MAX_SMALL_ANSWER_BYTES);
     pushed += r.accepted;
     pushedKnown += r.known;
     skipped += r.skipped;
     for (const [origin, hlc] of Object.entries(enc.tops)) theirs[origin] = hlc;
   }
 
+  const ourWm = state.watermarks[me];
   return {
     peer: base, machine_id: state.machine_id, name: state.name,
     pulled, pulled_known: pulledKnown, pushed, pushed_known: pushedKnown, skipped,
     ms: Math.round(performance.now() - t0),
+    peer_holds_ours: ourWm === undefined ? null : { hlc: ourWm, count: state.counts?.[me] },
   };
 }

@@ -55,6 +55,8 @@ interface Link {
 export class MemoryTransport extends TransportBase {
   readonly whenReady: Promise<void> = Promise.resolve();
   peer: MemoryTransport | null = null;
+  /** Bytes sent into a stalled link: never delivered, as a peer that stopped reading. */
+  bufferedAmount = 0;
   private sent = 0;
   private closing = false;
 
@@ -107,6 +109,7 @@ export class MemoryTransport extends TransportBase {
 
   private deliver(frame: string, hops: number): void {
     const peer = this.peer;
+    if (this.link.stalled) this.bufferedAmount += Buffer.byteLength(frame);
     afterHops(hops, () => {
       if (this.link.dropped || this.link.stalled || peer === null) return;
       peer.receive(frame);

@@ -10,10 +10,35 @@
 import type { Hlc } from '../core/hlc.js';
 import type { Watermarks } from '../core/store.js';
 
+/** One statement of what the peer holds, from a single frame (hello, ack, ping, pong). */
+export interface Statement {
+  readonly watermarks: Readonly<Record<string, Hlc>>;
+  readonly counts: Readonly<Record<string, number>>;
+  /** Per-origin digests (protocol 2), absent from version-1 peers. */
+  readonly digests: Readonly<Record<string, string>> | null;
+}
+
 export class PeerKnowledge {
   private readonly held = new Map<string, Hlc>();
   private readonly sent = new Map<string, Hlc>();
   private readonly counts = new Map<string, number>();
+  private latest: Statement | null = null;
+
+  /**
+   * Records a statement the peer made about what it holds: merges it into what it
+   * is known to hold, and keeps it whole as the latest (watermarks, counts and
+   * digests of one frame belong together: anti-entropy compares them as a set).
+   */
+  learnStatement(s: Statement): void {
+    this.learnHeld(s.watermarks);
+    this.learnCounts(s.counts);
+    this.latest = s;
+  }
+
+  /** The peer's latest statement, or null before its hello. */
+  statement(): Statement | null {
+    return this.latest;
+  }
 
   /** Merges watermarks the peer stated (or proved by sending events). */
   learnHeld(wm: Readonly<Record<string, Hlc>>): void {

@@ -10,13 +10,16 @@
  * History (one line per version; docs/protocol.md has the same list):
  * - 1: hello/batch/ack/ping/pong/links/error frames; per-origin watermarks; batches
  *      carry a per-origin base; acks carry the receiver's watermarks and counts.
+ * - 2: anti-entropy: hello/ack/ping/pong also carry per-origin digests; new frames
+ *      sum_req/sum and range_req/range find and fetch events that differ below equal
+ *      watermarks. Version-1 peers are still spoken to (without anti-entropy).
  */
 
 /** Every protocol version this build speaks, oldest first. */
-export const PROTOCOL_VERSIONS: readonly number[] = [1];
+export const PROTOCOL_VERSIONS: readonly number[] = [1, 2];
 
 /** The version this build prefers (the newest it speaks). */
-export const CURRENT_PROTOCOL_VERSION = 1;
+export const CURRENT_PROTOCOL_VERSION = 2;
 
 /**
  * The version two peers will speak: the highest one both list, or null when they

@@ -10,17 +10,29 @@
  * both were dialed by the same side, the older being a dead link not yet
  * noticed) — and close the other with code 4009. A dialer whose link was closed
  * as redundant waits and does not redial while another link to that machine is up.
+ *
+ * Recovery (src/core/recovery.ts): while this machine recovers its own events, the
+ * service watches every peer's statement of what it holds of our origin, and ends
+ * recovery once a peer that holds some has given us all of them, and every other
+ * connected peer that holds some has too (or every configured peer has answered and
+ * none holds any).
+ *
+ * The mesh token goes only to the configured peer URLs (`peers()`): every dial is
+ * of a URL from that list, and dialers follow no redirects.
  */
 import type { StoreContext } from '../core/context.js';
 import { ClareError, type ErrorCode } from '../core/errors.js';
 import type { MachineId } from '../core/ids.js';
 import type { Logger } from '../core/log.js';
+import type { Recovery } from '../core/recovery.js';
 import type { Service } from '../core/service-lifecycle.js';
-import { lagBehind, originCounts, type Watermarks } from '../core/store.js';
+import { originCounts, watermarks, type Watermarks } from '../core/store.js';
 import { Backoff } from './backoff.js';
 import { Dialer, type DialHost, type DialOutcome } from './dialer.js';
 import { CLOSE } from './close-codes.js';
+import type { Hlc } from '../core/hlc.js';
 import { normalizePeerUrl, syncSocketUrl } from './peer-url.js';
+import type { Divergence } from './session-reconciler.js';
 import { SyncSession, type Direction, type SessionEnd } from './sync-session.js';
 import type { RemoteInfo, Transport } from './transport.js';
 import { newCounters, resolveTuning, type PeerCounters, type SyncTuning } from './tuning.js';
@@ -47,7 +59,21 @@ export interface ReplicationServiceOptions {
   readonly tuning?: Partial<SyncTuning>;
   /** Randomness for backoff jitter. */
   readonly random?: () => number;
+  /** The recovery in progress when the daemon started recovering (null or absent: none). */
+  readonly recovery?: Recovery | null;
+  /** Protocol versions offered (default: all this build speaks). */
+  readonly versions?: readonly number[];
 }
+
+/** Most sync connections at once (inbound, before or after their hello); more are refused. */
+export const MAX_SYNC_SESSIONS = 64;
+
+/**
+ * Most disconnected inbound-only peers remembered in status (their last error, lag,
+ * counters). Any machine with the token can say hello under a new id each time: past
+ * this, the longest-disconnected are forgotten. Configured peers are always kept.
+ */
+export const MAX_REMEMBERED_INBOUND = 32;
 
 /** One peer's line in `status()` (the shape the API and CLI show). */
 export interface PeerStatus {
@@ -64,8 +90,13 @@ export interface PeerStatus {
   readonly events_sent: number;
   readonly events_received: number;
   readonly duplicates_received: number;
-  /** By watermark: its events we lack, and ours it lacks. Null until it said what it holds. */
+  /** By per-origin counts: its events we lack, and ours it lacks. Null until it said what it holds. */
   readonly lag: { readonly they_lack: number; readonly we_lack: number } | null;
+  /**
+   * Origins it holds differently from us below equal watermarks (equal lag, different
+   * events): being reconciled, waiting for its side, or beyond a version-1 peer. Null: none.
+   */
+  readonly divergence: Divergence | null;
   /** Its clock minus ours (ms), from hello and ping timestamps; null until known. */
   readonly clock_offset_ms: number | null;
   readonly protocol: number | null;
@@ -86,12 +117,33 @@ interface PeerRecord {
   /** What it held when last seen (for lag while disconnected). */
   lastWatermarks: Watermarks | null;
   lastCounts: Readonly<Record<string, number>> | null;
+  lastDivergence: Divergence | null;
+  /** While recovering: whether its statements showed events of our origin (null: not heard yet). */
+  holdsOurs: boolean | null;
+}
+
+/**
+ * Events of one origin each side lacks, from counts and watermarks alone, O(1).
+ * Exact while both hold gap-free prefixes (the difference of counts). Where they do
+ * not, a lower bound: the side whose watermark is behind lacks at least one event,
+ * and each side lacks as many more than the other as it holds fewer. So two peers
+ * holding different events never both show lag 0 — except at equal watermarks and
+ * counts, which `divergence` (the digests) reports.
+ */
+function originLag(ourCount: number, theirCount: number, ourWm: Hlc | undefined, theirWm: Hlc | undefined): { theyLack: number; weLack: number } {
+  const weAtLeast = Math.max(theirCount - ourCount, theirWm !== undefined && (ourWm === undefined || theirWm > ourWm) ? 1 : 0, 0);
+  const theyAtLeast = Math.max(ourCount - theirCount, ourWm !== undefined && (theirWm === undefined || ourWm > theirWm) ? 1 : 0, 0);
+  // |ours \ theirs| = ourCount − theirCount + |theirs \ ours|, and symmetrically.
+  return {
+    theyLack: Math.max(theyAtLeast, ourCount - theirCount + weAtLeast),
+    weLack: Math.max(weAtLeast, theirCount - ourCount + theyAtLeast),
+  };
 }
 
 function newRecord(url: string | null, machineId: MachineId | null): PeerRecord {
   return {
     url, machineId, name: null, counters: newCounters(), since: null, lastError: null, faulty: false,
-    protocolVersion: null, clockOffsetMs: null, direction: null, lastWatermarks: null, lastCounts: null,
+    protocolVersion: null, clockOffsetMs: null, direction: null, lastWatermarks: null, lastCounts: null, lastDivergence: null, holdsOurs: null,
   };
 }
 
@@ -108,6 +160,8 @@ export class ReplicationService implements Service, DialHost {
   private readonly sessions = new Map<SyncSession, PeerRecord | null>();
   private readonly openOrder = new Map<SyncSession, number>();
   private openCounter = 0;
+  /** Sessions whose peer was found to hold newer events of ours than we do (warned once each). */
+  private readonly warnedBehind = new WeakSet<SyncSession>();
   private lastLinks = '';
   private state: 'new' | 'running' | 'draining' | 'stopped' = 'new';
   private refreshTimer: NodeJS.Timeout | null = null;
@@ -128,6 +182,10 @@ export class ReplicationService implements Service, DialHost {
     if (this.state !== 'new') return Promise.resolve();
     this.state = 'running';
     this.reloadPeers();
+    const recovery = this.opts.recovery;
+    if (recovery?.active === true && this.configuredUrls().length === 0) {
+      recovery.complete('no peers configured: nothing to recover from');
+    }
     this.refreshTimer = setInterval(() => this.reconcilePeers(), this.tuning.peerRefreshMs);
     this.refreshTimer.unref();
     return Promise.resolve();
@@ -152,6 +210,12 @@ export class ReplicationService implements Service, DialHost {
       transport.close(CLOSE.GOING_AWAY, 'shutting down');
       return;
     }
+    if (this.sessions.size >= MAX_SYNC_SESSIONS) {
+      this.log.warn('refusing a sync connection: too many open', { address: remote.address, limit: MAX_SYNC_SESSIONS });
+      transport.send(JSON.stringify({ type: 'error', code: 'CLARE_TOO_LARGE', message: `this daemon already has ${this.sessions.size} sync connections (limit ${MAX_SYNC_SESSIONS}); try later` }));
+      transport.close(CLOSE.TRY_AGAIN_LATER, 'too many sync connections');
+      return;
+    }
     this.log.debug('inbound sync connection', { address: remote.address });
     const s = this.startSession(transport, 'inbound', null);
     void s.done.then((end) => this.onSessionEnd(s, end)).catch((e: unknown) => this.log.error('sync session bookkeeping failed', { err: e }));
@@ -159,8 +223,8 @@ export class ReplicationService implements Service, DialHost {
 
   /** Per-peer state, dialed peers first (by URL), then inbound-only ones (by name). */
   status(): PeerStatus[] {
-    const db = this.opts.ctx.db;
-    const ourCounts = originCounts(db);
+    const ourCounts = originCounts(this.opts.ctx.db);
+    const ourWm = watermarks(this.opts.ctx.db);
     const out: PeerStatus[] = [];
     const recs = [...this.records.values()].sort((a, b) =>
       (a.url === null ? 1 : 0) - (b.url === null ? 1 : 0) || (a.url ?? a.name ?? '').localeCompare(b.url ?? b.name ?? ''));
@@ -170,9 +234,13 @@ export class ReplicationService implements Service, DialHost {
       const counts = live?.peerCounts() ?? r.lastCounts;
       let lag: PeerStatus['lag'] = null;
       if (wm !== null && counts !== null) {
-        const theyLack = Object.values(lagBehind(db, wm)).reduce((a, n) => a + n, 0);
+        let theyLack = 0;
         let weLack = 0;
-        for (const [origin, n] of Object.entries(counts)) weLack += Math.max(0, n - (ourCounts[origin] ?? 0));
+        for (const origin of new Set([...Object.keys(ourCounts), ...Object.keys(counts)])) {
+          const l = originLag(ourCounts[origin] ?? 0, counts[origin] ?? 0, ourWm[origin], wm[origin]);
+          theyLack += l.theyLack;
+          weLack += l.weLack;
+        }
         lag = { they_lack: theyLack, we_lack: weLack };
       }
       const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
@@ -188,12 +256,28 @@ export class ReplicationService implements Service, DialHost {
         events_received: r.counters.events_received,
         duplicates_received: r.counters.duplicates_received,
         lag,
+        divergence: live === null ? r.lastDivergence : live.divergence(),
         clock_offset_ms: live?.clockOffsetMs ?? r.clockOffsetMs,
         protocol: live?.remote?.protocolVersion ?? r.protocolVersion,
         direction: live?.direction ?? r.direction,
       });
     }
     return out;
+  }
+
+  /** The recovery of this machine's own events: its status, or null when the daemon did not start recovering. */
+  recoveryStatus(): ReturnType<Recovery['status']> | null {
+    return this.opts.recovery?.status() ?? null;
+  }
+
+  /**
+   * An HTTP catch-up round (`clare sync`) pulled from a peer that holds `wm`/`count`
+   * of our origin: ends recovery if we now hold at least that.
+   */
+  noteHttpPull(peerName: string, wm: Hlc | undefined, count: number | undefined): void {
+    const recovery = this.opts.recovery;
+    if (recovery?.active !== true || wm === undefined) return;
+    this.completeRecoveryIfCaughtUp(peerName, wm, count);
   }
 
   /** Stops dialing and accepting, then waits (up to `timeoutMs`) for sent batches to be acknowledged. */
@@ -272,6 +356,8 @@ export class ReplicationService implements Service, DialHost {
         const r = this.sessions.get(x);
         if (r !== undefined && r !== null) r.faulty = false;
       },
+      onPeerState: (x) => this.checkRecovery(x),
+      ...(this.opts.versions === undefined ? {} : { versions: this.opts.versions }),
     });
     this.sessions.set(s, rec);
     s.start();
@@ -340,6 +426,7 @@ export class ReplicationService implements Service, DialHost {
       if (end.established) {
         rec.lastWatermarks = s.peerWatermarks();
         rec.lastCounts = s.peerCounts();
+        rec.lastDivergence = s.divergence();
         rec.clockOffsetMs = s.clockOffsetMs;
         if (this.openSessionOf(rec) === null) {
           rec.since = end.at;
@@ -351,7 +438,17 @@ export class ReplicationService implements Service, DialHost {
     } else if (end.error !== null) {
       this.log.warn('inbound sync connection refused before its hello', { code: end.error.code, message: end.error.message });
     }
+    if (rec !== null && rec.url === null) this.forgetOldInbound();
     if (wasOpen) this.broadcastLinks();
+  }
+
+  /** Keeps at most MAX_REMEMBERED_INBOUND disconnected inbound-only records, dropping the longest disconnected. */
+  private forgetOldInbound(): void {
+    const inUse = new Set(this.sessions.values());
+    const idle = [...this.records].filter(([, r]) => r.url === null && !inUse.has(r));
+    if (idle.length <= MAX_REMEMBERED_INBOUND) return;
+    idle.sort((a, b) => (a[1].since ?? 0) - (b[1].since ?? 0));
+    for (const [key] of idle.slice(0, idle.length - MAX_REMEMBERED_INBOUND)) this.records.delete(key);
   }
 
   private noteError(rec: PeerRecord, err: ClareError, faulty: boolean): void {
@@ -363,6 +460,83 @@ export class ReplicationService implements Service, DialHost {
     if (faulty) this.log.warn('sync peer faulty', fields);
     else if (first) this.log.info('sync link problem', fields);
     else this.log.debug('sync link problem', fields);
+  }
+
+  /**
+   * While recovering: what the peer of `s` holds of our origin against what we hold.
+   * Its statements (and the events it sent us) say it; we catch up from its batches.
+   */
+  private checkRecovery(s: SyncSession): void {
+    const recovery = this.opts.recovery;
+    if (s.remote === null) return;
+    const me = this.opts.machineId;
+    const rec = this.sessions.get(s) ?? null;
+    const theirWm = s.peerWatermarks()[me];
+    if (recovery?.active !== true) {
+      // Not recovering, yet a peer holds newer events of ours: a database copied back by hand.
+      // Gossip (and anti-entropy) bring them; say so once per session, it needs an explanation.
+      const ours = watermarks(this.opts.ctx.db)[me];
+      if (theirWm !== undefined && (ours === undefined || theirWm > ours) && !this.warnedBehind.has(s)) {
+        this.warnedBehind.add(s);
+        this.log.warn('a peer holds newer events of this machine than its own database (restored from an older copy without `clare restore`?); fetching them', { peer: s.remote.machineId, theirs: theirWm, ours: ours ?? null });
+        this.clockAbove(s.remote.name, theirWm);
+      }
+      return;
+    }
+    if (theirWm === undefined) {
+      if (rec !== null && rec.holdsOurs === null) rec.holdsOurs = false;
+      // Every configured peer has answered and none holds anything of ours: nothing to wait for.
+      const configured = [...this.records.values()].filter((r) => r.url !== null);
+      if (configured.length > 0 && configured.every((r) => r.holdsOurs === false)) {
+        recovery.complete(`every configured peer (${configured.map((r) => r.name ?? r.url).join(', ')}) answered and none holds events of this machine`);
+      }
+      return;
+    }
+    if (rec !== null) rec.holdsOurs = true;
+    this.completeRecoveryIfCaughtUp(s.remote.name, theirWm, s.peerCounts()[me]);
+  }
+
+  /**
+   * Ends recovery once we hold, of our origin, at least what `peerName` stated
+   * (`theirWm`, `theirCount`) and what every other connected peer states: the first
+   * peer to give back what it holds may hold less than another connected one, and
+   * writing (a delivery, above all) before the rest is back would type again what
+   * only that other peer recorded. Peers out of reach are not waited for: anti-entropy
+   * brings what they hold later.
+   */
+  private completeRecoveryIfCaughtUp(peerName: string, theirWm: Hlc, theirCount: number | undefined): void {
+    const recovery = this.opts.recovery!;
+    const me = this.opts.machineId;
+    const ctx = this.opts.ctx;
+    const claims = [{ name: peerName, wm: theirWm, count: theirCount ?? 0 }];
+    for (const s of this.sessions.keys()) {
+      const wm = s.isOpen && s.remote !== null ? s.peerWatermarks()[me] : undefined;
+      if (wm !== undefined) claims.push({ name: s.remote!.name, wm, count: s.peerCounts()[me] ?? 0 });
+    }
+    for (const c of claims) this.clockAbove(c.name, c.wm);
+    const ours = watermarks(ctx.db)[me];
+    const count = originCounts(ctx.db)[me] ?? 0;
+    if (ours !== undefined && claims.every((c) => ours >= c.wm && count >= c.count)) {
+      const names = [...new Set(claims.map((c) => c.name))].join(', ');
+      recovery.complete(`${names} gave back this machine's events: ${count} held, up to ${ours}`);
+    }
+  }
+
+  /** Our next stamps must sort after every event of ours a peer holds, delivered yet or not. */
+  private clockAbove(peerName: string, theirWm: Hlc): void {
+    try {
+      this.opts.ctx.clock.receive(theirWm);
+    } catch (e) {
+      this.log.warn('a peer states events of this machine stamped beyond the skew bound; not moving the clock', { peer: peerName, hlc: theirWm, err: e });
+    }
+  }
+
+  private configuredUrls(): string[] {
+    try {
+      return [...this.opts.peers()];
+    } catch {
+      return [];
+    }
   }
 
   private openSessionOf(rec: PeerRecord, except?: SyncSession): SyncSession | null {

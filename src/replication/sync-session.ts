@@ -13,28 +13,42 @@
  * early ones held back), checked for per-origin continuity, and committed with
  * `commitRemote`; the ack states our watermarks after the commit.
  *
- * Anything bad from the peer (unparsable frame, bad event, skew, gap, version)
- * is answered with an `error` frame and a close; nothing is written and nothing
- * throws out of a transport callback.
+ * Protocol 2 adds anti-entropy: every statement of what the peer holds (hello,
+ * ack, ping, pong) is compared with our per-origin counts and digests; an origin
+ * held differently below equal watermarks is reconciled (anti-entropy.ts) — we
+ * fetch what we lack, the peer does the same from its side — and shown in status
+ * until it agrees.
+ *
+ * Anything bad from the peer (unparsable, oversized or too deep frame, bad event,
+ * identity conflict, skew, gap, version) is answered with an `error` frame and a
+ * close; nothing is written and nothing throws out of a transport callback. Every
+ * buffer has a byte bound: inbound frames (`maxFrameBytes`), early batches held
+ * back (`maxPendingBytes`), and what waits to be written to a peer that stops
+ * reading (`maxSendBufferBytes`).
  */
 import { commitRemote, type StoreContext } from '../core/context.js';
 import type { CommitNotice } from '../core/commit-feed.js';
 import { ClareError, isErrorCode, type ErrorCode } from '../core/errors.js';
+import { originDigests } from '../core/event-digest.js';
+import type { Hlc } from '../core/hlc.js';
 import type { MachineId } from '../core/ids.js';
+import { jsonTextDepth, MAX_JSON_DEPTH, tooDeep } from '../core/json-bounds.js';
 import type { Logger } from '../core/log.js';
 import type { Service } from '../core/service-lifecycle.js';
 import { eventsAfterRaw, originCounts, watermarks, type Watermarks } from '../core/store.js';
-import { checkContinuity, encodeBatch } from './batch-codec.js';
+import { answerRange, answerSums } from './anti-entropy.js';
+import { checkContinuity, encodeBatch, heldInStore } from './batch-codec.js';
 import { CLOSE } from './close-codes.js';
 import type { AckMsg } from './messages/ack.js';
 import type { BatchMsg } from './messages/batch.js';
-import { decodeFrame, describeIssues, encodeFrame, parseFrameValue } from './messages/frame.js';
+import { decodeFrame, describeIssues, encodeFrame, parseFrame, parseFrameValue, V2_FRAMES } from './messages/frame.js';
 import { helloSchema, helloVersionsSchema, type HelloMsg } from './messages/hello.js';
 import type { LinksMsg } from './messages/links.js';
 import type { PingMsg } from './messages/ping.js';
 import type { PongMsg } from './messages/pong.js';
-import { PeerKnowledge } from './peer-knowledge.js';
+import { PeerKnowledge, type Statement } from './peer-knowledge.js';
 import { negotiateVersion, PROTOCOL_VERSIONS } from './protocol-version.js';
+import { SessionReconciler, type Divergence } from './session-reconciler.js';
 import type { Transport } from './transport.js';
 import { newCounters, resolveTuning, type PeerCounters, type SyncTuning } from './tuning.js';
 
@@ -61,7 +75,12 @@ export interface SyncSessionOptions {
   readonly onOpen?: (session: SyncSession) => void;
   /** Called when the peer proved well-behaved (a batch ingested, a ping answered). */
   readonly onHealthy?: (session: SyncSession) => void;
+  /** Called whenever what we know of the peer's holdings, or our own, moved (its statements, events it sent). */
+  readonly onPeerState?: (session: SyncSession) => void;
+  /** Protocol versions this side offers (default: every version this build speaks; tests pin older ones). */
+  readonly versions?: readonly number[];
 }
+
 
 /** Who the peer turned out to be (from its hello). */
 export interface RemotePeer {
@@ -88,14 +107,19 @@ export interface SessionEnd {
 
 type State = 'new' | 'handshake' | 'open' | 'closed';
 
-/** Inbound batches held back while an earlier seq is missing (a reordering link). */
+/** Inbound batches held back while an earlier seq is missing (a reordering link); their bytes are bounded too. */
 const MAX_PENDING_BATCHES = 16;
+
+/** Deepest nesting of a frame: the bound of every door (a payload at its 61, inside an event, the events array and the frame). */
+const MAX_FRAME_DEPTH = MAX_JSON_DEPTH;
 
 /** Close code for each refusal. */
 function closeCodeFor(code: ErrorCode): number {
   switch (code) {
     case 'CLARE_PROTOCOL':
       return CLOSE.PROTOCOL_ERROR;
+    case 'CLARE_TOO_LARGE':
+      return CLOSE.TOO_BIG;
     case 'CLARE_INTERNAL':
     case 'CLARE_DB':
       return CLOSE.INTERNAL;
@@ -107,6 +131,7 @@ function closeCodeFor(code: ErrorCode): number {
 /** Errors that mean the peer sent something wrong (as opposed to our own failure). */
 const PEER_FAULTS: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'CLARE_PROTOCOL', 'CLARE_PROTOCOL_VERSION', 'CLARE_BAD_EVENT', 'CLARE_HLC_SKEW', 'CLARE_HLC_FORMAT', 'CLARE_VALIDATION', 'CLARE_BAD_REQUEST',
+  'CLARE_IDENTITY_CONFLICT', 'CLARE_TOO_LARGE', 'CLARE_TOO_DEEP',
 ]);
 
 export class SyncSession implements Service {
@@ -134,9 +159,15 @@ export class SyncSession implements Service {
   private sendSeq = 0;
   private readonly inflight = new Map<number, number>();
   private recvSeq = 1;
-  private readonly pending = new Map<number, BatchMsg>();
+  /** Early batches by seq, as frame text (parsed again when due): their bytes are what is bounded. */
+  private readonly pending = new Map<number, string>();
+  private pendingBytes = 0;
+  private readonly versions: readonly number[];
+  private readonly reconciler: SessionReconciler;
   private pumpScheduled = false;
   private lastRecvAt: number;
+  /** When the keepalive timer last ran (null before its first run). */
+  private lastTickAt: number | null = null;
   /** The handshake completed at some point (kept after the close, for the report). */
   private established = false;
   private finished = false;
@@ -154,6 +185,23 @@ export class SyncSession implements Service {
     this.log = opts.log.child({ direction: opts.direction });
     this.counterSink = opts.counters ?? newCounters();
     this.lastRecvAt = this.now();
+    this.versions = opts.versions ?? PROTOCOL_VERSIONS;
+    this.reconciler = new SessionReconciler({
+      ctx: opts.ctx,
+      log: this.log,
+      tuning: this.tuning,
+      isOpen: () => this.state === 'open',
+      peer: () => this.remoteInfo!,
+      statement: () => this.knowledge.statement(),
+      send: (f) => this.send(f),
+      ping: () => this.sendPing(),
+      refuse: (err, faulty) => this.refuse(err, faulty),
+      received: (events, duplicates) => {
+        this.counterSink.events_received += events;
+        this.counterSink.duplicates_received += duplicates;
+      },
+      changed: () => this.opts.onPeerState?.(this),
+    }, (err) => PEER_FAULTS.has(err.code));
     this.done = new Promise<SessionEnd>((resolve) => {
       this.resolveDone = resolve;
     });
@@ -200,6 +248,16 @@ export class SyncSession implements Service {
     return this.knowledge.heldCounts();
   }
 
+  /** The peer's latest statement of what it holds (watermarks, counts, digests of one frame). */
+  peerStatement(): Statement | null {
+    return this.knowledge.statement();
+  }
+
+  /** Origins held differently below equal watermarks, or null when the two sides agree. */
+  divergence(): Divergence | null {
+    return this.reconciler.divergence(this.remoteInfo?.protocolVersion ?? 1);
+  }
+
   /**
    * Starts the session: listens, sends the hello once the transport is ready, and
    * resolves when the handshake is done (rejects with the reason if it ends first).
@@ -218,7 +276,7 @@ export class SyncSession implements Service {
     const t = this.opts.transport;
     this.cleanups.push(
       t.onMessage((frame) => this.onFrame(frame)),
-      t.onClose((info) => this.onTransportClose(info.code, info.reason)),
+      t.onClose((info) => this.onTransportClose(info.code, info.reason, info.error)),
     );
     const hs = setTimeout(() => {
       if (this.state === 'handshake') this.refuse(new ClareError('CLARE_PROTOCOL', `no hello within ${this.tuning.handshakeTimeoutMs} ms`), false);
@@ -260,7 +318,7 @@ export class SyncSession implements Service {
     if (this.state !== 'open') return;
     this.ourLinksRev += 1;
     const msg: LinksMsg = { type: 'links', rev: this.ourLinksRev, links: [...links] };
-    this.opts.transport.send(encodeFrame(msg));
+    this.send(encodeFrame(msg));
   }
 
   // ---- inbound ----------------------------------------------------------
@@ -269,6 +327,12 @@ export class SyncSession implements Service {
     this.guard(() => {
       if (this.state === 'closed') return;
       this.lastRecvAt = this.now();
+      // Bounds first, on the text: JSON.parse and every later walk are then bounded too.
+      const bytes = Buffer.byteLength(text);
+      if (bytes > this.tuning.maxFrameBytes) {
+        return this.refuse(new ClareError('CLARE_TOO_LARGE', `sync frame of ${bytes} bytes is over the ${this.tuning.maxFrameBytes}-byte limit`, { bytes, limit: this.tuning.maxFrameBytes }), true);
+      }
+      if (jsonTextDepth(text, MAX_FRAME_DEPTH) > MAX_FRAME_DEPTH) return this.refuse(tooDeep('sync frame', MAX_FRAME_DEPTH), true);
       const d = decodeFrame(text);
       if (!d.ok) return this.refuse(d.error, true);
       if (d.value.type === 'error') return this.onErrorFrame(d.value);
@@ -276,9 +340,20 @@ export class SyncSession implements Service {
       const p = parseFrameValue(d.value);
       if (!p.ok) return this.refuse(p.error, true);
       const f = p.value;
+      if (V2_FRAMES.has(f.type) && this.remoteInfo!.protocolVersion < 2) {
+        return this.refuse(new ClareError('CLARE_PROTOCOL', `${f.type} frames need protocol 2; this session speaks ${this.remoteInfo!.protocolVersion}`), true);
+      }
       switch (f.type) {
         case 'batch':
-          return this.onBatch(f);
+          return this.onBatch(f, text, bytes);
+        case 'sum_req':
+          return this.send(encodeFrame(answerSums(this.opts.ctx.db, f)));
+        case 'range_req':
+          return this.send(answerRange(this.opts.ctx.db, f, this.tuning.batchSize, this.tuning.maxBatchBytes));
+        case 'sum':
+        case 'range':
+          if (!this.reconciler.answer(f)) this.refuse(new ClareError('CLARE_PROTOCOL', `${f.type} answer ${f.id} to no open request`), true);
+          return undefined;
         case 'ack':
           return this.onAck(f);
         case 'ping':
@@ -301,11 +376,11 @@ export class SyncSession implements Service {
     if (value.type !== 'hello') return this.refuse(new ClareError('CLARE_PROTOCOL', `expected hello as the first frame, got ${value.type.slice(0, 40)}`), true);
     const v = helloVersionsSchema.safeParse(value);
     if (!v.success) return this.refuse(new ClareError('CLARE_PROTOCOL', `bad hello: ${describeIssues(v.error)}`), true);
-    const version = negotiateVersion(v.data.versions);
+    const version = negotiateVersion(v.data.versions, this.versions);
     if (version === null) {
       return this.refuse(new ClareError('CLARE_PROTOCOL_VERSION',
-        `peer speaks sync protocol version(s) ${v.data.versions.join(', ')}; this Clare speaks ${PROTOCOL_VERSIONS.join(', ')}; upgrade the older one`,
-        { theirs: v.data.versions, ours: [...PROTOCOL_VERSIONS] }), true);
+        `peer speaks sync protocol version(s) ${v.data.versions.join(', ')}; this Clare speaks ${this.versions.join(', ')}; upgrade the older one`,
+        { theirs: v.data.versions, ours: [...this.versions] }), true);
     }
     const h = helloSchema.safeParse(value);
     if (!h.success) return this.refuse(new ClareError('CLARE_PROTOCOL', `bad hello: ${describeIssues(h.error)}`), true);
@@ -314,8 +389,7 @@ export class SyncSession implements Service {
       return this.refuse(new ClareError('CLARE_PROTOCOL', `the peer is this machine itself (${hello.machine_id}); remove it from the peer list`), true);
     }
     this.remoteInfo = { machineId: hello.machine_id, name: hello.name, protocolVersion: version };
-    this.knowledge.learnHeld(hello.watermarks);
-    this.knowledge.learnCounts(hello.counts);
+    this.knowledge.learnStatement(statementOf(hello, version));
     this.theirLinks = new Set(hello.links);
     this.clockOffsetMs = hello.now_ms - this.now();
     this.sendHello();
@@ -328,33 +402,50 @@ export class SyncSession implements Service {
     this.log.debug('sync session open', { peer: hello.machine_id, peer_name: hello.name, version });
     for (const w of this.openWaiters.splice(0)) w.resolve();
     this.opts.onOpen?.(this);
+    this.afterStatement();
     this.schedulePump();
     return undefined;
   }
 
-  private onBatch(msg: BatchMsg): void {
+  private onBatch(msg: BatchMsg, text: string, bytes: number): void {
     if (msg.seq < this.recvSeq) {
       // Already applied (a duplicated frame): answering again is harmless.
       this.sendAck(msg.seq, 0, msg.events.length);
       return;
     }
     if (msg.seq > this.recvSeq) {
+      if (this.pending.has(msg.seq)) return; // a duplicate of one already waiting
       if (this.pending.size >= MAX_PENDING_BATCHES) return this.refuse(new ClareError('CLARE_PROTOCOL', `batch ${this.recvSeq} missing while ${this.pending.size} later ones wait`), true);
-      this.pending.set(msg.seq, msg);
+      if (this.pendingBytes + bytes > this.tuning.maxPendingBytes) {
+        return this.refuse(new ClareError('CLARE_TOO_LARGE', `batch ${this.recvSeq} missing while ${this.pendingBytes + bytes} bytes of later ones would wait (limit ${this.tuning.maxPendingBytes})`,
+          { bytes: this.pendingBytes + bytes, limit: this.tuning.maxPendingBytes }), true);
+      }
+      this.pending.set(msg.seq, text);
+      this.pendingBytes += bytes;
       return;
     }
     let next: BatchMsg | undefined = msg;
     while (next !== undefined && this.state === 'open') {
-      this.pending.delete(next.seq);
       this.applyBatch(next);
       this.recvSeq += 1;
-      next = this.pending.get(this.recvSeq);
+      next = this.takePending(this.recvSeq);
     }
+  }
+
+  /** The held-back batch `seq`, parsed again (it passed the same parse when it arrived), or undefined. */
+  private takePending(seq: number): BatchMsg | undefined {
+    const text = this.pending.get(seq);
+    if (text === undefined) return undefined;
+    this.pending.delete(seq);
+    this.pendingBytes -= Buffer.byteLength(text);
+    const p = parseFrame(text);
+    return p.ok && p.value.type === 'batch' ? p.value : undefined;
   }
 
   private applyBatch(msg: BatchMsg): void {
     const remote = this.remoteInfo!;
-    const cont = checkContinuity(watermarks(this.opts.ctx.db), msg.base, msg.events);
+    const ours = watermarks(this.opts.ctx.db);
+    const cont = checkContinuity(ours, msg.base, msg.events, heldInStore(this.opts.ctx.db, ours));
     if (!cont.ok) return this.refuse(cont.error, true);
     let accepted: number;
     let known: number;
@@ -372,36 +463,42 @@ export class SyncSession implements Service {
     this.counterSink.duplicates_received += known;
     this.sendAck(msg.seq, accepted, known);
     this.opts.onHealthy?.(this);
+    this.opts.onPeerState?.(this);
     return undefined;
   }
 
-  private sendAck(seq: number, accepted: number, known: number): void {
+  /** Our watermarks and counts, and with protocol 2 our digests: what every statement frame carries. */
+  private holdings(): { watermarks: Record<string, Hlc>; counts: Record<string, number>; digests?: Record<string, string> } {
     const db = this.opts.ctx.db;
-    const ack: AckMsg = { type: 'ack', seq, watermarks: watermarks(db), counts: originCounts(db), accepted, known };
-    this.opts.transport.send(encodeFrame(ack));
+    const base = { watermarks: watermarks(db), counts: originCounts(db) };
+    return (this.remoteInfo?.protocolVersion ?? 1) >= 2 ? { ...base, digests: originDigests(db) } : base;
+  }
+
+  private sendAck(seq: number, accepted: number, known: number): void {
+    const ack: AckMsg = { type: 'ack', seq, ...this.holdings(), accepted, known };
+    this.send(encodeFrame(ack));
   }
 
   private onAck(msg: AckMsg): void {
     if (msg.seq > this.sendSeq) return this.refuse(new ClareError('CLARE_PROTOCOL', `ack of batch ${msg.seq}, which was never sent`), true);
-    this.knowledge.learnHeld(msg.watermarks);
-    this.knowledge.learnCounts(msg.counts);
+    this.knowledge.learnStatement(statementOf(msg, this.remoteInfo!.protocolVersion));
     this.inflight.delete(msg.seq);
     this.pump();
+    this.afterStatement();
     return undefined;
   }
 
   private onPing(msg: PingMsg): void {
-    this.knowledge.learnHeld(msg.watermarks);
-    this.knowledge.learnCounts(msg.counts);
-    const db = this.opts.ctx.db;
-    const pong: PongMsg = { type: 'pong', t: msg.t, now_ms: this.now(), watermarks: watermarks(db), counts: originCounts(db) };
-    this.opts.transport.send(encodeFrame(pong));
+    this.knowledge.learnStatement(statementOf(msg, this.remoteInfo!.protocolVersion));
+    const pong: PongMsg = { type: 'pong', t: msg.t, now_ms: this.now(), ...this.holdings() };
+    this.send(encodeFrame(pong));
     this.opts.onHealthy?.(this);
+    this.afterStatement();
   }
 
   private onPong(msg: PongMsg): void {
-    this.knowledge.learnHeld(msg.watermarks);
-    this.knowledge.learnCounts(msg.counts);
+    this.knowledge.learnStatement(statementOf(msg, this.remoteInfo!.protocolVersion));
+    this.afterStatement();
     const arrived = this.now();
     // NTP-style: the answer was stamped about half a round trip after the ping left.
     if (msg.t <= arrived) this.clockOffsetMs = Math.round(msg.now_ms - (msg.t + arrived) / 2);
@@ -433,15 +530,17 @@ export class SyncSession implements Service {
     const db = this.opts.ctx.db;
     const hello: HelloMsg = {
       type: 'hello',
-      versions: [...PROTOCOL_VERSIONS],
+      versions: [...this.versions],
       machine_id: this.opts.machineId,
       name: this.opts.name,
       now_ms: this.now(),
       watermarks: watermarks(db),
       counts: originCounts(db),
+      // Sent before the version is agreed: a version-1 peer ignores the extra key.
+      ...(this.versions.includes(2) ? { digests: originDigests(db) } : {}),
       links: [...(this.opts.links?.() ?? [])],
     };
-    this.opts.transport.send(encodeFrame(hello));
+    this.send(encodeFrame(hello));
   }
 
   /** Events of `origin` need not go to this peer: it is linked to the origin, which sends them itself. */
@@ -480,22 +579,54 @@ export class SyncSession implements Service {
       this.knowledge.markSent(b.tops);
       this.inflight.set(this.sendSeq, b.count);
       this.counterSink.events_sent += b.count;
-      this.opts.transport.send(b.frame);
+      this.send(b.frame);
     }
     if (this.inflight.size === 0) for (const w of this.idleWaiters.splice(0)) w();
   }
 
   private keepalive(): void {
     if (this.state !== 'open') return;
-    const silent = this.now() - this.lastRecvAt;
-    if (silent > this.tuning.deadAfterMs) {
+    const now = this.now();
+    // A tick far behind its interval means our own event loop was held up (a long
+    // ingest, a loaded machine): frames may be waiting unread, so silence proves
+    // nothing yet. Judge at the next tick, after they have been read.
+    const late = this.lastTickAt !== null && now - this.lastTickAt > 2 * this.tuning.keepaliveMs;
+    this.lastTickAt = now;
+    const silent = now - this.lastRecvAt;
+    if (!late && silent > this.tuning.deadAfterMs) {
       this.endCause ??= { error: new ClareError('CLARE_PEER', `no frame from the peer for ${silent} ms; link presumed dead`), byPeer: false, faulty: false };
       this.shutdown(CLOSE.KEEPALIVE_TIMEOUT, 'keepalive timeout');
       return;
     }
-    const db = this.opts.ctx.db;
-    const ping: PingMsg = { type: 'ping', t: this.now(), watermarks: watermarks(db), counts: originCounts(db) };
-    this.opts.transport.send(encodeFrame(ping));
+    this.sendPing();
+  }
+
+  private sendPing(): void {
+    const ping: PingMsg = { type: 'ping', t: this.now(), ...this.holdings() };
+    this.send(encodeFrame(ping));
+  }
+
+  /**
+   * Sends a frame unless the peer has stopped reading: what waits to be written to
+   * it is bounded (`maxSendBufferBytes`); past that the link is closed with
+   * CLARE_TOO_LARGE, and its buffers go with it.
+   */
+  private send(frame: string): void {
+    if (this.state === 'closed') return;
+    const queued = this.opts.transport.bufferedAmount;
+    if (queued + frame.length > this.tuning.maxSendBufferBytes) {
+      this.refuse(new ClareError('CLARE_TOO_LARGE', `the peer is not reading: ${queued} bytes wait to be sent to it (limit ${this.tuning.maxSendBufferBytes})`,
+        { bytes: queued, limit: this.tuning.maxSendBufferBytes }), true);
+      return;
+    }
+    this.opts.transport.send(frame);
+  }
+
+  /** The peer said what it holds (or we learnt it): compare, reconcile if needed, and tell the owner. */
+  private afterStatement(): void {
+    if (this.state !== 'open') return;
+    this.reconciler.check();
+    this.opts.onPeerState?.(this);
   }
 
   // ---- ending -----------------------------------------------------------
@@ -517,6 +648,10 @@ export class SyncSession implements Service {
     this.state = 'closed';
     this.established = wasOpen || this.established;
     for (const c of this.cleanups.splice(0)) c();
+    // Buffers go with the link: nothing of the peer's stays pinned by a closed session.
+    this.pending.clear();
+    this.pendingBytes = 0;
+    this.reconciler.close(this.endCause?.error ?? new ClareError('CLARE_PEER', `connection closed (${code} ${reason})`));
     // The close listener was just removed with the rest: re-attach it for the final report.
     this.opts.transport.onClose((info) => this.finish(info.code, info.reason));
     this.opts.transport.close(code, reason);
@@ -525,12 +660,16 @@ export class SyncSession implements Service {
     for (const w of this.idleWaiters.splice(0)) w();
   }
 
-  private onTransportClose(code: number, reason: string): void {
+  private onTransportClose(code: number, reason: string, error?: ClareError): void {
     if (this.state !== 'closed') {
       if (code === CLOSE.DUPLICATE) this.log.debug('sync link closed as redundant', { peer: this.remoteInfo?.machineId });
-      this.endCause ??= code === CLOSE.NORMAL || code === CLOSE.GOING_AWAY || code === CLOSE.DUPLICATE
-        ? null
-        : { error: new ClareError('CLARE_PEER', `connection lost (${code}${reason === '' ? '' : ` ${reason}`})`), byPeer: false, faulty: false };
+      // The transport's own coded reason (a frame over its limit) is the peer's fault.
+      if (error !== undefined) this.log.warn('sync peer refused', { peer: this.remoteInfo?.machineId, code: error.code, message: error.message });
+      this.endCause ??= error !== undefined
+        ? { error, byPeer: false, faulty: PEER_FAULTS.has(error.code) }
+        : code === CLOSE.NORMAL || code === CLOSE.GOING_AWAY || code === CLOSE.DUPLICATE
+          ? null
+          : { error: new ClareError('CLARE_PEER', `connection lost (${code}${reason === '' ? '' : ` ${reason}`})`), byPeer: false, faulty: false };
       this.shutdown(code, reason);
     }
     this.finish(code, reason);
@@ -564,4 +703,9 @@ export class SyncSession implements Service {
       }
     }
   }
+}
+
+/** A statement frame's holdings; digests only count in protocol 2. */
+function statementOf(f: { readonly watermarks: Readonly<Record<string, Hlc>>; readonly counts: Readonly<Record<string, number>>; readonly digests?: Readonly<Record<string, string>> | undefined }, version: number): Statement {
+  return { watermarks: f.watermarks, counts: f.counts, digests: version >= 2 ? f.digests ?? null : null };
 }

@@ -12,6 +12,7 @@
  * - a listener that throws does not escape into the socket's callback: the
  *   transport closes with 1011 and reports the error to `onListenerError`.
  */
+import type { ClareError } from '../core/errors.js';
 
 /** How a connection ended. `code` 1006 means it broke without a close frame. */
 export interface CloseInfo {
@@ -19,6 +20,8 @@ export interface CloseInfo {
   readonly reason: string;
   /** True when this side called `close()`. */
   readonly local: boolean;
+  /** Set when the transport itself ended the link for a coded reason (e.g. CLARE_TOO_LARGE: a frame over its bound). */
+  readonly error?: ClareError;
 }
 
 export interface Transport {
@@ -34,6 +37,8 @@ export interface Transport {
   onClose(listener: (info: CloseInfo) => void): () => void;
   /** True until the connection has closed (or started closing). */
   readonly isOpen: boolean;
+  /** Bytes handed to `send` and not yet written out (a peer that stops reading makes this grow). */
+  readonly bufferedAmount: number;
 }
 
 /** Where an inbound connection came from, for logs and status. */
@@ -48,6 +53,7 @@ export interface RemoteInfo {
 export abstract class TransportBase implements Transport {
   abstract readonly whenReady: Promise<void>;
   abstract readonly isOpen: boolean;
+  abstract readonly bufferedAmount: number;
   abstract send(frame: string): void;
   abstract close(code: number, reason: string): void;
 

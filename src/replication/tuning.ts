@@ -21,7 +21,26 @@ export interface SyncTuning {
   readonly backoffMaxMs: number;
   /** How often the peer list is re-read even without `reloadPeers()` (ms). */
   readonly peerRefreshMs: number;
+  /** Largest inbound frame (bytes, UTF-8); a larger one is refused with CLARE_TOO_LARGE. */
+  readonly maxFrameBytes: number;
+  /** Bytes of early batches held back while an earlier `seq` is missing (the reorder buffer). */
+  readonly maxPendingBytes: number;
+  /** Bytes queued for a peer that is not reading before the link is closed with CLARE_TOO_LARGE. */
+  readonly maxSendBufferBytes: number;
+  /** Anti-entropy: a differing range is cut into this many parts. */
+  readonly reconcileFanout: number;
+  /** Anti-entropy: a range the peer holds at most this many events of is fetched whole. */
+  readonly reconcileLeaf: number;
+  /** Time a request (`sum_req`, `range_req`) may wait for its answer before the link is presumed broken (ms). */
+  readonly requestTimeoutMs: number;
 }
+
+/**
+ * Largest sync frame: a batch is cut at 4 MiB of events (`maxBatchBytes`) plus at most
+ * one event's 64 KiB payload; twice that leaves room for older senders' framing.
+ * The WebSocket servers and dialers use it as their `maxPayload`.
+ */
+export const MAX_FRAME_BYTES = 8 * 1024 * 1024;
 
 export const DEFAULT_TUNING: SyncTuning = Object.freeze({
   batchSize: 1000,
@@ -33,6 +52,13 @@ export const DEFAULT_TUNING: SyncTuning = Object.freeze({
   backoffMinMs: 250,
   backoffMaxMs: 30_000,
   peerRefreshMs: 30_000,
+  maxFrameBytes: MAX_FRAME_BYTES,
+  maxPendingBytes: MAX_FRAME_BYTES,
+  // Four unacknowledged batches of up to a frame each, plus acks, pongs and answers.
+  maxSendBufferBytes: 5 * MAX_FRAME_BYTES,
+  reconcileFanout: 16,
+  reconcileLeaf: 128,
+  requestTimeoutMs: 30_000,
 });
 
 /** Fills unset knobs with the defaults. */

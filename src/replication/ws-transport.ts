@@ -9,6 +9,7 @@ import WebSocket from 'ws';
 import { ClareError } from '../core/errors.js';
 import { isSendableCloseCode } from './close-codes.js';
 import { TransportBase } from './transport.js';
+import { MAX_FRAME_BYTES } from './tuning.js';
 
 export interface WsTransportOptions {
   /** After a local `close()`, how long to wait for the peer's close frame before cutting the socket (ms). */
@@ -22,12 +23,9 @@ export interface DialOptions extends WsTransportOptions {
   readonly token?: string | undefined;
   /** Give up opening after this long (ms); default 10 s. */
   readonly connectTimeoutMs?: number;
-  /** Largest inbound frame accepted (bytes); default 64 MiB. */
+  /** Largest inbound frame accepted (bytes); default MAX_FRAME_BYTES (8 MiB). */
   readonly maxPayload?: number;
 }
-
-/** Largest inbound frame by default: a full batch of maximal events fits. */
-export const DEFAULT_MAX_FRAME_BYTES = 64 * 1024 * 1024;
 
 const MAX_REASON_BYTES = 123; // RFC 6455: a close reason fits in a 125-byte control frame.
 
@@ -48,6 +46,8 @@ class WsTransport extends TransportBase {
   private localClose = false;
   private closeTimer: NodeJS.Timeout | null = null;
   private failure: ClareError | null = null;
+  /** Set when ws refused an inbound frame over `maxPayload` (it then closes with 1009). */
+  private tooLarge: ClareError | null = null;
 
   constructor(
     private readonly ws: WebSocket,
@@ -69,10 +69,13 @@ class WsTransport extends TransportBase {
     ws.on('message', (data) => this.emitMessage(toText(data)));
     ws.on('close', (code, reason) => {
       if (this.closeTimer !== null) clearTimeout(this.closeTimer);
-      this.emitClose({ code, reason: reason.toString('utf8'), local: this.localClose });
+      this.emitClose({ code, reason: reason.toString('utf8'), local: this.localClose, ...(this.tooLarge === null ? {} : { error: this.tooLarge }) });
     });
     // Without an 'error' listener, ws would throw the error out of the event loop.
     ws.on('error', (err) => {
+      if ((err as { code?: string }).code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') {
+        this.tooLarge = new ClareError('CLARE_TOO_LARGE', `${label} sent a frame over the size limit (${err.message}); link closed (1009)`);
+      }
       this.failure ??= new ClareError('CLARE_PEER', `connection to ${label} failed: ${err.message}`);
     });
     ws.on('unexpected-response', (req, res) => {
@@ -88,6 +91,10 @@ class WsTransport extends TransportBase {
 
   get isOpen(): boolean {
     return this.ws.readyState === WebSocket.OPEN && !this.closed;
+  }
+
+  get bufferedAmount(): number {
+    return this.ws.bufferedAmount;
   }
 
   send(frame: string): void {
@@ -130,7 +137,9 @@ export function dialWebSocket(url: string, opts: DialOptions = {}): TransportBas
     ws = new WebSocket(url, {
       headers: opts.token === undefined ? {} : { Authorization: `Bearer ${opts.token}` },
       handshakeTimeout: opts.connectTimeoutMs ?? 10_000,
-      maxPayload: opts.maxPayload ?? DEFAULT_MAX_FRAME_BYTES,
+      maxPayload: opts.maxPayload ?? MAX_FRAME_BYTES,
+      // The token goes to the configured URL only, never to wherever a redirect points.
+      followRedirects: false,
       // Compression costs more CPU than it saves bandwidth on loopback and WireGuard links.
       perMessageDeflate: false,
     });

@@ -10,11 +10,11 @@ import type { Socket } from 'node:net';
 import { z } from 'zod';
 import type { ClareConfig } from '../core/config.js';
 import type { StoreContext } from '../core/context.js';
-import { digest } from '../core/digest.js';
 import { ClareError } from '../core/errors.js';
 import { pinoOf, redactUrl, type Logger } from '../core/log.js';
 import { overview } from '../core/service/overview.js';
-import { eventCount, watermarks } from '../core/store.js';
+import { getSyncState } from '../replication/http-sync.js';
+import { MAX_FRAME_BYTES } from '../replication/tuning.js';
 import { accessGuard } from './access-guard.js';
 import { registerJsonBodyParser } from './json-body.js';
 import { isLoopbackIp } from './loopback.js';
@@ -51,6 +51,7 @@ export function statusDoc(deps: AppDeps): StatusDoc {
     ...o,
     peers: deps.replication?.status() ?? [],
     fleet: deps.fleet?.status() ?? null,
+    recovery: deps.replication?.recoveryStatus() ?? null,
   };
 }
 
@@ -88,7 +89,8 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     r.handler = notUpgraded;
   });
   // One WebSocket server for the app; the sync and live routes declare `websocket: true`.
-  void app.register(websocket, { options: { maxPayload: 64 * 1024 * 1024 } });
+  // maxPayload: the sync frame bound (a batch's 4 MiB plus room); live frames are far smaller.
+  void app.register(websocket, { options: { maxPayload: MAX_FRAME_BYTES } });
 
   registerJsonBodyParser(app);
 
@@ -152,9 +154,11 @@ export function buildApp(deps: AppDeps): FastifyInstance {
       handler: () => statusDoc(deps),
     }),
     route({
-      method: 'GET', path: '/sync/state', tag: 'sync', summary: 'Watermarks and projections digest, for convergence checks', access: 'mesh',
+      method: 'GET', path: '/sync/state', tag: 'sync', access: 'mesh',
+      summary: 'Watermarks, counts and digests per origin and the event-set digest (O(origins)); ?projections=1 adds the projection digest (reads every row)',
+      query: z.object({ projections: z.enum(['0', '1']).optional() }),
       response: syncStateModel,
-      handler: () => ({ machine_id: deps.config.machine_id, name: deps.config.name, event_count: eventCount(deps.ctx.db), watermarks: watermarks(deps.ctx.db), digest: digest(deps.ctx.db) }),
+      handler: ({ query }) => getSyncState(deps.ctx, deps.config.machine_id, deps.config.name, query),
     }),
     route({
       method: 'GET', path: '/peers', tag: 'peers', summary: 'Configured peers with their live status', access: 'mesh',

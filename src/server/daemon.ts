@@ -12,6 +12,8 @@ import { ClareError } from '../core/errors.js';
 import { locateRclaude, rclaudeVersion } from '../core/fleet/rclaude.js';
 import type { Logger } from '../core/log.js';
 import { clarePaths } from '../core/paths.js';
+import { ownStampFile, OwnStamp } from '../core/own-stamp.js';
+import { detectRecovery, Recovery } from '../core/recovery.js';
 import type { Service } from '../core/service-lifecycle.js';
 import { announceName, importLegacyGroups, openContext } from '../core/setup.js';
 import { packageVersion } from '../core/version.js';
@@ -35,6 +37,12 @@ export interface DaemonPart {
    * `ports` are the status ports the other parts provide (the live dashboard polls them).
    */
   readonly register?: (app: FastifyInstance, ports: DaemonPorts) => Promise<void>;
+  /**
+   * The service appends local events on its own (session polls, delivery receipts):
+   * while the machine recovers its own events it must not run, so it starts once
+   * recovery is done.
+   */
+  readonly writesOnItsOwn?: boolean;
   /** Sees every finished HTTP response, of every route (metrics); must not throw. */
   readonly onResponse?: (req: FastifyRequest, reply: FastifyReply) => void;
 }
@@ -52,6 +60,8 @@ export interface DaemonEnv {
   readonly log: Logger;
   readonly peers: PeerRegistry;
   readonly rclaude: { readonly path: string; readonly version: string; readonly timeoutMs: number };
+  /** Set when the daemon started recovering this machine's own events (recovery.ts); null otherwise. */
+  readonly recovery?: Recovery | null;
 }
 
 export type PartFactory = (env: DaemonEnv) => DaemonPart | Promise<DaemonPart>;
@@ -86,12 +96,25 @@ export async function startDaemon(opts: StartOptions): Promise<Daemon> {
   let app: FastifyInstance | null = null;
   try {
     const ctx = openContext(db, config);
-    announceName(ctx, config);
-    const imported = importLegacyGroups(ctx, config);
-    if (imported.length > 0) log.info('imported groups from the [groups] table of clare.toml once; manage them with `clare group` from now on', { groups: imported });
+    // Nothing is appended under our id before our own events are back (recovery.ts):
+    // the start-up announcements wait for recovery, as do services that write on their own.
+    const stampFile = ownStampFile(paths.dbFile);
+    const recoveryReason = detectRecovery(db, config.machine_id, stampFile);
+    const recovery = recoveryReason === null || ctx.gate === undefined ? null : new Recovery(db, ctx.gate, recoveryReason, log.child({ part: 'recovery' }));
+    // Started first and stopped last: it notes every own event committed (own-stamp.ts).
+    const stamp = new OwnStamp(ctx, stampFile, log.child({ part: 'recovery' }));
+    await stamp.run();
+    started.push(stamp);
+    void recovery?.done.then(() => stamp.settle());
+    const announce = (): void => {
+      announceName(ctx, config);
+      const imported = importLegacyGroups(ctx, config);
+      if (imported.length > 0) log.info('imported groups from the [groups] table of clare.toml once; manage them with `clare group` from now on', { groups: imported });
+    };
+    if (recovery === null) announce();
 
     const peers = new PeerRegistry(config.file, config.peers);
-    const denv: DaemonEnv = { ctx, config, log, peers, rclaude: { path: rclaudePath, version, timeoutMs: config.rclaude.timeout_ms } };
+    const denv: DaemonEnv = { ctx, config, log, peers, rclaude: { path: rclaudePath, version, timeoutMs: config.rclaude.timeout_ms }, recovery };
     const parts: DaemonPart[] = [];
     for (const f of opts.parts ?? []) parts.push(await f(denv));
 
@@ -119,16 +142,30 @@ export async function startDaemon(opts: StartOptions): Promise<Daemon> {
       }
       throw e;
     }
+    const deferred: Service[] = [];
     for (const p of parts) {
-      if (p.service !== undefined) {
-        await p.service.run();
-        started.push(p.service);
+      if (p.service === undefined) continue;
+      if (recovery !== null && p.writesOnItsOwn === true) {
+        deferred.push(p.service);
+        continue;
       }
+      await p.service.run();
+      started.push(p.service);
     }
     const url = `http://${config.server.host.includes(':') ? `[${config.server.host}]` : config.server.host}:${config.server.port}`;
-    log.info('daemon listening', { url, rclaude: version, db: paths.dbFile });
+    log.info('daemon listening', { url, rclaude: version, db: paths.dbFile, ...(recovery === null ? {} : { recovering: true }) });
     const liveApp = app;
     let stopping: Promise<void> | null = null;
+    if (recovery !== null) {
+      void recovery.done.then(async () => {
+        if (stopping !== null) return;
+        announce();
+        for (const s of deferred) {
+          await s.run();
+          started.push(s);
+        }
+      }).catch((e: unknown) => log.error('starting services after recovery failed', { err: e }));
+    }
     return {
       app: liveApp,
       url,

@@ -122,5 +122,6 @@ export const fleetPart: PartFactory = (env): DaemonPart => {
       await poller.stop();
     },
   };
-  return { service, routes, fleet };
+  // The poller and delivery append on their own: they wait while the machine recovers its events.
+  return { service, routes, fleet, writesOnItsOwn: true };
 };

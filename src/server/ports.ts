@@ -3,15 +3,18 @@
  * routes can be tested with `inject()` on an app built without them.
  */
 import type { z } from 'zod';
-import type { peerStatusModel, pullResultModel, fleetStatusModel } from './status-models.js';
+import type { peerStatusModel, pullResultModel, fleetStatusModel, recoveryStatusModel } from './status-models.js';
 
 export type PeerStatus = z.infer<typeof peerStatusModel>;
 export type PullResult = z.infer<typeof pullResultModel>;
 export type FleetStatus = z.infer<typeof fleetStatusModel>;
+export type RecoveryStatus = z.infer<typeof recoveryStatusModel>;
 
 export interface ReplicationPort {
   /** Per-peer connection state, counters, lag and clock offset. */
   status(): PeerStatus[];
+  /** The recovery of this machine's own events at start-up, or null when there was none. */
+  recoveryStatus(): RecoveryStatus | null;
   /** Re-reads the peer list (after `clare peer add|remove`). */
   reloadPeers(): void;
 }

@@ -5,11 +5,10 @@
  */
 import { z } from 'zod';
 import type { StoreContext } from '../core/context.js';
-import { digest } from '../core/digest.js';
 import { ClareError, asClareError } from '../core/errors.js';
-import { eventCount } from '../core/store.js';
 import {
-  bearerHeaders, getSyncEvents, normalizePeerUrl, postEvents, ReplicationService, SOURCE_HEADER, syncOnce, syncStateSchema, wsTransport,
+  bearerHeaders, getSyncEvents, getSyncState, MAX_SMALL_ANSWER_BYTES, normalizePeerUrl, postEvents, readAnswer, ReplicationService, SOURCE_HEADER, syncOnce, syncStateSchema, wsTransport,
+  type SyncState,
 } from '../replication/index.js';
 import type { DaemonEnv, DaemonPart } from './daemon.js';
 import { route } from './route.js';
@@ -27,11 +26,21 @@ const runResultModel = z.object({
 });
 
 const checkModel = z.object({
-  converged: z.boolean().describe('every reachable peer has our digest'),
-  self: z.object({ machine_id: z.string(), name: z.string(), event_count: z.number().int(), digest: z.string() }),
+  converged: z.boolean().describe('every reachable peer holds the same events and projections, and no link reports a divergence'),
+  self: z.object({
+    machine_id: z.string(), name: z.string(), event_count: z.number().int(),
+    events_digest: z.string().describe('event-set digest: equal exactly when the same events are held'),
+    projections_digest: z.string().describe('SHA-256 of every projection row'),
+  }),
   peers: z.array(z.object({
     peer: z.string(), reachable: z.boolean(), name: z.string().nullable(), event_count: z.number().int().nullable(),
-    digest: z.string().nullable(), equal: z.boolean().nullable(), error: z.string().nullable(),
+    protocol: z.number().int().nullable().describe('2: states an event-set digest; 1: only a projection digest'),
+    events_digest: z.string().nullable(),
+    events_equal: z.boolean().nullable().describe('same events (null: a version-1 peer cannot say)'),
+    projections_equal: z.boolean().nullable(),
+    differing_origins: z.array(z.string()).describe('origins whose count or digest differs from ours'),
+    divergence: z.string().nullable().describe('what the live link reports: origins held differently below equal watermarks'),
+    error: z.string().nullable(),
   })),
 });
 
@@ -61,26 +70,56 @@ function selectPeers(env: DaemonEnv, replication: ReplicationService, peer: stri
   return [url];
 }
 
-async function checkConvergence(ctx: StoreContext, env: DaemonEnv): Promise<z.infer<typeof checkModel>> {
-  const self = { machine_id: env.config.machine_id, name: env.config.name, event_count: eventCount(ctx.db), digest: digest(ctx.db) };
-  // Configured peers only: the check sends the mesh token.
-  const urls = new Set(env.peers.list());
+/** Per-origin counts and digests that differ between our state and a peer's (version 2 states). */
+function differingOrigins(ours: SyncState, theirs: z.infer<typeof syncStateSchema>): string[] {
+  if (theirs.counts === undefined || theirs.digests === undefined) return [];
+  const origins = new Set([...Object.keys(ours.counts), ...Object.keys(theirs.counts)]);
+  return [...origins].filter((o) => ours.counts[o] !== theirs.counts?.[o] || ours.digests[o] !== theirs.digests?.[o]).sort();
+}
+
+/**
+ * `clare sync --check`: every configured peer's state, with its projection digest
+ * (explicit, so the cost of hashing every projection row is asked for), compared
+ * with ours; plus what each live link reports about divergence.
+ */
+async function checkConvergence(ctx: StoreContext, env: DaemonEnv, replication: ReplicationService): Promise<z.infer<typeof checkModel>> {
+  const me = getSyncState(ctx, env.config.machine_id, env.config.name, { projections: '1' });
+  const self = { machine_id: me.machine_id, name: me.name, event_count: me.event_count, events_digest: me.digest, projections_digest: me.projections_digest ?? '' };
+  const live = replication.status();
+  const urls = new Set([...env.peers.list().map((u) => normalizePeerUrl(u)), ...live.flatMap((s) => (s.url === null ? [] : [s.url]))]);
   const peers = await Promise.all([...urls].map(async (peer) => {
+    const link = live.find((s) => s.url === peer);
+    const divergence = link?.divergence === null || link?.divergence === undefined ? null : `${link.divergence.state}: ${link.divergence.origins.join(', ')}`;
     try {
-      const res = await fetch(`${peer}/api/v1/sync/state`, { headers: bearerHeaders(env.config.mesh.token), signal: AbortSignal.timeout(10_000) });
+      const url = `${peer}/api/v1/sync/state?projections=1`;
+      const res = await fetch(url, { headers: bearerHeaders(env.config.mesh.token), redirect: 'error', signal: AbortSignal.timeout(60_000) });
       if (!res.ok) throw new Error(`HTTP ${res.status}`);
-      const st = syncStateSchema.parse(await res.json());
-      return { peer, reachable: true, name: st.name, event_count: st.event_count, digest: st.digest, equal: st.digest === self.digest, error: null };
+      const st = syncStateSchema.parse(await readAnswer(res, url, MAX_SMALL_ANSWER_BYTES));
+      const v2 = st.digest_kind === 'events';
+      // A version-1 peer's `digest` is its projection digest.
+      const theirProjections = v2 ? st.projections_digest ?? null : st.digest;
+      return {
+        peer, reachable: true, name: st.name, event_count: st.event_count, protocol: v2 ? 2 : 1, events_digest: v2 ? st.digest : null,
+        events_equal: v2 ? st.digest === me.digest : null,
+        projections_equal: theirProjections === null ? null : theirProjections === self.projections_digest,
+        differing_origins: differingOrigins(me, st), divergence, error: null,
+      };
     } catch (e) {
-      return { peer, reachable: false, name: null, event_count: null, digest: null, equal: null, error: e instanceof Error ? e.message : String(e) };
+      return {
+        peer, reachable: false, name: null, event_count: null, protocol: null, events_digest: null, events_equal: null, projections_equal: null,
+        differing_origins: [], divergence, error: e instanceof Error ? e.message : String(e),
+      };
     }
   }));
-  return { converged: peers.every((p) => !p.reachable || p.equal === true) && peers.some((p) => p.reachable), self, peers };
+  const agrees = (p: (typeof peers)[number]): boolean => !p.reachable || (p.events_equal !== false && p.projections_equal === true && p.divergence === null);
+  return { converged: peers.every(agrees) && peers.some((p) => p.reachable), self, peers };
 }
 
 export function replicationPart(env: DaemonEnv): DaemonPart {
   const { ctx, config, log } = env;
-  const replication = new ReplicationService({ ctx, machineId: config.machine_id, name: config.name, token: config.mesh.token, peers: () => env.peers.list(), log });
+  const replication = new ReplicationService({
+    ctx, machineId: config.machine_id, name: config.name, token: config.mesh.token, peers: () => env.peers.list(), log, recovery: env.recovery ?? null,
+  });
   return {
     service: replication,
     replication,
@@ -112,6 +151,7 @@ export function replicationPart(env: DaemonEnv): DaemonPart {
           return Promise.all(targets.map(async (peer) => {
             try {
               const r = await syncOnce(ctx, peer, config.mesh.token);
+              replication.noteHttpPull(r.name, r.peer_holds_ours?.hlc, r.peer_holds_ours?.count);
               return { peer: r.peer, ok: true, name: r.name, pulled: r.pulled, pulled_known: r.pulled_known, pushed: r.pushed, pushed_known: r.pushed_known, skipped: r.skipped, ms: r.ms, error: null };
             } catch (e) {
               const err = asClareError(e) ?? new ClareError('CLARE_PEER', e instanceof Error ? e.message : String(e));
@@ -123,9 +163,22 @@ export function replicationPart(env: DaemonEnv): DaemonPart {
       }),
       route({
         method: 'GET', path: '/sync/check', tag: 'sync', access: 'mesh',
-        summary: 'Whether every reachable peer has converged (equal projection digests)',
+        summary: 'Whether every reachable peer has converged: same events (event-set digests), same projections, no divergence on the links',
         response: checkModel,
-        handler: () => checkConvergence(ctx, env),
+        handler: () => checkConvergence(ctx, env, replication),
+      }),
+      route({
+        method: 'POST', path: '/sync/recovery/skip', tag: 'sync', access: 'mesh',
+        summary: "Stop waiting for this machine's own events from its peers and accept writes again (when no peer will ever have them)",
+        body: z.strictObject({}),
+        response: z.object({ recovering: z.boolean(), outcome: z.string().nullable() }),
+        handler: () => {
+          if (env.recovery?.active === true) {
+            log.warn('recovery skipped by the operator: events of this machine that only its peers hold stay missing until anti-entropy finds them');
+            env.recovery.complete('skipped by the operator (clare sync --skip-recovery)');
+          }
+          return { recovering: false, outcome: env.recovery?.status().outcome ?? null };
+        },
       }),
     ],
     register: async (app) => {

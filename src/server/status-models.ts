@@ -13,9 +13,21 @@ export const peerStatusModel = z.object({
   events_sent: z.number().int(),
   events_received: z.number().int(),
   duplicates_received: z.number().int(),
-  lag: z.object({ they_lack: z.number().int(), we_lack: z.number().int() }).nullable(),
+  lag: z.object({ they_lack: z.number().int(), we_lack: z.number().int() }).nullable().describe('by per-origin counts'),
+  divergence: z.object({
+    origins: z.array(z.string()),
+    state: z.enum(['reconciling', 'waiting', 'unsupported']),
+  }).nullable().describe('origins held differently below equal watermarks (lag alone cannot show them); null when the two agree'),
   clock_offset_ms: z.number().nullable(),
   protocol: z.number().int().nullable(),
+});
+
+export const recoveryStatusModel = z.object({
+  state: z.enum(['recovering', 'done']).describe("recovering: this machine's own events are being fetched from its peers; local writes answer CLARE_RECOVERING"),
+  reason: z.string(),
+  since: z.string(),
+  finished_at: z.string().nullable(),
+  outcome: z.string().nullable(),
 });
 
 export const pullResultModel = z.object({
@@ -53,6 +65,7 @@ export const statusModel = z.object({
   machines: z.array(machineModel),
   peers: z.array(peerStatusModel),
   fleet: fleetStatusModel.nullable(),
+  recovery: recoveryStatusModel.nullable().describe('null when the daemon started without having to recover'),
 });
 export type StatusDoc = z.infer<typeof statusModel>;
 
@@ -61,5 +74,9 @@ export const syncStateModel = z.object({
   name: z.string(),
   event_count: z.number().int(),
   watermarks: z.record(z.string(), z.string()),
-  digest: z.string(),
+  counts: z.record(z.string(), z.number().int()).describe('events held per origin'),
+  digests: z.record(z.string(), z.string()).describe('per origin, the digest of the events held (16 hex digits)'),
+  digest: z.string().describe('event-set digest: equal on two daemons exactly when they hold the same events (a version-1 daemon answers its projection digest here)'),
+  digest_kind: z.literal('events'),
+  projections_digest: z.string().optional().describe('with ?projections=1: SHA-256 of every projection row (reads them all)'),
 });

@@ -43,7 +43,7 @@ describe('clare doctor', () => {
     expect(d.code, d.text).toBe(0);
     expect(d.report.healthy).toBe(true);
     expect(d.report.checks.filter((c) => c.level !== 'ok'), d.text).toEqual([]);
-    expect(check(d.report, `peer http://127.0.0.1:${pb}`)?.detail).toMatch(/laptop .* token accepted; link up since .*; protocol 1; clock offset -?\d+ ms; lag: it lacks \d+, we lack \d+/);
+    expect(check(d.report, `peer http://127.0.0.1:${pb}`)?.detail).toMatch(/laptop .* token accepted; link up since .*; protocol \d+; clock offset -?\d+ ms; lag: it lacks \d+, we lack \d+/);
     expect(check(d.report, 'rclaude')?.detail).toMatch(/lists \d+ session\(s\) on desk/);
     expect(check(d.report, 'database')?.detail).toMatch(/integrity ok, schema \d+/);
     expect(d.text).toMatch(/\nhealthy\n/);

@@ -7,18 +7,22 @@
  * mirror on loopback (`npm_config_better_sqlite3_binary_host`) serving the module this
  * checkout built, so the test does not spend minutes compiling SQLite again (the
  * compile path is what `npm ci` runs on every fresh machine).
+ * install.sh builds dist/ in the checkout it lives in (npm pack runs `prepare`), so
+ * the test runs it in a copy of this checkout: rebuilding this checkout's dist/ would
+ * pull the files from under the daemons other test files are starting.
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, ROOT, STANDIN_DIR } from '../helpers/daemon.js';
 
 const INSTALL_TIMEOUT_MS = 15 * 60_000;
 const dir = mkdtempSync(join(tmpdir(), 'clare-install-'));
 const prefix = join(dir, 'prefix');
+const checkout = join(dir, 'checkout');
 const home = join(dir, 'home');
 const bin = join(prefix, 'bin', 'clare');
 const pkgDir = join(prefix, 'lib', 'node_modules', 'clare');
@@ -56,12 +60,24 @@ async function startMirror(): Promise<string> {
   return `http://127.0.0.1:${port}`;
 }
 
+/** A copy of the files of this checkout git would see (tracked and new, not ignored), with its node_modules linked. */
+function copyCheckout(to: string): void {
+  const listed = execFileSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], { cwd: ROOT, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  for (const f of listed.split('\0')) {
+    if (f === '' || !existsSync(join(ROOT, f))) continue;
+    mkdirSync(dirname(join(to, f)), { recursive: true });
+    cpSync(join(ROOT, f), join(to, f), { verbatimSymlinks: true });
+  }
+  symlinkSync(join(ROOT, 'node_modules'), join(to, 'node_modules'), 'dir');
+}
+
 beforeAll(async () => {
   mkdirSync(home, { recursive: true });
   const host = await startMirror();
+  copyCheckout(checkout);
   // Async: the mirror answers from this process's event loop while the install runs.
   const r = await new Promise<{ status: number | null; out: string }>((resolve) => {
-    const p = spawn('bash', [join(ROOT, 'deploy/install.sh'), prefix], { env: { ...process.env, npm_config_better_sqlite3_binary_host: host }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const p = spawn('bash', [join(checkout, 'deploy/install.sh'), prefix], { env: { ...process.env, npm_config_better_sqlite3_binary_host: host }, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     p.stdout.on('data', (d: Buffer) => (out += d.toString()));
     p.stderr.on('data', (d: Buffer) => (out += d.toString()));
@@ -86,7 +102,7 @@ describe('install', () => {
   });
 
   it('installs a clare that runs from another directory: --version, init, serve', async () => {
-    expect(existsSync(join(ROOT, 'npm-shrinkwrap.json'))).toBe(false); // the script cleans up
+    expect(existsSync(join(checkout, 'npm-shrinkwrap.json'))).toBe(false); // the script cleans up
     const v = run(['--version']);
     expect(v.status, v.stderr).toBe(0);
     expect(v.stdout.trim()).toBe(version);

@@ -5,7 +5,7 @@
  * violation fails it. `CLARE_FUZZ_STRICT=1` fails on known-open ones too.
  *
  * When the fix a finding waits for has landed on main, delete its entry here and
- * move its regression test from waiting-for-fixes.waiting.ts into regressions.test.ts.
+ * move its regression test from its *.waiting.ts file into regressions.test.ts.
  * An entry matches narrowly (door, kind and what the evidence says), so a new bug
  * of the same kind elsewhere still fails the run.
  */
@@ -50,34 +50,11 @@ interface KnownOpen {
 }
 
 /**
- * Findings of issue 9 (and ones these fuzzers found) that others are fixing now.
- * Each names the fix and matches only its own symptom.
+ * Findings that others are fixing now: each names the fix and matches only its own
+ * symptom. Empty since issue 9's doors and sync fixes landed; a new finding whose
+ * fix is someone else's goes here and into a *.waiting.ts test (docs/fuzzing.md).
  */
-const KNOWN_OPEN: readonly KnownOpen[] = [
-  {
-    id: 'identity-conflict-silent',
-    waitsFor: 'sync: identity conflicts refused with CLARE_IDENTITY_CONFLICT (issue 9 "Identity")',
-    matches: (v) => v.kind === 'identity' && /(dup-other-content|hlc-of-held)/.test(v.detail),
-  },
-  {
-    id: 'below-watermark-http',
-    waitsFor: 'sync: per-origin order on every door — an event below its origin\'s watermark refused over HTTP as on the socket (issue 9)',
-    matches: (v) => v.kind === 'accepted-invalid' && /accepted below that origin's watermark/.test(v.detail),
-  },
-  {
-    id: 'payload-too-deep',
-    waitsFor: 'sync: JSON nesting bounded (64) in event payloads, with a coded 4xx (issue 9 "Bounds")',
-    matches: (v) => (v.kind === 'too-deep-accepted' && /stored \S+ \S+ with a payload nested/.test(v.detail))
-      || (v.kind === 'roundtrip' && /nested too deep for any peer/.test(v.detail))
-      || (v.kind === 'status-5xx' && /CLARE_INTERNAL/.test(v.detail) && /\(body nested (6[5-9]|[7-9]\d|\d{3,}) deep\)/.test(v.detail))
-      || (v.kind === 'internal-error' && /frames nested up to (6[5-9]|[7-9]\d|\d{3,}) deep/.test(v.detail)),
-  },
-  {
-    id: 'proto-key-dropped',
-    waitsFor: 'sync (src/core/events/envelope.ts or the frame decoder): a payload with a "__proto__" key refused, or stored with it — zod\'s record drops it, so the store holds other content than its origin sent',
-    matches: (v) => v.kind === 'identity' && /\((fresh|dup-same), payload has a "__proto__" key\)/.test(v.detail),
-  },
-];
+const KNOWN_OPEN: readonly KnownOpen[] = [];
 
 const hits = new Map<string, Map<string, number>>();
 

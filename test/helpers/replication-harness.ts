@@ -13,6 +13,7 @@ import type { EventEnvelope } from '../../src/core/events/envelope.js';
 import { formatHlc, HybridClock } from '../../src/core/hlc.js';
 import { newMachineId, newProjectId, uuidv7, type EventId, type MachineId } from '../../src/core/ids.js';
 import { silentLogger, type Logger } from '../../src/core/log.js';
+import { Recovery, WriteGate } from '../../src/core/recovery.js';
 import { eventCount } from '../../src/core/store.js';
 import { createMemoryPair, type MemoryFaults, type MemoryPair } from '../../src/replication/memory-transport.js';
 import { ReplicationService, type Connector } from '../../src/replication/replication-service.js';
@@ -81,6 +82,7 @@ export async function waitFor(cond: () => boolean, what: string | (() => string)
 class RefusedTransport extends TransportBase {
   readonly whenReady: Promise<void>;
   readonly isOpen = false;
+  readonly bufferedAmount = 0;
   constructor(url: string) {
     super();
     this.whenReady = Promise.reject(new ClareError('CLARE_PEER', `cannot connect to ${url}: ECONNREFUSED`));
@@ -98,6 +100,12 @@ export interface NodeOptions {
   readonly tuning?: Partial<SyncTuning>;
   readonly now?: () => number;
   readonly log?: Logger;
+  /** Protocol versions the node offers (default: all; [1] makes it a previous-release peer). */
+  readonly versions?: readonly number[];
+  /** The machine id (default: a new one); reuse one to bring a wiped machine back. */
+  readonly machineId?: MachineId;
+  /** Start recovering this machine's own events (as the daemon does for a wiped database). */
+  readonly recovering?: boolean;
 }
 
 export interface TestNode {
@@ -108,6 +116,8 @@ export interface TestNode {
   /** Names of the peers it dials; edit then call `service.reloadPeers()`. */
   peers: string[];
   service: ReplicationService;
+  /** The recovery the node started with, if any. */
+  readonly recovery: Recovery | null;
 }
 
 const key = (a: string, b: string): string => (a < b ? `${a}|${b}` : `${b}|${a}`);
@@ -123,11 +133,13 @@ export class MemoryNetwork {
 
   /** Creates a node (service not yet running). */
   add(opts: NodeOptions): TestNode {
-    const ctx = makeCtx(opts.now ? { now: opts.now } : {});
+    const base = makeCtx({ ...(opts.now ? { now: opts.now } : {}), ...(opts.machineId ? { machineId: opts.machineId } : {}) });
+    const ctx: StoreContext = { ...base, gate: new WriteGate() };
+    const recovery = opts.recovering === true ? new Recovery(ctx.db, ctx.gate!, 'test: a wiped machine', opts.log ?? silentLogger) : null;
     const url = `http://${opts.name}.test:8765`;
     const node: TestNode = {
       name: opts.name, url, ctx, machineId: ctx.clock.machine, peers: [...(opts.peers ?? [])],
-      service: undefined as unknown as ReplicationService,
+      service: undefined as unknown as ReplicationService, recovery,
     };
     node.service = new ReplicationService({
       ctx, machineId: ctx.clock.machine, name: opts.name,
@@ -136,6 +148,8 @@ export class MemoryNetwork {
       connect: this.connector(opts.name),
       tuning: { ...FAST_TUNING, ...opts.tuning },
       ...(opts.now ? { now: opts.now } : {}),
+      ...(opts.versions ? { versions: opts.versions } : {}),
+      recovery,
     });
     this.nodes.set(opts.name, node);
     return node;
@@ -207,6 +221,17 @@ export async function waitConverged(nodes: readonly TestNode[], total: number, t
   await waitFor(() => nodes.every((n) => eventCount(n.ctx.db) === total),
     () => `${nodes.length} nodes to hold ${total} events (now ${nodes.map((n) => `${n.name}=${eventCount(n.ctx.db)}`).join(' ')})`, timeoutMs);
   return nodes.map((n) => digest(n.ctx.db));
+}
+
+/** Runs `f` and returns the ClareError it throws; fails the test if it throws nothing or something else. */
+export function refusal(f: () => unknown): ClareError {
+  try {
+    f();
+  } catch (e) {
+    if (e instanceof ClareError) return e;
+    throw e;
+  }
+  throw new Error('expected a refusal (a ClareError), got none');
 }
 
 /** A deterministic pseudo-random source (mulberry32). */

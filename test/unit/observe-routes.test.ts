@@ -22,7 +22,7 @@ afterEach(async () => {
 
 const peer = (over: Partial<PeerStatus>): PeerStatus => ({
   url: 'http://198.18.0.2:8765', machine_id: null, name: 'b', connected: true, since: null, faulty: false, last_error: null,
-  events_sent: 0, events_received: 0, duplicates_received: 0, lag: { they_lack: 0, we_lack: 0 }, clock_offset_ms: 3, protocol: 1, ...over,
+  events_sent: 0, events_received: 0, duplicates_received: 0, lag: { they_lack: 0, we_lack: 0 }, divergence: null, clock_offset_ms: 3, protocol: 1, ...over,
 });
 
 async function app(ports: DaemonPorts = {}) {
@@ -69,10 +69,10 @@ describe('health and metrics routes', () => {
   });
 
   it('health is degraded by a faulty peer, a failing rclaude listing or a pending recovery, and says nothing more', async () => {
-    const ok = await app({ replication: { status: () => [peer({})], reloadPeers: () => undefined } });
+    const ok = await app({ replication: { status: () => [peer({})], reloadPeers: () => undefined, recoveryStatus: () => null } });
     expect((await ok.app.inject({ method: 'GET', url: '/api/v1/health' })).json()).toEqual({ status: 'ok' });
 
-    const faulty = await app({ replication: { status: () => [peer({ faulty: true })], reloadPeers: () => undefined } });
+    const faulty = await app({ replication: { status: () => [peer({ faulty: true })], reloadPeers: () => undefined, recoveryStatus: () => null } });
     expect((await faulty.app.inject({ method: 'GET', url: '/api/v1/health' })).json()).toEqual({ status: 'degraded' });
 
     const at = new Date().toISOString();

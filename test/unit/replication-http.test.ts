@@ -9,7 +9,7 @@ import { formatHlc } from '../../src/core/hlc.js';
 import { eventCount, eventsAfter, originCounts, watermarks } from '../../src/core/store.js';
 import { checkBearer, unauthorizedBody, UNAUTHORIZED_HEADERS } from '../../src/server/bearer-auth.js';
 import {
-  formatAfter, getEventsAfter, getEventsSince, getSyncEvents, getSyncState, parseAfter, postEvents, SOURCE_HEADER, syncOnce,
+  formatAfter, getEventsAfter, getEventsSince, getSyncEvents, getSyncState, MAX_PAGE_BYTES, parseAfter, postEvents, SOURCE_HEADER, syncOnce,
   type EventsAfterPage, type FetchLike,
 } from '../../src/replication/http-sync.js';
 import { makeCtx, makeEvent, writeProjects } from '../helpers/replication-harness.js';
@@ -96,6 +96,21 @@ describe('GET /api/v1/sync/events, per-origin after form', () => {
     expect(getEventsAfter(peer, { after: '' }).events).toHaveLength(1000);
   });
 
+  it('cuts a per-origin page by bytes too, keeping every origin a prefix', () => {
+    // 100 events of an unknown type with 60 KB payloads: 6 MB, past the 4 MiB page.
+    const o = makeCtx().clock.machine;
+    const t0 = Date.now() - 10_000;
+    const events = Array.from({ length: 100 }, (_, i) => ({ ...makeEvent(o, t0 + i), type: 'zz.future', payload: { blob: 'b'.repeat(60_000) } }));
+    const peer = makeCtx();
+    postEvents(peer, { events }, 'x');
+    const page = getSyncEvents(peer, { after: '', limit: '1000' }) as EventsAfterPage;
+    const bytes = page.events.reduce((n, e) => n + JSON.stringify(e.payload).length, 0);
+    expect(page.events.length).toBeLessThan(100);
+    expect(bytes).toBeLessThanOrEqual(MAX_PAGE_BYTES);
+    expect(page.events.length).toBeGreaterThan(1);
+    expect(page.next_watermarks).toEqual({ [o]: page.events.at(-1)!.hlc });
+  });
+
   it('parses and refuses `after` lists', () => {
     const o = makeCtx().clock.machine;
     const h1 = formatHlc({ ms: 1, counter: 0, machine: o });
@@ -125,8 +140,9 @@ describe('POST /api/v1/sync/events', () => {
     const events = eventsAfter(src.db, {}, 100);
     const dst = makeCtx();
     expect(() => postEvents(dst, { evts: [] }, 's')).toThrow(expect.objectContaining({ code: 'CLARE_BAD_REQUEST', status: 400 }) as Error);
-    expect(() => postEvents(dst, { events: [...events, { ...events[0], id: 'x' }] }, 's')).toThrow(expect.objectContaining({ code: 'CLARE_BAD_EVENT', status: 422 }) as Error);
     const o = src.clock.machine;
+    const bad = { ...makeEvent(o, Date.now() + 1000), payload: { project_id: 'nope' } };
+    expect(() => postEvents(dst, { events: [...events, bad] }, 's')).toThrow(expect.objectContaining({ code: 'CLARE_BAD_EVENT', status: 422 }) as Error);
     expect(() => postEvents(dst, { events: events.slice(2), base: { [o]: events[1]!.hlc } }, 's')).toThrow(expect.objectContaining({ code: 'CLARE_PROTOCOL' }) as Error);
     expect(eventCount(dst.db)).toBe(0);
     expect(postEvents(dst, { events: events.slice(0, 2), base: { [o]: null } }, 's').accepted).toBe(2);
@@ -166,6 +182,20 @@ describe('syncOnce (clare sync over HTTP)', () => {
     const down: FetchLike = () => Promise.reject(new TypeError('fetch failed', { cause: { code: 'ECONNREFUSED' } }));
     await expect(syncOnce(a, 'http://b.test:8765', undefined, down)).rejects.toMatchObject({ code: 'CLARE_PEER', message: expect.stringMatching(/ECONNREFUSED/) as string });
     await expect(syncOnce(a, 'http://b.test:8765', undefined, fakePeer(a, 'self'))).rejects.toMatchObject({ code: 'CLARE_CONFIG' });
+  });
+
+  it('reads a peer\'s answers bounded in bytes and depth: more is refused unread (CLARE_PEER), nothing written', async () => {
+    const a = makeCtx();
+    const state = { machine_id: makeCtx().clock.machine, name: 'huge', event_count: 1, watermarks: {}, digest: '' };
+    const answering = (pageText: string): FetchLike => (input) => Promise.resolve(new URL(input).pathname.endsWith('/state')
+      ? json(200, state)
+      : new Response(pageText, { status: 200, headers: { 'content-type': 'application/json' } }));
+    // A page of 10 events may be about 10 × 64 KiB; this one goes on for 2 MiB.
+    const huge = `{"events":[],"pad":"${'x'.repeat(2 * 1024 * 1024)}","next_watermarks":null}`;
+    await expect(syncOnce(a, 'http://huge.test', undefined, answering(huge), { batchSize: 10 })).rejects.toMatchObject({ code: 'CLARE_PEER', message: expect.stringMatching(/more than \d+ bytes/) as string });
+    const deep = `{"events":[${'['.repeat(5000)}${']'.repeat(5000)}],"next_watermarks":null}`;
+    await expect(syncOnce(a, 'http://deep.test', undefined, answering(deep))).rejects.toMatchObject({ code: 'CLARE_PEER', message: expect.stringMatching(/nested more than 64/) as string });
+    expect(eventCount(a.db)).toBe(0);
   });
 
   it('refuses a peer that sends bad events, writing nothing', async () => {

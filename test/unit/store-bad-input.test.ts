@@ -184,6 +184,21 @@ describe('event versions', () => {
     expect(db.prepare('SELECT count(*) FROM skipped_events').pluck().get()).toBe(2);
   });
 
+  it('checks an event stored opaque when an upgrade makes its version current: a bad payload is skipped by rebuild, not applied', () => {
+    const before = digest(db);
+    // A newer peer's group.created v2 is stored unchecked; this one's payload is junk for any version.
+    const opaque = remote('group.created', { group: 'x\u001b]0;pwned\u0007', members: '*:*' }, 2);
+    expect(ingest(db, clock, [opaque]).skipped).toBe(1);
+    // After an upgrade whose catalog has group.created v2, the stored row's version is the current one.
+    // (This build's current is 1: the row is set to it, which is what the upgraded store holds.)
+    db.prepare('UPDATE events SET v = 1 WHERE id = ?').run(opaque.id);
+    rebuild(db);
+    expect(digest(db)).toBe(before);
+    expect(db.prepare('SELECT count(*) FROM groups').pluck().get()).toBe(0);
+    const why = db.prepare('SELECT reason FROM skipped_events WHERE event_id = ?').pluck().get(opaque.id);
+    expect(why).toMatch(/^group\.created v1: /);
+  });
+
   it('upcasts task.created v1 to v2 (no description, no dependencies), stores it as received, and rebuild agrees', () => {
     const old = remote('task.created', { task_id: fixedUuid(0x02, 9), project_id: PROJECT, title: 'from an old peer', priority: 3 }, 1);
     const r = ingest(db, clock, [old]);

@@ -22,6 +22,9 @@ export function parseDuration(s: string): number {
 export function printStatus(s: StatusDoc): void {
   const out = process.stdout;
   out.write(`${s.machine.name} (${short(s.machine.id)})  clare ${s.machine.version}  events ${s.counts.events}\n`);
+  if (s.recovery?.state === 'recovering') {
+    out.write(`RECOVERING since ${ago(s.recovery.since)} ago: fetching this machine's own events from its peers; writes are refused until done (${s.recovery.reason})\n`);
+  }
   out.write(`projects ${s.counts.projects}  tasks: ${Object.entries(s.counts.tasks).map(([k, v]) => `${k} ${v}`).join(', ')}  ready ${s.counts.ready_tasks}`);
   out.write(`${s.counts.conflicts > 0 ? `  conflicts ${s.counts.conflicts}` : ''}${s.counts.skipped_events > 0 ? `  events from newer peers not applied ${s.counts.skipped_events}` : ''}\n\n`);
   const rows: string[][] = [];
@@ -36,7 +39,8 @@ export function printStatus(s: StatusDoc): void {
     out.write('\n');
     printTable(['PEER', 'NAME', 'STATE', 'SENT', 'RECEIVED', 'LAG(they/we)', 'OFFSET', 'LAST ERROR'], s.peers.map((p) => [
       p.url ?? '(inbound)', p.name ?? '-', p.faulty ? 'FAULTY' : p.connected ? `up ${ago(p.since)}` : `down ${ago(p.since)}`,
-      String(p.events_sent), String(p.events_received), p.lag === null ? '-' : `${p.lag.they_lack}/${p.lag.we_lack}`,
+      String(p.events_sent), String(p.events_received),
+      `${p.lag === null ? '-' : `${p.lag.they_lack}/${p.lag.we_lack}`}${p.divergence === null ? '' : ` DIVERGED (${p.divergence.origins.length} origin${p.divergence.origins.length === 1 ? '' : 's'}, ${p.divergence.state})`}`,
       p.clock_offset_ms === null ? '-' : `${p.clock_offset_ms}ms`, p.last_error === null ? '-' : truncate(`${p.last_error.code}: ${p.last_error.message}`, 60),
     ]));
   }

@@ -32,10 +32,11 @@ export function localCommands(y: Argv<{ json: boolean }>): Argv<{ json: boolean 
       const paths = clarePaths();
       const r = initMachine(paths, a.name);
       const token = a.mesh ? await ensureMeshToken(paths.configFile) : null;
-      if (a.json) return printJson({ created: r.created, machine_id: r.config.machine_id, name: r.config.name, config: paths.configFile, db: r.dbFile, ...(token === null ? {} : { mesh_token: token }) });
+      if (a.json) return printJson({ created: r.created, machine_id: r.config.machine_id, name: r.config.name, config: paths.configFile, db: r.dbFile, recovery: r.recovery, ...(token === null ? {} : { mesh_token: token }) });
       process.stdout.write(r.created
         ? `created ${paths.configFile}\nmachine_id ${r.config.machine_id} (${r.config.name})\ndatabase ${r.dbFile}\n`
         : `${paths.configFile} exists; keeping machine_id ${r.config.machine_id} (${r.config.name})\ndatabase ${r.dbFile} is ready\n`);
+      if (r.recovery !== null) process.stdout.write(`the database lacks this machine's own events: \`clare serve\` fetches them from the peers before writing anything (${r.recovery})\n`);
       if (token === 'written') process.stdout.write(`wrote a new random [mesh] token to ${paths.configFile}; every peer needs the same one: copy the line (not the machine_id) to their clare.toml\n`);
       if (token === 'kept') process.stdout.write(`${paths.configFile} already has a [mesh] token; kept it\n`);
       process.stdout.write('next: clare serve\n');

@@ -33,26 +33,54 @@ export function peerCommands(y: Argv<{ json: boolean }>): Argv<{ json: boolean }
 }
 
 interface RunResult { peer: string; ok: boolean; name: string | null; pulled: number; pulled_known: number; pushed: number; pushed_known: number; skipped: number; ms: number; error: { code: string; message: string } | null }
-interface Check { converged: boolean; self: { name: string; event_count: number; digest: string }; peers: { peer: string; reachable: boolean; name: string | null; event_count: number | null; digest: string | null; equal: boolean | null; error: string | null }[] }
+interface CheckPeer {
+  peer: string; reachable: boolean; name: string | null; event_count: number | null; protocol: number | null; events_digest: string | null;
+  events_equal: boolean | null; projections_equal: boolean | null; differing_origins: string[]; divergence: string | null; error: string | null;
+}
+interface Check { converged: boolean; self: { name: string; event_count: number; events_digest: string; projections_digest: string }; peers: CheckPeer[] }
 
-/** `clare sync [PEER] [--check]`: one HTTP catch-up round, or a convergence check. */
+/** One line per peer of `clare sync --check`: what agrees and what does not. */
+function checkVerdict(p: CheckPeer): string {
+  if (!p.reachable) return `unreachable: ${p.error ?? ''}`;
+  const bad: string[] = [];
+  if (p.events_equal === false) bad.push(`EVENTS DIFFER${p.differing_origins.length > 0 ? ` (origins ${p.differing_origins.map((o) => o.slice(0, 8)).join(', ')})` : ''}`);
+  if (p.projections_equal === false) bad.push('PROJECTIONS DIFFER');
+  if (p.divergence !== null) bad.push(`DIVERGED ${p.divergence}`);
+  if (bad.length > 0) return bad.join('; ');
+  return p.events_equal === null ? 'same projections (protocol 1 peer: events not compared)' : 'same events and projections';
+}
+
+/** `clare sync [PEER] [--check | --skip-recovery]`: one HTTP catch-up round, a convergence check, or ending recovery. */
 export function syncCommand(y: Argv<{ json: boolean }>): Argv<{ json: boolean }> {
-  return y.command('sync [peer]', 'One HTTP catch-up round (pull and push) with all peers or one; --check compares digests', (c) => c
+  return y.command('sync [peer]', 'One HTTP catch-up round (pull and push) with all peers or one; --check compares what every peer holds', (c) => c
     .positional('peer', { type: 'string', describe: 'a configured peer\'s name or URL (with a mesh token set, configured peers only)' })
-    .option('check', { type: 'boolean', default: false, describe: 'only report whether every reachable peer has converged (exit 11 if not)' }),
+    .option('check', { type: 'boolean', default: false, describe: 'only report whether every reachable peer holds the same events and projections (exit 11 if not)' })
+    .option('skip-recovery', { type: 'boolean', default: false, describe: 'stop waiting for this machine\'s own events from its peers and accept writes (when no peer will ever have them)' })
+    .check((x) => (x.check && x.skipRecovery ? '--check and --skip-recovery do different things: give one' : true)),
   (a) => run(a, async () => {
     const target = await daemonTarget();
+    if (a.skipRecovery) {
+      const r = await api<{ recovering: boolean; outcome: string | null }>(target, 'POST', '/sync/recovery/skip', {});
+      if (a.json) return printJson(r);
+      process.stdout.write(r.outcome === null ? 'this daemon was not recovering\n' : `not recovering: ${r.outcome}\n`);
+      return;
+    }
     if (a.check) {
       const c = await api<Check>(target, 'GET', '/sync/check');
       if (a.json) printJson(c);
       else {
-        printTable(['PEER', 'NAME', 'EVENTS', 'DIGEST', 'SAME AS OURS'], [
-          ['(this machine)', c.self.name, String(c.self.event_count), c.self.digest.slice(0, 12), '-'],
-          ...c.peers.map((p) => [p.peer, p.name ?? '-', p.event_count === null ? '-' : String(p.event_count), p.digest?.slice(0, 12) ?? '-', p.reachable ? (p.equal === true ? 'yes' : 'NO') : `unreachable: ${p.error ?? ''}`]),
+        printTable(['PEER', 'NAME', 'EVENTS', 'EVENTS DIGEST', 'VERDICT'], [
+          ['(this machine)', c.self.name, String(c.self.event_count), c.self.events_digest.slice(0, 12), '-'],
+          ...c.peers.map((p) => [p.peer, p.name ?? '-', p.event_count === null ? '-' : String(p.event_count), p.events_digest?.slice(0, 12) ?? '-', checkVerdict(p)]),
         ]);
       }
-      if (!c.converged) return exitAfterOutput(new ClareError('CLARE_PEER', c.peers.some((p) => p.reachable) ? 'not converged: some reachable peers differ (replication may still be catching up)' : 'no peer is reachable'));
-      if (!a.json) process.stdout.write('converged: every reachable peer has the same projections\n');
+      if (!c.converged) {
+        const diverged = c.peers.some((p) => p.divergence !== null || p.events_equal === false);
+        return exitAfterOutput(new ClareError('CLARE_PEER', !c.peers.some((p) => p.reachable) ? 'no peer is reachable'
+          : diverged ? 'not converged: some peers hold different events (replication may still be catching up; a DIVERGED link is reconciling or needs attention, see clare status)'
+            : 'not converged: some reachable peers differ (replication may still be catching up)'));
+      }
+      if (!a.json) process.stdout.write('converged: every reachable peer holds the same events and projections\n');
       return;
     }
     const rs = await api<RunResult[]>(target, 'POST', '/sync/run', a.peer === undefined ? {} : { peer: a.peer });

@@ -10,6 +10,15 @@ import { eventIdSchema, machineIdSchema } from '../ids.js';
 /** Upper bound on one event's serialised payload; larger ones are refused. */
 export const MAX_PAYLOAD_BYTES = 64 * 1024;
 
+/**
+ * Deepest nesting of an event's payload. An event travels inside a frame or an HTTP
+ * body (frame or body → events array → event → payload), and every door refuses
+ * JSON deeper than MAX_JSON_DEPTH (64), so a payload may nest three levels less:
+ * one that fits some door but not another would be stored and then sink every
+ * batch that carries it through the other.
+ */
+export const MAX_PAYLOAD_DEPTH = 61;
+
 export const eventTypeSchema = z.string().regex(/^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$/, 'an event type is dotted lower-case, e.g. task.created');
 
 export const envelopeSchema = z.strictObject({

@@ -32,6 +32,22 @@ export const baseSchema = boundedRecord(hlcSchema.nullable())
   .refine(ownOrigin, 'each base must be an HLC of its own origin')
   .transform((r) => r as Readonly<Record<string, Hlc | null>>);
 
+/** Per origin, the digest of the events held (protocol 2): 16 hex digits (src/core/event-digest.ts). */
+export const digestsSchema = boundedRecord(z.string().regex(/^[0-9a-f]{16}$/, 'a digest is 16 lower-case hex digits'));
+
+/** Most ranges one `sum_req` may ask about. */
+export const MAX_RANGES = 64;
+
+/**
+ * An HLC range `(after, upto]` of one origin's events: `after` '' means from its
+ * first event. Both ends are that origin's HLCs (checked by the frame that holds it).
+ */
+export const hlcRangeSchema = z.tuple([z.union([z.literal(''), hlcSchema]), hlcSchema])
+  .refine(([after, upto]) => after < upto, 'a range must have after < upto')
+  .transform((r) => r as readonly [Hlc | '', Hlc]);
+
 export type WireWatermarks = z.infer<typeof watermarksSchema>;
+export type WireDigests = z.infer<typeof digestsSchema>;
+export type WireRange = z.infer<typeof hlcRangeSchema>;
 export type WireCounts = z.infer<typeof countsSchema>;
 export type WireBase = z.infer<typeof baseSchema>;

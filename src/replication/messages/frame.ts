@@ -12,9 +12,16 @@ import { helloSchema, type HelloMsg } from './hello.js';
 import { linksSchema, type LinksMsg } from './links.js';
 import { pingSchema, type PingMsg } from './ping.js';
 import { pongSchema, type PongMsg } from './pong.js';
+import { rangeReqSchema, type RangeReqMsg } from './range-req.js';
+import { rangeSchema, type RangeMsg } from './range.js';
+import { sumReqSchema, type SumReqMsg } from './sum-req.js';
+import { sumSchema, type SumMsg } from './sum.js';
 
-export type Frame = HelloMsg | BatchMsg | AckMsg | PingMsg | PongMsg | LinksMsg | ErrorMsg;
+export type Frame = HelloMsg | BatchMsg | AckMsg | PingMsg | PongMsg | LinksMsg | ErrorMsg | SumReqMsg | SumMsg | RangeReqMsg | RangeMsg;
 export type FrameType = Frame['type'];
+
+/** Frames of protocol 2 (anti-entropy): a session that negotiated version 1 refuses them. */
+export const V2_FRAMES: ReadonlySet<FrameType> = new Set<FrameType>(['sum_req', 'sum', 'range_req', 'range']);
 
 const SCHEMAS: { readonly [T in FrameType]: z.ZodType<Extract<Frame, { type: T }>, unknown> } = {
   hello: helloSchema,
@@ -24,6 +31,10 @@ const SCHEMAS: { readonly [T in FrameType]: z.ZodType<Extract<Frame, { type: T }
   pong: pongSchema,
   links: linksSchema,
   error: errorSchema,
+  sum_req: sumReqSchema,
+  sum: sumSchema,
+  range_req: rangeReqSchema,
+  range: rangeSchema,
 };
 
 export type Parsed<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: ClareError };

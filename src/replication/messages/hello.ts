@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { hostNameSchema } from '../../core/domain.js';
 import { machineIdSchema, uuidSchema } from '../../core/ids.js';
-import { countsSchema, MAX_ORIGINS, watermarksSchema } from './common.js';
+import { countsSchema, digestsSchema, MAX_ORIGINS, watermarksSchema } from './common.js';
 
 /**
  * The part of `hello` frozen across all protocol versions: enough to negotiate a
@@ -17,7 +17,10 @@ export const helloVersionsSchema = z.object({
   versions: z.array(z.number().int().min(1)).min(1).max(100),
 });
 
-/** The full `hello` of protocol version 1. Unknown extra keys are ignored (newer peers). */
+/**
+ * The full `hello` (protocol 1, and 2 with `digests`). Unknown extra keys are
+ * ignored (newer peers); a version-1 peer ignores `digests`.
+ */
 export const helloSchema = helloVersionsSchema.extend({
   machine_id: machineIdSchema,
   name: hostNameSchema,
@@ -25,6 +28,8 @@ export const helloSchema = helloVersionsSchema.extend({
   now_ms: z.number().int().min(0),
   watermarks: watermarksSchema,
   counts: countsSchema,
+  /** Protocol 2: per-origin digests of the events held. */
+  digests: digestsSchema.optional(),
   /** Machines the sender is directly connected to right now (see `links`). */
   links: z.array(uuidSchema).max(MAX_ORIGINS),
 });

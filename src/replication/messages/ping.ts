@@ -3,7 +3,7 @@
  * sender's watermarks and counts, so lag stays current while no batch flows.
  */
 import { z } from 'zod';
-import { countsSchema, watermarksSchema } from './common.js';
+import { countsSchema, digestsSchema, watermarksSchema } from './common.js';
 
 export const pingSchema = z.object({
   type: z.literal('ping'),
@@ -11,6 +11,8 @@ export const pingSchema = z.object({
   t: z.number().int().min(0),
   watermarks: watermarksSchema,
   counts: countsSchema,
+  /** Protocol 2: per-origin digests, so equal watermarks with different events show (anti-entropy). */
+  digests: digestsSchema.optional(),
 });
 
 export type PingMsg = z.infer<typeof pingSchema>;

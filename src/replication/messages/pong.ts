@@ -3,7 +3,7 @@
  * pinger estimates the clock offset as now_ms − (t + arrival) / 2.
  */
 import { z } from 'zod';
-import { countsSchema, watermarksSchema } from './common.js';
+import { countsSchema, digestsSchema, watermarksSchema } from './common.js';
 
 export const pongSchema = z.object({
   type: z.literal('pong'),
@@ -13,6 +13,8 @@ export const pongSchema = z.object({
   now_ms: z.number().int().min(0),
   watermarks: watermarksSchema,
   counts: countsSchema,
+  /** Protocol 2: per-origin digests, so equal watermarks with different events show (anti-entropy). */
+  digests: digestsSchema.optional(),
 });
 
 export type PongMsg = z.infer<typeof pongSchema>;
