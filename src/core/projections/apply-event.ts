@@ -7,6 +7,7 @@ import type { EventDraft } from '../events/catalog.js';
 import { hlcMs, type Hlc } from '../hlc.js';
 import type { EventId, MachineId } from '../ids.js';
 import { cachedStatement, insertOnce, recordFieldWrite, writeElement, writeRegisters, type RegisterTable, type SqlValue } from './registers.js';
+import { refreshTasks } from './task-state.js';
 
 /** What a committed event changed, for live pushes: which entity, which id. */
 export interface Change {
@@ -35,6 +36,12 @@ function defined(o: Readonly<Record<string, SqlValue | undefined>>): Record<stri
   const out: Record<string, SqlValue> = {};
   for (const [k, v] of Object.entries(o)) if (v !== undefined) out[k] = v;
   return out;
+}
+
+/** The task an assignment targets, once its create has arrived. */
+function taskOfAssignment(db: Db, id: string): string | null {
+  const r = cachedStatement(db, 'SELECT task_id FROM assignments WHERE id = ? AND created = 1').get(id) as { task_id: string } | undefined;
+  return r?.task_id ?? null;
 }
 
 /** An edit of existing fields: recorded for conflict detection, then merged. */
@@ -70,6 +77,7 @@ export function applyEvent(db: Db, e: ApplicableEvent): Change[] {
       const p = d.payload;
       writeRegisters(db, TASKS, [p.task_id], { created: 1, project_id: p.project_id, title: p.title, description: p.description, priority: p.priority, status: 'open' }, e.hlc);
       for (const dep of p.depends_on) writeElement(db, 'task_dependencies', ['task_id', 'depends_on'], [p.task_id, dep], true, e.hlc);
+      refreshTasks(db, [p.task_id]);
       return [{ entity: 'task', id: p.task_id }];
     }
     case 'task.updated': {
@@ -80,29 +88,35 @@ export function applyEvent(db: Db, e: ApplicableEvent): Change[] {
     case 'task.status_changed': {
       const p = d.payload;
       edit(db, e, TASKS, 'task', p.task_id, p.base, { status: p.status });
+      refreshTasks(db, [p.task_id]);
       return [{ entity: 'task', id: p.task_id }];
     }
     case 'task.dependency_added':
     case 'task.dependency_removed': {
       const p = d.payload;
       writeElement(db, 'task_dependencies', ['task_id', 'depends_on'], [p.task_id, p.depends_on], d.type === 'task.dependency_added', e.hlc);
+      refreshTasks(db, [p.task_id]);
       return [{ entity: 'task', id: p.task_id }];
     }
     case 'task.archived':
       writeRegisters(db, TASKS, [d.payload.task_id], { archived: 1 }, e.hlc);
+      refreshTasks(db, [d.payload.task_id]);
       return [{ entity: 'task', id: d.payload.task_id }];
 
     case 'assignment.created': {
       const p = d.payload;
       // task_id/host/session are the create's immutable target, plain columns (no _hlc): they
       // follow the `created` register, so the newest create's target stands in any order.
+      const before = taskOfAssignment(db, p.assignment_id);
       cachedStatement(db, `INSERT INTO assignments (id, created, created_hlc, task_id, host, session) VALUES (?, 1, ?, ?, ?, ?)
         ON CONFLICT (id) DO UPDATE SET created = 1, created_hlc = excluded.created_hlc, task_id = excluded.task_id, host = excluded.host, session = excluded.session
         WHERE assignments.created_hlc IS NULL OR excluded.created_hlc > assignments.created_hlc`).run(p.assignment_id, e.hlc, p.task_id, p.host, p.session);
+      refreshTasks(db, before === p.task_id ? [before] : [before, p.task_id]);
       return [{ entity: 'assignment', id: p.assignment_id }, { entity: 'task', id: p.task_id }];
     }
     case 'assignment.removed':
       writeRegisters(db, ASSIGNMENTS, [d.payload.assignment_id], { removed: 1 }, e.hlc);
+      refreshTasks(db, [taskOfAssignment(db, d.payload.assignment_id)]);
       return [{ entity: 'assignment', id: d.payload.assignment_id }];
     case 'assignment.delivered':
       writeRegisters(db, ASSIGNMENTS, [d.payload.assignment_id], { delivery: 'delivered', delivery_error: null }, e.hlc);
