@@ -261,7 +261,7 @@ try {
     await until('replication between alpha and beta', async () => {
       const s = await beta.api('GET', '/status');
       const projects = await beta.api('GET', '/projects');
-      return s.peers.some((p) => p.connected) && projects.some((p) => p.name === 'bench');
+      return s.peers.some((p) => p.connected) && projects.items.some((p) => p.name === 'bench');
     }, 20_000);
     replication = true;
   } catch {

@@ -20,6 +20,7 @@ import { openContext } from '../../src/core/setup.js';
 import { buildApp } from '../../src/server/app.js';
 import type { DaemonPart } from '../../src/server/daemon.js';
 import { MAX_CHANGES_PER_COMMIT } from '../../src/server/live-changes.js';
+import { SNAPSHOT_LISTS } from '../../src/server/live-snapshot.js';
 import { livePart } from '../../src/server/live-part.js';
 import * as server from '../../src/server/live-protocol.js';
 import { PeerRegistry } from '../../src/server/peer-registry.js';
@@ -139,7 +140,7 @@ describe('live protocol', () => {
     const c = await Client.connect(app);
     const snap = server.snapshotMessage.parse(await c.next((f) => f['type'] === 'snapshot'));
     expect(snap.protocol).toBe(server.LIVE_PROTOCOL_VERSION);
-    expect(snap.data.projects.map((p) => p.name)).toEqual(['web']);
+    expect(snap.data.projects.items.map((p) => p.name)).toEqual(['web']);
     expect(snap.data.status.machine.name).toBe('desk');
 
     const task = await post<{ id: string }>(app, '/tasks', { project: 'web', title: 'first' });
@@ -217,7 +218,8 @@ describe('live protocol', () => {
     const drafts = Array.from({ length: MAX_CHANGES_PER_COMMIT + 5 }, (_, i) => ({ type: 'update.posted' as const, payload: { update_id: newUpdateId(), text: `note ${i}`, task_id: null, host: null, session: null } }));
     commitLocal(ctx, drafts);
     const snap = server.snapshotMessage.parse(await c.next((f) => f['type'] === 'snapshot', mark));
-    expect(snap.data.updates.length).toBe(200);
+    expect(snap.data.updates.items.length).toBe(SNAPSHOT_LISTS.updates.rows);
+    expect(snap.data.updates.next_cursor).not.toBeNull();
     expect(c.frames.slice(mark).some((f) => f['type'] === 'change')).toBe(false);
   });
 

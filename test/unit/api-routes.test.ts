@@ -22,7 +22,7 @@ describe('projects and tasks', () => {
     const p = await call('POST', '/projects', { name: 'api', path: '/srv/api' });
     expect(p.status).toBe(201);
     expect(p.body).toMatchObject({ name: 'api', path: '/srv/api', weight: 1, archived: false });
-    expect((await call('GET', '/projects')).body).toHaveLength(1);
+    expect((await call('GET', '/projects')).body.items).toHaveLength(1);
     expect((await call('GET', '/projects/api')).body.id).toBe(p.body.id);
     expect((await call('GET', `/projects/${p.body.id.slice(-8)}`)).body.id).toBe(p.body.id);
     const u = await call('PATCH', `/projects/${p.body.id}`, { weight: 2, description: 'the API' });
@@ -50,9 +50,9 @@ describe('projects and tasks', () => {
     next = (await call('GET', '/tasks/next')).body;
     expect(next.map((x: { id: string }) => x.id)).toEqual([b.id]);
     expect(next[0].reasons).toContain('priority 0');
-    expect((await call('GET', '/tasks?ready=true')).body.map((x: { id: string }) => x.id)).toEqual([b.id]);
-    expect((await call('GET', '/tasks?status=done')).body.map((x: { id: string }) => x.id)).toEqual([a.id]);
-    expect((await call('GET', '/tasks?project=api')).body).toHaveLength(2);
+    expect((await call('GET', '/tasks?ready=true')).body.items.map((x: { id: string }) => x.id)).toEqual([b.id]);
+    expect((await call('GET', '/tasks?status=done')).body.items.map((x: { id: string }) => x.id)).toEqual([a.id]);
+    expect((await call('GET', '/tasks?project=api')).body.items).toHaveLength(2);
   });
 
   it('refuses dependency cycles with a clear error', async () => {
@@ -113,7 +113,7 @@ describe('groups, updates, broadcasts, assignments', () => {
     expect(u.body.members).toEqual(['desk:api-*', 'laptop:x']);
     expect((await call('POST', '/groups', { name: 'bad', members: ['no-colon'] })).status).toBe(422);
     expect((await call('DELETE', '/groups/api')).body.archived).toBe(true);
-    expect((await call('GET', '/groups')).body).toEqual([]);
+    expect((await call('GET', '/groups')).body).toEqual({ items: [], next_cursor: null });
   });
 
   it('posts notes and broadcasts with a TTL', async () => {
@@ -124,7 +124,7 @@ describe('groups, updates, broadcasts, assignments', () => {
     expect(Date.parse(b.body.expires_at) - Date.parse(b.body.created_at)).toBe(3_600_000);
     const n = await call('POST', '/updates', { text: 'halfway', session: 'desk:api-1' });
     expect(n.body).toMatchObject({ kind: 'note', host: 'desk', session: 'api-1' });
-    expect((await call('GET', '/updates')).body.map((x: { kind: string }) => x.kind)).toEqual(['note', 'broadcast']);
+    expect((await call('GET', '/updates')).body.items.map((x: { kind: string }) => x.kind)).toEqual(['note', 'broadcast']);
   });
 
   it('assigns a task to a known session, moves it, unassigns it', async () => {
@@ -138,11 +138,11 @@ describe('groups, updates, broadcasts, assignments', () => {
     expect(auto.status).toBe(201);
     expect(auto.body).toMatchObject({ host: 'desk', session: 'a', delivery: 'pending' }); // cwd inside the project path wins
     const moved = (await call('POST', '/assignments', { task: task.id, session: 'desk:b' })).body;
-    expect((await call('GET', '/assignments')).body.map((a: { id: string }) => a.id)).toEqual([moved.id]);
+    expect((await call('GET', '/assignments')).body.items.map((a: { id: string }) => a.id)).toEqual([moved.id]);
     expect((await call('GET', `/tasks/${task.id}`)).body.assignment.session).toBe('b');
     expect((await call('GET', '/tasks/next')).body).toEqual([]); // assigned tasks are not offered
     expect((await call('DELETE', `/assignments/${moved.id}`)).body.removed).toBe(true);
-    expect((await call('GET', '/sessions')).body.map((s: { key: string }) => s.key)).toEqual(['desk:a', 'desk:b']);
+    expect((await call('GET', '/sessions')).body.items.map((s: { key: string }) => s.key)).toEqual(['desk:a', 'desk:b']);
     const unknown = await call('POST', '/assignments', { task: task.id, session: 'desk:zzz' });
     expect(unknown.body.error.code).toBe('CLARE_NOT_FOUND');
     const malformed = await call('POST', '/assignments', { task: task.id, session: 'nocolon' });

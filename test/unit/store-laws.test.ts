@@ -12,7 +12,7 @@ import { HybridClock, type Hlc } from '../../src/core/hlc.js';
 import { newMachineId } from '../../src/core/ids.js';
 import { rebuild } from '../../src/core/rebuild.js';
 import Database from 'better-sqlite3';
-import { getTask } from '../../src/core/queries.js';
+import { tasksByIds } from '../../src/core/queries.js';
 import { MIGRATIONS } from '../../src/core/schema.js';
 import { eventCount, eventsAfter, ingest, watermarks } from '../../src/core/store.js';
 import { deliveryArb, historyArb, type History } from '../helpers/event-gen.js';
@@ -52,9 +52,10 @@ function derived(db: Db): { state: unknown[]; counters: Record<string, number> }
 /** The same, recomputed from the read-models: what task_state and counters must equal. */
 function recomputed(db: Db): { state: unknown[]; counters: Record<string, number> } {
   const ids = (db.prepare('SELECT id FROM tasks WHERE created = 1 ORDER BY id').pluck().all() as string[]);
+  const tasks = tasksByIds(db, ids);
   const counters: Record<string, number> = {};
   const state = ids.map((id) => {
-    const t = getTask(db, id)!;
+    const t = tasks.get(id)!;
     const bucket = t.archived ? 'archived' : t.status;
     counters[`tasks.${bucket}`] = (counters[`tasks.${bucket}`] ?? 0) + 1;
     if (t.ready) counters['tasks.ready'] = (counters['tasks.ready'] ?? 0) + 1;

@@ -9,6 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { EVENT_CATALOG, type EventDraft } from '../../src/core/events/catalog.js';
 import { formatHlc, HybridClock } from '../../src/core/hlc.js';
 import type { AssignmentId, MachineId, ProjectId, TaskId } from '../../src/core/ids.js';
+import { taskCounts } from '../../src/core/queries.js';
 import { rebuild } from '../../src/core/rebuild.js';
 import { append, ingest } from '../../src/core/store.js';
 import { fixedUuid } from '../helpers/event-gen.js';
@@ -41,13 +42,6 @@ function store(): { db: Db; put: (d: EventDraft) => void; remote: (ms: number, d
 const created = (task_id: TaskId, depends_on: TaskId[] = []): EventDraft =>
   ({ type: 'task.created', payload: { task_id, project_id: P, title: `task ${task_id.slice(-2)}`, description: '', priority: 2, depends_on } });
 const status = (task_id: TaskId, s: 'open' | 'in_progress' | 'blocked' | 'done'): EventDraft => ({ type: 'task.status_changed', payload: { task_id, base: null, status: s } });
-
-/** The counters as status reads them. */
-function taskCounts(db: Db): { byStatus: Record<string, number>; ready: number; archived: number } {
-  const c = new Map((db.prepare('SELECT name, n FROM counters').all() as { name: string; n: number }[]).map((r) => [r.name, r.n]));
-  const n = (k: string): number => c.get(k) ?? 0;
-  return { byStatus: { open: n('tasks.open'), in_progress: n('tasks.in_progress'), blocked: n('tasks.blocked'), done: n('tasks.done') }, ready: n('tasks.ready'), archived: n('tasks.archived') };
-}
 
 /** ready flags by task, and the counters (zeros dropped). */
 function state(db: Db): { ready: Record<string, number>; counts: ReturnType<typeof taskCounts> } {
