@@ -115,12 +115,17 @@ export function continueAfter(p: PageRequest, scope: string, cols: readonly stri
   const key = decodeCursor(p.cursor, scope, shape);
   if (key.length === 0) return;
   conds.push(afterKey(cols, dir));
-  args.push(...key);
+  args.push(key[0]!, ...key);
 }
 
-/** SQL for "strictly after `key`" on columns `cols` all sorted `dir` (row-value comparison, index-friendly). */
+/**
+ * SQL for "strictly after the key" on columns `cols`, all sorted `dir`; takes the
+ * key's first part, then the whole key. The bound on the first column alone lets
+ * SQLite seek in the index even when that column is an expression.
+ */
 export function afterKey(cols: readonly string[], dir: 'ASC' | 'DESC'): string {
-  return `(${cols.join(', ')}) ${dir === 'ASC' ? '>' : '<'} (${cols.map(() => '?').join(', ')})`;
+  const [after, from] = dir === 'ASC' ? ['>', '>='] : ['<', '<='];
+  return `${cols[0]!} ${from} ? AND (${cols.join(', ')}) ${after} (${cols.map(() => '?').join(', ')})`;
 }
 
 /** Query-string schemas of `limit` and `cursor`, with the list's default and maximum. */

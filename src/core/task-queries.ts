@@ -41,12 +41,12 @@ const ORDER_SQL: Readonly<Record<TaskOrder, { cols: readonly string[]; dir: 'ASC
 };
 
 export interface TaskFilter {
-  readonly projectId?: string;
-  readonly status?: TaskStatus;
-  readonly ready?: boolean;
-  readonly includeArchived?: boolean;
+  readonly projectId?: string | undefined;
+  readonly status?: TaskStatus | undefined;
+  readonly ready?: boolean | undefined;
+  readonly includeArchived?: boolean | undefined;
   /** Case-insensitive (ASCII) substring of the title. */
-  readonly q?: string;
+  readonly q?: string | undefined;
 }
 
 /** One page of tasks. Every filter and order is served by an index (schema migration 4). */

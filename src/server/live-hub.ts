@@ -62,11 +62,14 @@ export interface LiveHubOptions {
   /** How often sockets are pinged; one missed pong closes the socket (ms). */
   readonly heartbeatMs?: number;
   /**
-   * A socket's send-buffer bound (bytes). Frames that would take it past this are not
-   * queued: the socket is owed a snapshot instead, sent once it has drained to
-   * `lowWaterBytes`. So a socket never holds much more than this.
+   * A socket's send-buffer bound for change frames (bytes; default 2 MiB). Frames that
+   * would take it past this are not queued: the socket is owed a snapshot instead.
    */
   readonly maxBufferedBytes?: number;
+  /**
+   * Snapshots go only to a socket with at most this much queued (default 64 KiB). So a
+   * socket holds at most max(maxBufferedBytes, lowWaterBytes + SNAPSHOT_MAX_BYTES).
+   */
   readonly lowWaterBytes?: number;
   /** A socket owed a snapshot that has not drained for this long is closed, CLARE_TOO_LARGE (ms). */
   readonly maxStallMs?: number;
@@ -76,8 +79,11 @@ export interface LiveHubOptions {
 
 interface ClientState {
   alive: boolean;
-  /** Since when frames are withheld because the socket reads too slowly; it is owed a snapshot. */
-  staleSince: number | null;
+  /**
+   * Since when the socket is owed a snapshot (it read too slowly for its frames, or a
+   * commit was too large for frames); meanwhile it gets no frames.
+   */
+  owedSince: number | null;
 }
 
 const frameOf = (m: ServerMessage): Buffer => Buffer.from(JSON.stringify(m), 'utf8');
@@ -154,7 +160,7 @@ export class LiveHub implements Service {
       if (this.status === null || Date.now() - this.statusAt > STATUS_MAX_AGE_MS) this.setStatus(await this.opts.readStatus());
       if (socket.readyState !== OPEN || this.stopped) return;
       // From here to clients.set no await: the snapshot and the subscription are one step.
-      const c: ClientState = { alive: true, staleSince: null };
+      const c: ClientState = { alive: true, owedSince: null };
       this.clients.set(socket, c);
       this.startTimers();
       this.deliverSnapshot(socket, c);
@@ -229,8 +235,10 @@ export class LiveHub implements Service {
       const cursor = eventCount(this.opts.ctx.db);
       const set = changesOf(this.opts.ctx.db, notice, cursor, this.conflicts);
       if (set.kind === 'too-many') {
+        // Owed, not built here: a burst of large commits (a catch-up) makes one snapshot
+        // per drain check, outside the writer's path, not one per commit.
         this.opts.log.debug('live: large commit, sending snapshots instead of changes', { entities: set.count });
-        for (const [s, c] of [...this.clients]) this.deliverSnapshot(s, c);
+        for (const c of this.clients.values()) this.owe(c);
       } else {
         // Encoded once; every socket queues the same buffers.
         const frames = set.messages.map(frameOf);
@@ -260,16 +268,19 @@ export class LiveHub implements Service {
     return frame;
   }
 
-  /** Sends a snapshot now, or, if the socket has too much queued, once it has drained. */
+  /**
+   * Sends a snapshot now if the socket has drained (at most `lowWaterBytes` queued),
+   * else once it has. A snapshot is at most SNAPSHOT_MAX_BYTES, so a socket never
+   * holds more than that beyond the low-water mark for one.
+   */
   private deliverSnapshot(socket: LiveSocket, c: ClientState): void {
-    if (c.staleSince !== null) return; // the drain check sends it
-    const frame = this.snapshotFrame();
-    if (frame === null) return;
-    if (socket.bufferedAmount + frame.length > this.maxBuffered) {
-      this.markStale(c);
+    if (c.owedSince !== null) return; // the drain check sends it
+    if (socket.bufferedAmount > this.lowWater) {
+      this.owe(c);
       return;
     }
-    this.send(socket, frame);
+    const frame = this.snapshotFrame();
+    if (frame !== null) this.send(socket, frame);
   }
 
   /**
@@ -277,17 +288,18 @@ export class LiveHub implements Service {
    * it gets none of them and is owed a snapshot (which holds their effect).
    */
   private deliver(socket: LiveSocket, c: ClientState, frames: readonly Buffer[]): void {
-    if (c.staleSince !== null) return;
+    if (c.owedSince !== null) return;
     const bytes = frames.reduce((n, f) => n + f.length, 0);
     if (socket.bufferedAmount + bytes > this.maxBuffered) {
-      this.markStale(c);
+      this.owe(c);
       return;
     }
     for (const f of frames) if (!this.send(socket, f)) return;
   }
 
-  private markStale(c: ClientState): void {
-    c.staleSince = Date.now();
+  /** The socket gets no more frames until a snapshot, sent by the drain check once it has drained. */
+  private owe(c: ClientState): void {
+    c.owedSince ??= Date.now();
     if (this.drainTimer === null) {
       this.drainTimer = setInterval(() => this.drainCheck(), DRAIN_CHECK_MS);
       this.drainTimer.unref();
@@ -299,15 +311,15 @@ export class LiveHub implements Service {
     let waiting = 0;
     const now = Date.now();
     for (const [s, c] of [...this.clients]) {
-      if (c.staleSince === null) continue;
+      if (c.owedSince === null) continue;
       if (s.readyState !== OPEN) {
         this.detach(s);
       } else if (s.bufferedAmount <= this.lowWater) {
-        c.staleSince = null;
+        c.owedSince = null;
         this.deliverSnapshot(s, c);
-        if (c.staleSince !== null) waiting++;
-      } else if (now - c.staleSince > this.maxStallMs) {
-        this.opts.log.warn('live: a dashboard stopped reading, closing it', { buffered: s.bufferedAmount, stalled_ms: now - c.staleSince });
+        if (c.owedSince !== null) waiting++;
+      } else if (now - c.owedSince > this.maxStallMs) {
+        this.opts.log.warn('live: a dashboard stopped reading, closing it', { buffered: s.bufferedAmount, stalled_ms: now - c.owedSince });
         this.fail(s, {
           type: 'error', code: 'CLARE_TOO_LARGE',
           message: `over ${this.maxBuffered} bytes waited to be read for ${Math.round(this.maxStallMs / 1000)} s; reconnect to resync`,

@@ -52,13 +52,8 @@ export interface TaskQuery {
 
 /** One page of tasks (paging.ts); `project` is resolved as a person types it. */
 export function tasks(ctx: StoreContext, q: TaskQuery): Page<Task> {
-  return pageTasks(ctx.db, {
-    ...(q.project === undefined ? {} : { projectId: resolveProject(ctx.db, q.project) }),
-    ...(q.status === undefined ? {} : { status: q.status }),
-    ...(q.ready === undefined ? {} : { ready: q.ready }),
-    ...(q.includeArchived === undefined ? {} : { includeArchived: q.includeArchived }),
-    ...(q.q === undefined ? {} : { q: q.q }),
-  }, q.order ?? 'created', { limit: q.limit, cursor: q.cursor });
+  const projectId = q.project === undefined ? undefined : resolveProject(ctx.db, q.project);
+  return pageTasks(ctx.db, { projectId, status: q.status, ready: q.ready, includeArchived: q.includeArchived, q: q.q }, q.order ?? 'created', { limit: q.limit, cursor: q.cursor });
 }
 
 export function updateTask(ctx: StoreContext, ref: string, raw: UpdateTaskInput): Task {
