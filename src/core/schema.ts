@@ -206,6 +206,8 @@ CREATE INDEX tasks_status_urgency ON tasks (status, priority, substr(created_hlc
 CREATE INDEX tasks_status_recent ON tasks (status, substr(status_hlc, 1, 15), id);
 CREATE INDEX tasks_project ON tasks (project_id, status, priority, substr(created_hlc, 1, 15), id);
 CREATE INDEX task_dependents ON task_dependencies (depends_on, present);
+CREATE INDEX tasks_short_id ON tasks (substr(id, -8));     -- the CLI's short ids are the last 8 characters
+CREATE INDEX projects_short_id ON projects (substr(id, -8));
 CREATE INDEX projects_name ON projects (name, id);
 CREATE INDEX assignments_created ON assignments (created_hlc, id);
 CREATE INDEX assignments_target ON assignments (host, session, removed, created_hlc);

@@ -70,6 +70,17 @@ describe('projects and tasks', () => {
     expect(removed.body.depends_on).toEqual([]);
   });
 
+  it('finds a task by a short id: its last 8 (or 6–7) characters, or a prefix', async () => {
+    await call('POST', '/projects', { name: 'api' });
+    const t = (await call('POST', '/tasks', { project: 'api', title: 'short' })).body;
+    for (const ref of [t.id.slice(-8), t.id.slice(-6), t.id.slice(-12), t.id.slice(0, 24)]) {
+      const r = await call('GET', `/tasks/${ref}`);
+      expect(r.status, ref).toBe(200);
+      expect(r.body.id).toBe(t.id);
+    }
+    expect((await call('GET', `/tasks/${t.id.slice(-8).replace(/./, (c: string) => (c === 'f' ? 'e' : 'f'))}`)).status).toBe(404);
+  });
+
   it('finds a task by exact title and reports ambiguity', async () => {
     await call('POST', '/projects', { name: 'api' });
     await call('POST', '/tasks', { project: 'api', title: 'same' });
