@@ -1,6 +1,6 @@
 // Shared helpers for benchmarks: real daemons in temp dirs, timing, medians.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -31,8 +31,12 @@ export async function freePort() {
   });
 }
 
-/** A daemon in a temp dir: init, config tweaks, serve; returns handles to use and stop it. */
-export async function startDaemon(name, { peers = [], extraToml = '', nodeArgs = [] } = {}) {
+/**
+ * A daemon in a temp dir: init, config tweaks, serve; returns handles to use and stop it.
+ * `cli`: another build's dist/cli/clare.js (a baseline); `db`: a seeded database file to
+ * serve (copied over the one init made); `startTimeoutMs`: for migrations of big stores.
+ */
+export async function startDaemon(name, { peers = [], extraToml = '', nodeArgs = [], cli = CLI, db, startTimeoutMs = 20_000 } = {}) {
   const dir = mkdtempSync(join(tmpdir(), `clare-bench-${name}-`));
   const port = await freePort();
   const env = {
@@ -41,8 +45,13 @@ export async function startDaemon(name, { peers = [], extraToml = '', nodeArgs =
     RCLAUDE_TMUX_SOCKET: `clare-bench-${name}-${port}`, CLARE_LOG_LEVEL: 'warn',
   };
   delete env.CLARE_URL;
-  const init = spawnSync(process.execPath, [CLI, 'init', '--name', name], { env, encoding: 'utf8' });
+  const init = spawnSync(process.execPath, [cli, 'init', '--name', name], { env, encoding: 'utf8' });
   if (init.status !== 0) throw new Error(init.stderr);
+  if (db !== undefined) {
+    const target = join(dir, 'd/clare/clare.db');
+    for (const suffix of ['-wal', '-shm']) rmSync(target + suffix, { force: true });
+    copyFileSync(db, target);
+  }
   const cfg = join(dir, 'c/clare/clare.toml');
   let toml = readFileSync(cfg, 'utf8').replace('port = 8765', `port = ${port}`).replace(/^peers = \[\]/m, `peers = ${JSON.stringify(peers)}`);
   // Benchmarks measure the store and the API, not the session poller.
@@ -50,9 +59,9 @@ export async function startDaemon(name, { peers = [], extraToml = '', nodeArgs =
   writeFileSync(cfg, toml + extraToml);
   // spawnedAt: performance.now() when the serve process was spawned (for timings that include start-up).
   const spawnedAt = performance.now();
-  const child = spawn(process.execPath, [...nodeArgs, CLI, 'serve'], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+  const child = spawn(process.execPath, [...nodeArgs, cli, 'serve'], { env, stdio: ['ignore', 'ignore', 'inherit'] });
   const url = `http://127.0.0.1:${port}`;
-  const end = Date.now() + 20_000;
+  const end = Date.now() + startTimeoutMs;
   for (;;) {
     const ok = await fetch(`${url}/api/v1/status`).then((r) => r.ok, () => false);
     if (ok) break;
@@ -60,7 +69,7 @@ export async function startDaemon(name, { peers = [], extraToml = '', nodeArgs =
     await new Promise((r) => setTimeout(r, 50));
   }
   return {
-    name, dir, env, port, url, configFile: cfg, pid: child.pid, spawnedAt, readyAt: performance.now(),
+    name, dir, env, port, url, configFile: cfg, pid: child.pid, child, spawnedAt, readyAt: performance.now(),
     async stop() {
       if (child.exitCode === null) {
         child.kill('SIGTERM');
