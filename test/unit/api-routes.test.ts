@@ -91,6 +91,36 @@ describe('projects and tasks', () => {
   });
 });
 
+describe('lists page', () => {
+  it('every list route takes limit and cursor and answers next_cursor, documented in OpenAPI', async () => {
+    const doc = (await call('GET', '/openapi.json')).body as { paths: Record<string, { get?: { parameters?: { name: string; schema: { default?: number; maximum?: number } }[]; responses: Record<string, { content: { 'application/json': { schema: { properties?: Record<string, unknown> } } } }> } }> };
+    for (const path of ['/tasks', '/projects', '/sessions', '/assignments', '/updates', '/groups', '/conflicts']) {
+      const get = doc.paths[`/api/v1${path}`]?.get;
+      const limit = get?.parameters?.find((p) => p.name === 'limit');
+      expect(limit?.schema.default, path).toBeGreaterThan(0);
+      expect(limit?.schema.maximum, path).toBeGreaterThanOrEqual(limit!.schema.default!);
+      expect(get?.parameters?.some((p) => p.name === 'cursor'), path).toBe(true);
+      expect(Object.keys(get!.responses['200']!.content['application/json'].schema.properties ?? {}), path).toEqual(['items', 'next_cursor']);
+      expect((await call('GET', `${path}?limit=${limit!.schema.maximum! + 1}`)).status, path).toBe(422);
+    }
+  });
+
+  it('pages tasks with limit and cursor, and refuses a cursor of another query', async () => {
+    await call('POST', '/projects', { name: 'api' });
+    for (let i = 0; i < 5; i++) await call('POST', '/tasks', { project: 'api', title: `t${i}`, priority: 4 - i });
+    const first = (await call('GET', '/tasks?limit=2')).body;
+    expect(first.items.map((t: { title: string }) => t.title)).toEqual(['t0', 't1']);
+    const second = (await call('GET', `/tasks?limit=2&cursor=${first.next_cursor}`)).body;
+    expect(second.items.map((t: { title: string }) => t.title)).toEqual(['t2', 't3']);
+    const last = (await call('GET', `/tasks?limit=2&cursor=${second.next_cursor}`)).body;
+    expect(last).toMatchObject({ items: [{ title: 't4' }], next_cursor: null });
+    expect((await call('GET', '/tasks?order=urgency&limit=5')).body.items.map((t: { title: string }) => t.title)).toEqual(['t4', 't3', 't2', 't1', 't0']);
+    const wrong = await call('GET', `/tasks?status=open&limit=2&cursor=${first.next_cursor}`);
+    expect(wrong.status).toBe(422);
+    expect(wrong.body.error.code).toBe('CLARE_VALIDATION');
+  });
+});
+
 describe('bad input gets a coded error and writes nothing', () => {
   it.each([
     ['malformed JSON', 'POST', '/projects', '{"name": ', 400, 'CLARE_BAD_REQUEST'],

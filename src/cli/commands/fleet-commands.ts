@@ -31,6 +31,7 @@ export function printStatus(s: StatusDoc): void {
     for (const x of h.sessions) rows.push([h.name, x.session, x.state ?? '?', x.idle_s === null ? '-' : ago(new Date(Date.now() - x.idle_s * 1000).toISOString()), x.task_id === null ? '-' : `${short(x.task_id)} ${truncate(x.task_title ?? '', 40)}`]);
   }
   printTable(['HOST', 'SESSION', 'STATE', 'IDLE', 'TASK'], rows, 'no sessions known yet (clare pull)');
+  if (s.truncated.sessions) out.write(`(the first ${rows.length} of ${s.counts.sessions} sessions; clare status lists at most that many: GET /api/v1/sessions pages through all)\n`);
   const silent = s.hosts.filter((h) => h.last_seen !== null && Date.now() - Date.parse(h.last_seen) > 5 * 60_000);
   if (silent.length > 0) out.write(`\nnot heard from: ${silent.map((h) => `${h.name} (last seen ${ago(h.last_seen)} ago)`).join(', ')}\n`);
   if (s.peers.length > 0) {
