@@ -1,7 +1,9 @@
 // The live dashboard, end to end, in a real browser against real daemons:
 //   1. gzip size of the shipped UI bundle (dist/ui/app.js)                 target ≤ 150 kB
 //   2. page load to first full render, 1,000 tasks and 50 sessions         target ≤ 1 s
-//      (navigation start → every task card and every session rendered on the board)
+//      (navigation start → every task card the page holds and every session rendered
+//      on the board; since live protocol 2 the snapshot holds the first pages of the
+//      columns, so that is the loaded part of the 1,000, printed beside it)
 //   3. committed write → DOM, same daemon: POST /api/v1/tasks on the daemon
 //      serving the page, 200 writes, p50/p99                                target p99 ≤ 50 ms
 //   4. committed write → DOM, one hop: the POST goes to a peer, replication
@@ -171,23 +173,25 @@ const OBSERVER = `(() => {
 })();`;
 
 /**
- * In the page: performance.now() once every task card and every session row has
- * rendered its shadow content, else 0. A function, not a string: the page's CSP
- * forbids eval.
+ * In the page: [performance.now(), cards] once every task card the columns hold (each
+ * column element's `tasks`) and every session row has rendered its shadow content,
+ * else 0. A function, not a string: the page's CSP forbids eval.
  */
-function fullyRendered({ tasks, sessions }) {
+function fullyRendered({ sessions }) {
   // Walks only the path to the cards and rows, so the check costs little of the frame it measures.
   const board = document.querySelector('clare-app')?.shadowRoot?.querySelector('clare-board-view')?.shadowRoot;
   if (!board) return 0;
   let cards = 0;
+  let held = 0;
   for (const col of board.querySelectorAll('clare-board-column')) {
+    held += col.tasks.length;
     for (const c of col.shadowRoot?.querySelectorAll('clare-task-card') ?? []) if (c.shadowRoot?.firstElementChild) cards++;
   }
   let rows = 0;
   for (const r of board.querySelectorAll('clare-session-row')) if (r.shadowRoot?.querySelector('.row')) rows++;
-  return cards >= tasks && rows >= sessions ? performance.now() : 0;
+  return held > 0 && cards >= held && rows >= sessions ? [performance.now(), cards] : 0;
 }
-const FULL = { tasks: TASKS, sessions: SESSIONS };
+const FULL = { sessions: SESSIONS };
 
 const quantile = (xs, q) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -208,10 +212,10 @@ async function openBoard(context, url) {
 async function measureLoad(context, url) {
   const { page, problems } = await openBoard(context, url);
   const handle = await page.waitForFunction(fullyRendered, FULL, { polling: 'raf', timeout: 30_000 });
-  const ms = await handle.jsonValue();
+  const [ms, cards] = await handle.jsonValue();
   const snapshot = await page.evaluate(() => globalThis.__benchFirstFrame ?? 0);
   await page.close();
-  return { ms, snapshot, problems };
+  return { ms, cards, snapshot, problems };
 }
 
 /** Sequential writes on `writer` while `page` watches; latency per write, ms. */
@@ -220,7 +224,8 @@ async function measureWrites(page, writer, label) {
   for (let i = 0; i < WRITES; i++) {
     const t0 = Date.now();
     const title = `bench-${i}-${t0}`;
-    await writer.api('POST', '/tasks', { project: 'bench', title });
+    // Priority 0: it sorts into the loaded part of the open column (the first page holds every priority-0 task).
+    await writer.api('POST', '/tasks', { project: 'bench', title, priority: 0 });
     const handle = await page.waitForFunction((t) => globalThis.__benchSeen.get(t) ?? null, title, { polling: 'raf', timeout: 15_000 })
       .catch((e) => { throw new Error(`${label} write ${i} never showed up: ${e.message}`); });
     const { at, t0: embedded } = await handle.jsonValue();
@@ -275,7 +280,7 @@ try {
   const problems = loads.flatMap((l) => l.problems);
   const cold = loads[0].ms;
   const warm = loads.slice(1).map((l) => l.ms);
-  row(`first full render, ${TASKS} tasks + ${SESSIONS} sessions (cold)`, `${Math.round(cold)} ms`, '≤ 1000 ms', cold <= 1000);
+  row(`first full render, ${TASKS} tasks + ${SESSIONS} sessions (cold; ${loads[0].cards} cards held)`, `${Math.round(cold)} ms`, '≤ 1000 ms', cold <= 1000);
   row(`first full render (warm, median of ${warm.length})`, `${Math.round(quantile(warm, 0.5))} ms`, '≤ 1000 ms', quantile(warm, 0.5) <= 1000);
   row('  of which: snapshot frame received (median)', `${Math.round(quantile(loads.map((l) => l.snapshot), 0.5))} ms`, '', null);
 
