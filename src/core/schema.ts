@@ -217,6 +217,18 @@ CREATE INDEX conflicts_recent ON conflicts (loser_hlc, field, winner_event);
 `,
 ];
 
+/**
+ * Indexes of projection tables that only reads use — applying an event never looks
+ * anything up through them — so rebuild drops them for the replay and builds them
+ * again after it. An index applyEvent needs (task_dependents, assignments_task, the
+ * primary keys) must not be listed.
+ */
+export const READ_INDEXES: readonly string[] = [
+  'tasks_created', 'tasks_status_created', 'tasks_status_urgency', 'tasks_status_recent', 'tasks_project', 'tasks_short_id',
+  'projects_name', 'projects_short_id', 'assignments_created', 'assignments_target', 'updates_hlc', 'updates_kind', 'updates_task',
+  'conflicts_recent', 'task_state_ready',
+];
+
 /** Projection tables in digest order, each with its ordering key. Rebuild clears these. */
 export const PROJECTION_TABLES: readonly { readonly name: string; readonly key: string; readonly digest: boolean }[] = [
   { name: 'projects', key: 'id', digest: true },

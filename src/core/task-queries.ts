@@ -49,10 +49,13 @@ export interface TaskFilter {
   readonly q?: string | undefined;
 }
 
+const taskScope = (f: TaskFilter, order: TaskOrder): string =>
+  scopeOf('tasks', order, { project: f.projectId, status: f.status, ready: f.ready, archived: f.includeArchived === true, q: f.q });
+
 /** One page of tasks. Every filter and order is served by an index (schema migration 4). */
 export function pageTasks(db: Db, f: TaskFilter, order: TaskOrder, p: PageRequest): Page<Task> {
   const o = ORDER_SQL[order];
-  const scope = scopeOf('tasks', order, { project: f.projectId, status: f.status, ready: f.ready, archived: f.includeArchived === true, q: f.q });
+  const scope = taskScope(f, order);
   const conds = ['t.created = 1'];
   const args: (string | number)[] = [];
   if (f.includeArchived !== true) conds.push('t.archived = 0');
@@ -79,7 +82,7 @@ export function pageTasks(db: Db, f: TaskFilter, order: TaskOrder, p: PageReques
 
 /** The cursor that continues a task list after `t` (for pages cut by a byte budget elsewhere). */
 export function taskCursorAfter(f: TaskFilter, order: TaskOrder, t: Task): string {
-  const scope = scopeOf('tasks', order, { project: f.projectId, status: f.status, ready: f.ready, archived: f.includeArchived === true, q: f.q });
+  const scope = taskScope(f, order);
   const ms = (isoTime: string): string => String(Date.parse(isoTime)).padStart(15, '0');
   const key: SortKey = order === 'created' ? [ms(t.created_at), t.id] : order === 'urgency' ? [t.priority, ms(t.created_at), t.id] : [ms(t.status_at), t.id];
   return encodeCursor(scope, key);

@@ -176,7 +176,11 @@ describe('store laws', () => {
     fc.assert(fc.property(historyArb({ maxCommands: 40 }), (h) => withStores(1, (s) => {
       ingestInOrder(s, h);
       const d0 = digest(s.db);
+      const indexes = (): unknown[] => s.db.prepare("SELECT name, sql FROM sqlite_master WHERE type = 'index' ORDER BY name").raw().all();
+      const before = indexes();
       const stats = rebuild(s.db);
+      // The indexes rebuild drops for the replay (READ_INDEXES) are all back, as they were.
+      expect(indexes()).toEqual(before);
       expect(stats.events).toBe(h.events.length);
       expect(stats.skipped).toBe(h.skipped.size);
       expect(stats.applied).toBe(h.events.length - h.skipped.size);

@@ -19,16 +19,18 @@ import { cachedStatement as stmt } from './registers.js';
 
 type Bucket = 'open' | 'in_progress' | 'blocked' | 'done' | 'archived';
 
-interface TaskRow { created: number | null; archived: number; status: string | null }
-interface StateRow { bucket: Bucket; ready: number }
+/** A task's inputs and its stored state, read in one statement. */
+interface Inputs {
+  created: number | null; archived: number | null; status: string | null;
+  /** 1 if a present dependency is not settled (missing, not created, or neither done nor archived). */
+  blocked: number;
+  /** 1 if an active (created, not removed) assignment targets it. */
+  assigned: number;
+  bucket: Bucket | null; ready: number | null;
+}
 
 /** A bucket settles the tasks that wait for it: done, or archived (abandoned). */
 const settled = (b: Bucket | null): boolean => b === 'done' || b === 'archived';
-
-function bucketOf(r: TaskRow | undefined): Bucket | null {
-  if (r === undefined || r.created !== 1) return null;
-  return r.archived === 1 ? 'archived' : ((r.status ?? 'open') as Bucket);
-}
 
 function bump(db: Db, name: string, by: number): void {
   stmt(db, 'INSERT INTO counters (name, n) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET n = n + excluded.n').run(name, by);
@@ -36,23 +38,24 @@ function bump(db: Db, name: string, by: number): void {
 
 /** Recomputes one task's row; returns whether its settledness changed. */
 function refreshOne(db: Db, id: string): boolean {
-  const bucket = bucketOf(stmt(db, 'SELECT created, archived, status FROM tasks WHERE id = ?').get(id) as TaskRow | undefined);
-  const ready = bucket === 'open'
-    && stmt(db, `SELECT 1 FROM task_dependencies d LEFT JOIN tasks x ON x.id = d.depends_on
-      WHERE d.task_id = ? AND d.present = 1 AND coalesce(x.created = 1 AND (x.status = 'done' OR x.archived = 1), 0) = 0 LIMIT 1`).get(id) === undefined
-    && stmt(db, 'SELECT 1 FROM assignments WHERE task_id = ? AND created = 1 AND removed = 0 LIMIT 1').get(id) === undefined;
-  const old = stmt(db, 'SELECT bucket, ready FROM task_state WHERE task_id = ?').get(id) as StateRow | undefined;
-  const oldBucket = old?.bucket ?? null;
-  const oldReady = old?.ready === 1;
-  if (oldBucket === bucket && oldReady === ready) return false;
+  const r = stmt(db, `SELECT t.created, t.archived, t.status,
+      EXISTS (SELECT 1 FROM task_dependencies d LEFT JOIN tasks x ON x.id = d.depends_on
+        WHERE d.task_id = k.id AND d.present = 1 AND coalesce(x.created = 1 AND (x.status = 'done' OR x.archived = 1), 0) = 0) AS blocked,
+      EXISTS (SELECT 1 FROM assignments a WHERE a.task_id = k.id AND a.created = 1 AND a.removed = 0) AS assigned,
+      s.bucket, s.ready
+    FROM (SELECT ? AS id) k LEFT JOIN tasks t ON t.id = k.id LEFT JOIN task_state s ON s.task_id = k.id`).get(id) as Inputs;
+  const bucket: Bucket | null = r.created !== 1 ? null : r.archived === 1 ? 'archived' : ((r.status ?? 'open') as Bucket);
+  const ready = bucket === 'open' && r.blocked === 0 && r.assigned === 0;
+  const oldReady = r.ready === 1;
+  if (r.bucket === bucket && oldReady === ready) return false;
   if (bucket === null) stmt(db, 'DELETE FROM task_state WHERE task_id = ?').run(id);
   else stmt(db, 'INSERT INTO task_state (task_id, bucket, ready) VALUES (?, ?, ?) ON CONFLICT (task_id) DO UPDATE SET bucket = excluded.bucket, ready = excluded.ready').run(id, bucket, ready ? 1 : 0);
-  if (oldBucket !== bucket) {
-    if (oldBucket !== null) bump(db, `tasks.${oldBucket}`, -1);
+  if (r.bucket !== bucket) {
+    if (r.bucket !== null) bump(db, `tasks.${r.bucket}`, -1);
     if (bucket !== null) bump(db, `tasks.${bucket}`, 1);
   }
   if (oldReady !== ready) bump(db, 'tasks.ready', ready ? 1 : -1);
-  return settled(oldBucket) !== settled(bucket);
+  return settled(r.bucket) !== settled(bucket);
 }
 
 /** Refreshes the derived state of `ids` (and of their dependents where that can change). Inside applyEvent's transaction. */
