@@ -52,12 +52,24 @@ function edit(db: Db, e: ApplicableEvent, t: RegisterTable, entity: 'project' | 
   writeRegisters(db, t, [id], values, e.hlc);
 }
 
+export interface ApplyOptions {
+  /**
+   * Tasks whose derived state (task-state.ts) the caller refreshes itself, once, after
+   * applying many events: rebuild collects them here instead of refreshing per event.
+   */
+  readonly deferTaskState?: Set<string>;
+}
+
 /**
  * Applies one event to the projections (inside the caller's transaction).
  * Idempotent and order-independent: see registers.ts.
  */
-export function applyEvent(db: Db, e: ApplicableEvent): Change[] {
+export function applyEvent(db: Db, e: ApplicableEvent, opts: ApplyOptions = {}): Change[] {
   const d = e.draft;
+  const refresh = (ids: readonly (string | null)[]): void => {
+    if (opts.deferTaskState === undefined) refreshTasks(db, ids);
+    else for (const id of ids) if (id !== null) opts.deferTaskState.add(id);
+  };
   switch (d.type) {
     case 'project.created': {
       const p = d.payload;
@@ -77,7 +89,7 @@ export function applyEvent(db: Db, e: ApplicableEvent): Change[] {
       const p = d.payload;
       writeRegisters(db, TASKS, [p.task_id], { created: 1, project_id: p.project_id, title: p.title, description: p.description, priority: p.priority, status: 'open' }, e.hlc);
       for (const dep of p.depends_on) writeElement(db, 'task_dependencies', ['task_id', 'depends_on'], [p.task_id, dep], true, e.hlc);
-      refreshTasks(db, [p.task_id]);
+      refresh([p.task_id]);
       return [{ entity: 'task', id: p.task_id }];
     }
     case 'task.updated': {
@@ -88,19 +100,19 @@ export function applyEvent(db: Db, e: ApplicableEvent): Change[] {
     case 'task.status_changed': {
       const p = d.payload;
       edit(db, e, TASKS, 'task', p.task_id, p.base, { status: p.status });
-      refreshTasks(db, [p.task_id]);
+      refresh([p.task_id]);
       return [{ entity: 'task', id: p.task_id }];
     }
     case 'task.dependency_added':
     case 'task.dependency_removed': {
       const p = d.payload;
       writeElement(db, 'task_dependencies', ['task_id', 'depends_on'], [p.task_id, p.depends_on], d.type === 'task.dependency_added', e.hlc);
-      refreshTasks(db, [p.task_id]);
+      refresh([p.task_id]);
       return [{ entity: 'task', id: p.task_id }];
     }
     case 'task.archived':
       writeRegisters(db, TASKS, [d.payload.task_id], { archived: 1 }, e.hlc);
-      refreshTasks(db, [d.payload.task_id]);
+      refresh([d.payload.task_id]);
       return [{ entity: 'task', id: d.payload.task_id }];
 
     case 'assignment.created': {
@@ -111,12 +123,12 @@ export function applyEvent(db: Db, e: ApplicableEvent): Change[] {
       cachedStatement(db, `INSERT INTO assignments (id, created, created_hlc, task_id, host, session) VALUES (?, 1, ?, ?, ?, ?)
         ON CONFLICT (id) DO UPDATE SET created = 1, created_hlc = excluded.created_hlc, task_id = excluded.task_id, host = excluded.host, session = excluded.session
         WHERE assignments.created_hlc IS NULL OR excluded.created_hlc > assignments.created_hlc`).run(p.assignment_id, e.hlc, p.task_id, p.host, p.session);
-      refreshTasks(db, before === p.task_id ? [before] : [before, p.task_id]);
+      refresh(before === p.task_id ? [before] : [before, p.task_id]);
       return [{ entity: 'assignment', id: p.assignment_id }, { entity: 'task', id: p.task_id }];
     }
     case 'assignment.removed':
       writeRegisters(db, ASSIGNMENTS, [d.payload.assignment_id], { removed: 1 }, e.hlc);
-      refreshTasks(db, [taskOfAssignment(db, d.payload.assignment_id)]);
+      refresh([taskOfAssignment(db, d.payload.assignment_id)]);
       return [{ entity: 'assignment', id: d.payload.assignment_id }];
     case 'assignment.delivered':
       writeRegisters(db, ASSIGNMENTS, [d.payload.assignment_id], { delivery: 'delivered', delivery_error: null }, e.hlc);

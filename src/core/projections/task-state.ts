@@ -22,39 +22,47 @@ type Bucket = 'open' | 'in_progress' | 'blocked' | 'done' | 'archived';
 /** A task's inputs and its stored state, read in one statement. */
 interface Inputs {
   created: number | null; archived: number | null; status: string | null;
-  /** 1 if a present dependency is not settled (missing, not created, or neither done nor archived). */
-  blocked: number;
-  /** 1 if an active (created, not removed) assignment targets it. */
-  assigned: number;
+  /**
+   * For an open task: 1 if a present dependency is not settled (missing, not created,
+   * or neither done nor archived) or an active assignment targets it. 1 otherwise.
+   */
+  held: number;
   bucket: Bucket | null; ready: number | null;
 }
 
 /** A bucket settles the tasks that wait for it: done, or archived (abandoned). */
 const settled = (b: Bucket | null): boolean => b === 'done' || b === 'archived';
 
-function bump(db: Db, name: string, by: number): void {
-  stmt(db, 'INSERT INTO counters (name, n) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET n = n + excluded.n').run(name, by);
+/** Adds each delta to its counter, in one statement. */
+function bump(db: Db, deltas: readonly (readonly [string, number])[]): void {
+  if (deltas.length === 0) return;
+  stmt(db, `INSERT INTO counters (name, n) VALUES ${deltas.map(() => '(?, ?)').join(', ')} ON CONFLICT (name) DO UPDATE SET n = n + excluded.n`).run(deltas.flat());
 }
 
 /** Recomputes one task's row; returns whether its settledness changed. */
 function refreshOne(db: Db, id: string): boolean {
+  // Dependencies and assignments only matter for an open task (CASE evaluates them lazily).
   const r = stmt(db, `SELECT t.created, t.archived, t.status,
-      EXISTS (SELECT 1 FROM task_dependencies d LEFT JOIN tasks x ON x.id = d.depends_on
-        WHERE d.task_id = k.id AND d.present = 1 AND coalesce(x.created = 1 AND (x.status = 'done' OR x.archived = 1), 0) = 0) AS blocked,
-      EXISTS (SELECT 1 FROM assignments a WHERE a.task_id = k.id AND a.created = 1 AND a.removed = 0) AS assigned,
+      CASE WHEN t.created = 1 AND t.archived = 0 AND coalesce(t.status, 'open') = 'open' THEN
+        EXISTS (SELECT 1 FROM task_dependencies d LEFT JOIN tasks x ON x.id = d.depends_on
+          WHERE d.task_id = k.id AND d.present = 1 AND coalesce(x.created = 1 AND (x.status = 'done' OR x.archived = 1), 0) = 0)
+        OR EXISTS (SELECT 1 FROM assignments a WHERE a.task_id = k.id AND a.created = 1 AND a.removed = 0)
+      ELSE 1 END AS held,
       s.bucket, s.ready
     FROM (SELECT ? AS id) k LEFT JOIN tasks t ON t.id = k.id LEFT JOIN task_state s ON s.task_id = k.id`).get(id) as Inputs;
   const bucket: Bucket | null = r.created !== 1 ? null : r.archived === 1 ? 'archived' : ((r.status ?? 'open') as Bucket);
-  const ready = bucket === 'open' && r.blocked === 0 && r.assigned === 0;
+  const ready = bucket === 'open' && r.held === 0;
   const oldReady = r.ready === 1;
   if (r.bucket === bucket && oldReady === ready) return false;
   if (bucket === null) stmt(db, 'DELETE FROM task_state WHERE task_id = ?').run(id);
   else stmt(db, 'INSERT INTO task_state (task_id, bucket, ready) VALUES (?, ?, ?) ON CONFLICT (task_id) DO UPDATE SET bucket = excluded.bucket, ready = excluded.ready').run(id, bucket, ready ? 1 : 0);
+  const deltas: [string, number][] = [];
   if (r.bucket !== bucket) {
-    if (r.bucket !== null) bump(db, `tasks.${r.bucket}`, -1);
-    if (bucket !== null) bump(db, `tasks.${bucket}`, 1);
+    if (r.bucket !== null) deltas.push([`tasks.${r.bucket}`, -1]);
+    if (bucket !== null) deltas.push([`tasks.${bucket}`, 1]);
   }
-  if (oldReady !== ready) bump(db, 'tasks.ready', ready ? 1 : -1);
+  if (oldReady !== ready) deltas.push(['tasks.ready', ready ? 1 : -1]);
+  bump(db, deltas);
   return settled(r.bucket) !== settled(bucket);
 }
 
