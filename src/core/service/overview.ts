@@ -9,7 +9,7 @@
 import type { StoreContext } from '../context.js';
 import type { Machine, Session } from '../models.js';
 import { cachedStatement as stmt } from '../projections/registers.js';
-import { listMachines, pageSessions, taskCounts, tasksByIds } from '../queries.js';
+import { jsonIds, listMachines, pageSessions, taskCounts } from '../queries.js';
 import { eventCount } from '../store.js';
 
 /** Sessions listed under `hosts` (the count is always exact). A fleet is tens of sessions. */
@@ -61,7 +61,9 @@ export function overview(ctx: StoreContext, now: number = Date.now()): Overview 
   const db = ctx.db;
   const page = pageSessions(db, {}, { limit: MAX_STATUS_SESSIONS });
   const sessions = page.items;
-  const titles = new Map([...tasksByIds(db, sessions.flatMap((s) => (s.task_id === null ? [] : [s.task_id]))).values()].map((t) => [t.id, t.title]));
+  // Titles only: the sessions' tasks need no dependencies or assignments here.
+  const titles = new Map((stmt(db, 'SELECT id, title FROM tasks WHERE id IN (SELECT value FROM json_each(?))')
+    .all(jsonIds(sessions.flatMap((s) => (s.task_id === null ? [] : [s.task_id])))) as { id: string; title: string | null }[]).map((t) => [t.id, t.title ?? '']));
   const machines = listMachines(db, MAX_STATUS_MACHINES + 1);
   const lastSeenByName = new Map<string, string>();
   for (const m of machines) if (m.name !== null && m.last_event_at !== null) lastSeenByName.set(m.name, m.last_event_at);
