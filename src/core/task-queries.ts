@@ -73,7 +73,11 @@ export function pageTasks(db: Db, f: TaskFilter, order: TaskOrder, p: PageReques
     args.push(likePattern(f.q));
   }
   continueAfter(p, scope, o.cols, o.dir, o.shape, conds, args);
-  const rows = stmt(db, `SELECT ${TASK_COLS} FROM tasks t WHERE ${conds.join(' AND ')} ORDER BY ${o.cols.map((c) => `${c} ${o.dir}`).join(', ')} LIMIT ?`)
+  // A project's tasks always through tasks_project: a seek in urgency order, a sort of
+  // that project's tasks of the status otherwise. Left to itself the planner (without
+  // statistics) sometimes walks a whole status index instead (37 ms vs 2 ms at 1M events).
+  const from = f.projectId === undefined ? 'tasks t' : 'tasks t INDEXED BY tasks_project';
+  const rows = stmt(db, `SELECT ${TASK_COLS} FROM ${from} WHERE ${conds.join(' AND ')} ORDER BY ${o.cols.map((c) => `${c} ${o.dir}`).join(', ')} LIMIT ?`)
     .all(...args, p.limit + 1) as TaskRow[];
   // Assembled per page, not per row: the lookups are batched.
   const tasks = new Map(assembleTasks(db, rows.slice(0, p.limit)).map((t) => [t.id, t]));
