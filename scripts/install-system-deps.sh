@@ -3,6 +3,8 @@
 #   tmux         — behind the rclaude stand-in (test/fixtures/rclaude)
 #   chromium     — the real browser for dashboard tests (driven by playwright-core)
 #   wireguard-go, wireguard-tools, iproute2 — the mesh tests between network namespaces
+#   systemd      — systemd-analyze, to verify the unit (works without a running systemd)
+#   util-linux   — setpriv, to run the daemon with no-new-privileges as the unit does
 # Idempotent: does nothing when everything is present. Run by the pretest, prebench and
 # predemo steps of package.json, so the README's two commands need nothing else.
 set -euo pipefail
@@ -13,6 +15,8 @@ command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v ip >/dev/null 2>&1 || need+=(iproute2)
 command -v wireguard-go >/dev/null 2>&1 || need+=(wireguard-go)
 command -v wg >/dev/null 2>&1 || need+=(wireguard-tools)
+command -v systemd-analyze >/dev/null 2>&1 || need+=(systemd)
+command -v setpriv >/dev/null 2>&1 || need+=(util-linux)
 
 if ((${#need[@]} == 0)); then
   echo "install-system-deps: all present"

@@ -5,18 +5,25 @@
  */
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
+import { backupCommands } from './commands/backup-commands.js';
+import { eventLogCommands } from './commands/event-log-commands.js';
 import { fleetActionCommands } from './commands/fleet-action-commands.js';
 import { fleetCommands } from './commands/fleet-commands.js';
 import { localCommands } from './commands/local-commands.js';
+import { opsCommands } from './commands/ops-commands.js';
 import { peerCommands, syncCommand } from './commands/peer-commands.js';
 import { projectCommands } from './commands/project-commands.js';
 import { taskCommands } from './commands/task-commands.js';
+import { packageVersion } from '../core/version.js';
 
-const EPILOG = `Exit codes: 0 ok, 2 bad input, 3 no daemon, 4 unauthorized, 5 not found/ambiguous, 6 conflict, 7 bad event/protocol, 8 config, 9 database, 10 rclaude, 11 peer.
+const EPILOG = `Exit codes: 0 ok, 2 bad input, 3 no daemon, 4 unauthorized, 5 not found/ambiguous, 6 conflict, 7 bad event/protocol, 8 config, 9 database, 10 rclaude, 11 peer, 12 port taken or unsafe bind, 13 unhealthy (doctor, health), 14 systemctl failed.
 Environment: CLARE_URL (daemon address), XDG_CONFIG_HOME, XDG_DATA_HOME, CLARE_LOG_LEVEL, CLARE_SESSION / CLARE_TASK (for agents).`;
 
 const cli = yargs(hideBin(process.argv))
   .scriptName('clare')
+  // From the package.json two levels above this file (bundle and tsc output alike), not
+  // the one yargs would find from the working directory.
+  .version(packageVersion())
   .usage('$0 <command> [options]\n\nManage a fleet of AI coding-agent sessions across machines.')
   .option('json', { type: 'boolean', default: false, global: true, describe: 'print JSON (what the API returns)' })
   .command('project', 'Projects: add, list, show, update, archive', (y) => projectCommands(y))
@@ -26,6 +33,9 @@ fleetActionCommands(cli);
 localCommands(cli);
 cli.command('peer', 'Peers of the mesh: add, remove, list', (y) => peerCommands(y));
 syncCommand(cli);
+opsCommands(cli);
+backupCommands(cli);
+eventLogCommands(cli);
 
 await cli
   .completion('completion', 'Print a shell completion script (bash/zsh): clare completion >> ~/.bashrc')

@@ -2,6 +2,7 @@
  * clare.toml: parsed once, validated with zod, frozen. Errors name the file, the
  * line and the key, so a person can fix them without guessing.
  */
+import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync, renameSync, mkdirSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname } from 'node:path';
@@ -23,6 +24,41 @@ export function defaultHostName(): string {
   return h === '' ? 'host' : h;
 }
 
+/**
+ * The mesh token: it travels in an HTTP header (`Authorization: Bearer …`), so only
+ * characters a header carries as they are, and long enough not to be guessed.
+ */
+export const meshTokenSchema = z.string()
+  .regex(/^[\x21-\x7e]*$/, 'the mesh token must be printable ASCII without spaces (characters 0x21–0x7e: letters, digits, punctuation); `clare init --mesh` makes one')
+  .min(16, 'the mesh token must be at least 16 characters')
+  .max(512);
+
+/** A name this daemon answers to besides IP addresses and localhost (`[server] allowed_hosts`). */
+const allowedHostSchema = z.string().max(253)
+  .regex(/^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/, 'a host name such as desk.mesh.lan (no port, no wildcard)')
+  .transform((s) => s.toLowerCase());
+
+/** A web origin allowed to write besides the daemon's own (`[server] allowed_origins`), normalised. */
+const allowedOriginSchema = z.string().max(300).transform((s, ctx) => {
+  const bad = (): typeof z.NEVER => {
+    ctx.addIssue({ code: 'custom', message: 'an origin is scheme://host[:port], e.g. https://clare.example.org (no path, no wildcard)' });
+    return z.NEVER;
+  };
+  let u: URL;
+  try {
+    u = new URL(s);
+  } catch {
+    return bad();
+  }
+  if ((u.protocol !== 'http:' && u.protocol !== 'https:') || u.pathname !== '/' || u.search !== '' || u.hash !== '' || u.username !== '' || u.password !== '') return bad();
+  return u.origin;
+});
+
+/** A fresh mesh token: 32 random bytes, base64url (43 characters). */
+export function newMeshToken(): string {
+  return randomBytes(32).toString('base64url');
+}
+
 export const configSchema = z.strictObject({
   machine_id: z.string().regex(UUID4_RE, 'machine_id must be a lower-case uuid4 (made by `clare init`)').transform((s) => s as MachineId),
   name: hostNameSchema.default(defaultHostName),
@@ -30,9 +66,11 @@ export const configSchema = z.strictObject({
   server: z.strictObject({
     host: z.string().min(1).default('127.0.0.1'),
     port: z.number().int().min(1).max(65535).default(8765),
-  }).default({ host: '127.0.0.1', port: 8765 }),
+    allowed_hosts: z.array(allowedHostSchema).max(64).default([]),
+    allowed_origins: z.array(allowedOriginSchema).max(64).default([]),
+  }).default({ host: '127.0.0.1', port: 8765, allowed_hosts: [], allowed_origins: [] }),
   mesh: z.strictObject({
-    token: z.string().min(16, 'the mesh token must be at least 16 characters').max(512).optional(),
+    token: meshTokenSchema.optional(),
     max_clock_skew_ms: z.number().int().min(1000).max(86_400_000).default(DEFAULT_MAX_SKEW_MS),
   }).default({ max_clock_skew_ms: DEFAULT_MAX_SKEW_MS }),
   rclaude: z.strictObject({
@@ -73,38 +111,58 @@ export function parseConfig(text: string, file: string): ClareConfig {
   const r = configSchema.safeParse(doc);
   if (!r.success) {
     const issue = r.error.issues[0]!;
-    const key = issue.path.map(String).join('.');
-    const line = lineOfKey(text, issue.path.map(String));
+    // An unknown key is reported on its table; point at the key itself.
+    const path = [...issue.path, ...(issue.code === 'unrecognized_keys' ? issue.keys.slice(0, 1) : [])].map(String);
+    const key = path.join('.');
+    const line = lineOfKey(text, path);
     const where = line === null ? file : `${file}:${line}`;
     throw new ClareError('CLARE_CONFIG', `${where}: ${key === '' ? 'config' : `key ${key}`}: ${issue.message}`, { file, key, ...(line === null ? {} : { line }) });
   }
   return Object.freeze({ ...r.data, file });
 }
 
+/** A TOML key path as written: bare or quoted parts joined by dots. */
+const KEY_PATH = String.raw`(?:[A-Za-z0-9_-]+|"[^"]*"|'[^']*')(?:\s*\.\s*(?:[A-Za-z0-9_-]+|"[^"]*"|'[^']*'))*`;
+const HEADER_RE = new RegExp(String.raw`^\s*\[\[?\s*(${KEY_PATH})\s*\]\]?\s*(?:#.*)?$`);
+const ASSIGN_RE = new RegExp(String.raw`^\s*(${KEY_PATH})\s*=`);
+
+function keyParts(keyPath: string): string[] {
+  return [...keyPath.matchAll(/[A-Za-z0-9_-]+|"([^"]*)"|'([^']*)'/g)].map((m) => m[1] ?? m[2] ?? m[0]);
+}
+
 /**
- * Best-effort line of a key path in TOML text: finds the `[table]` header for the
- * leading parts, then the `key =` line after it. Only used to point at errors.
+ * The first line of every key path in TOML text: `[table]` headers, `key =` lines
+ * under them, dotted keys, and the line of an inline table or array. A light scan
+ * (not a parser): it is only used to point at errors.
+ */
+function keyLines(text: string): Map<string, number> {
+  const out = new Map<string, number>();
+  let table: string[] = [];
+  text.split('\n').forEach((line, i) => {
+    const h = HEADER_RE.exec(line);
+    if (h !== null) {
+      table = keyParts(h[1]!);
+      for (let n = 1; n <= table.length; n++) if (!out.has(table.slice(0, n).join('\0'))) out.set(table.slice(0, n).join('\0'), i + 1);
+      return;
+    }
+    const a = ASSIGN_RE.exec(line);
+    if (a === null) return;
+    const full = [...table, ...keyParts(a[1]!)];
+    for (let n = table.length + 1; n <= full.length; n++) if (!out.has(full.slice(0, n).join('\0'))) out.set(full.slice(0, n).join('\0'), i + 1);
+  });
+  return out;
+}
+
+/**
+ * The line of a key path (array indexes skipped: an element points at its array's
+ * line), or of the nearest enclosing key or table that is written in the file.
  */
 function lineOfKey(text: string, path: readonly string[]): number | null {
-  const lines = text.split('\n');
   const names = path.filter((p) => !/^\d+$/.test(p));
-  if (names.length === 0) return null;
-  let start = 0;
-  const esc = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  if (names.length > 1) {
-    const header = new RegExp(`^\\s*\\[\\s*${esc(names.slice(0, -1).join('.'))}\\s*\\]`);
-    const h = lines.findIndex((l) => header.test(l));
-    if (h >= 0) start = h + 1;
-  }
-  const key = new RegExp(`^\\s*["']?${esc(names[names.length - 1]!)}["']?\\s*=`);
-  for (let i = start; i < lines.length; i++) {
-    if (i > start && names.length === 1 && /^\s*\[/.test(lines[i]!)) break;
-    if (key.test(lines[i]!)) return i + 1;
-  }
-  if (names.length > 1) {
-    const header = new RegExp(`^\\s*\\[\\s*${esc(names.join('.'))}\\s*\\]`);
-    const h = lines.findIndex((l) => header.test(l));
-    if (h >= 0) return h + 1;
+  const lines = keyLines(text);
+  for (let n = names.length; n > 0; n--) {
+    const l = lines.get(names.slice(0, n).join('\0'));
+    if (l !== undefined) return l;
   }
   return null;
 }
@@ -119,9 +177,11 @@ peers = []                    # other daemons, e.g. ["http://198.18.0.2:8765"]; 
 [server]
 host = "127.0.0.1"            # binding a non-loopback address requires [mesh] token
 port = 8765
+# allowed_hosts = []          # names it answers to besides IP addresses and localhost, e.g. ["desk.mesh.lan"]
+# allowed_origins = []        # web pages besides its own dashboard that may write, e.g. ["https://clare.example.org"]
 
 [mesh]
-# token = "…"                 # shared secret of all peers (at least 16 characters)
+# token = "…"                 # shared secret of all peers: printable ASCII, no spaces, 16+ characters (clare init --mesh makes one)
 max_clock_skew_ms = 60000     # refuse events stamped further ahead of our clock
 
 [rclaude]
@@ -152,5 +212,23 @@ export function setPeersInText(text: string, peers: readonly string[]): string {
   const firstTable = lines.findIndex((l) => /^\s*\[/.test(l));
   const at = firstTable < 0 ? lines.length : firstTable;
   lines.splice(at, 0, value);
+  return lines.join('\n');
+}
+
+/**
+ * Sets `[mesh] token` in the file's text, keeping every other line: replaces the
+ * token line of the [mesh] table (or its commented-out template), else adds one
+ * under the header, else adds the table.
+ */
+export function setMeshTokenInText(text: string, token: string): string {
+  const value = `token = ${JSON.stringify(token)}`;
+  const lines = text.split('\n');
+  const header = lines.findIndex((l) => /^\s*\[\s*mesh\s*\]/.test(l));
+  if (header < 0) return `${text.replace(/\n*$/, '\n')}\n[mesh]\n${value}\n`;
+  let end = lines.findIndex((l, i) => i > header && /^\s*\[/.test(l));
+  if (end < 0) end = lines.length;
+  const at = lines.findIndex((l, i) => i > header && i < end && /^\s*#?\s*token\s*=/.test(l));
+  if (at >= 0) lines[at] = value;
+  else lines.splice(header + 1, 0, value);
   return lines.join('\n');
 }

@@ -15,11 +15,29 @@ export const groupNameSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63
 /** `host:session` with `*` and `?` wildcards on either side, e.g. `desk:*`, `build:api-*`. */
 export const memberPatternSchema = z.string().regex(/^[A-Za-z0-9*?][A-Za-z0-9._*?-]{0,62}:[A-Za-z0-9_*?][A-Za-z0-9._@+*?-]{0,127}$/, 'a member is a host:session pattern such as desk:* or build:api-*');
 
-export const projectNameSchema = z.string().trim().min(1).max(200).refine((s) => !/[\n\r\t]/.test(s), 'no tabs or newlines');
-export const titleSchema = z.string().trim().min(1).max(500).refine((s) => !/[\n\r]/.test(s), 'a title is one line');
-export const descriptionSchema = z.string().max(20_000);
-export const textSchema = z.string().trim().min(1).max(20_000);
-export const pathSchema = z.string().min(1).max(4096).startsWith('/', 'must be an absolute path');
+/**
+ * Control characters: C0 but tab and newline, DEL, and C1. Text Clare types into agent
+ * sessions (through rclaude: tmux keystrokes) or prints in terminals must not steer
+ * them — an escape sequence, a carriage return that hides what came before, a NUL
+ * that fails every delivery. Refused at every boundary, events from peers included.
+ */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const CONTROL_CHARS = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/;
+const NO_CONTROL = 'no control characters (only newline and tab, where the field allows them)';
+/** True when `s` holds no control character but newline and tab. */
+export function noControlChars(s: string): boolean {
+  return !CONTROL_CHARS.test(s);
+}
+
+export const projectNameSchema = z.string().trim().min(1).max(200).refine(noControlChars, NO_CONTROL).refine((s) => !/[\n\t]/.test(s), 'no tabs or newlines');
+export const titleSchema = z.string().trim().min(1).max(500).refine(noControlChars, NO_CONTROL).refine((s) => !s.includes('\n'), 'a title is one line');
+export const descriptionSchema = z.string().max(20_000).refine(noControlChars, NO_CONTROL);
+export const textSchema = z.string().trim().min(1).max(20_000).refine(noControlChars, NO_CONTROL);
+/** A short note kept with a status change. */
+export const noteSchema = z.string().max(2000).refine(noControlChars, NO_CONTROL);
+export const pathSchema = z.string().min(1).max(4096).startsWith('/', 'must be an absolute path').refine(noControlChars, NO_CONTROL).refine((s) => !/[\n\t]/.test(s), 'no tabs or newlines in a path');
+/** A session's working directory as rclaude reports it (may be empty when unknown). */
+export const cwdSchema = z.string().max(4096).refine(noControlChars, NO_CONTROL).refine((s) => !/[\n\t]/.test(s), 'no tabs or newlines in a path');
 /** Priority 0 = most urgent … 4 = someday. */
 export const prioritySchema = z.number().int().min(0).max(4);
 /** How much a project's tasks count in ranking; 1 is neutral. */

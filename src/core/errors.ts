@@ -34,6 +34,8 @@ export const ERROR_CATALOG = {
   CLARE_DAEMON_DOWN: { status: 503, exit: 3, summary: 'No daemon answers at the configured address.' },
   CLARE_PORT_IN_USE: { status: 500, exit: 12, summary: 'The daemon port is already taken.' },
   CLARE_UNSAFE_BIND: { status: 500, exit: 12, summary: 'Binding a non-loopback address needs [mesh] token.' },
+  CLARE_UNHEALTHY: { status: 503, exit: 13, summary: '`clare doctor` found a problem, or `clare health` answered degraded; each problem comes with what to do.' },
+  CLARE_SERVICE: { status: 500, exit: 14, summary: 'systemctl --user failed while installing or removing the service (no user systemd instance?).' },
   CLARE_INTERNAL: { status: 500, exit: 1, summary: 'An unexpected internal error.' },
 } as const satisfies Record<string, { status: number; exit: number; summary: string }>;
 

@@ -3,7 +3,7 @@
  * The daemon wires `ReplicationService` (a Service) and calls the http-sync
  * functions from its routes; nothing here knows fastify.
  */
-export { checkBearer, bearerHeaders, UNAUTHORIZED_HEADERS, unauthorizedBody } from './auth.js';
+export { bearerHeaders } from './auth.js';
 export { CLOSE, type CloseCode } from './close-codes.js';
 export {
   DEFAULT_PAGE, formatAfter, getEventsAfter, getEventsSince, getSyncEvents, getSyncState, MAX_PAGE, MAX_POST_BYTES, MAX_POST_EVENTS,

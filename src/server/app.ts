@@ -4,19 +4,24 @@
  * `inject()`; the daemon adds the long-lived services.
  */
 import websocket from '@fastify/websocket';
-import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { IncomingHttpHeaders } from 'node:http';
+import type { Socket } from 'node:net';
 import { z } from 'zod';
 import type { ClareConfig } from '../core/config.js';
 import type { StoreContext } from '../core/context.js';
 import { digest } from '../core/digest.js';
 import { ClareError } from '../core/errors.js';
-import type { Logger } from '../core/log.js';
+import { pinoOf, redactUrl, type Logger } from '../core/log.js';
 import { overview } from '../core/service/overview.js';
-import { checkBearer, UNAUTHORIZED_HEADERS, unauthorizedBody } from '../replication/auth.js';
 import { eventCount, watermarks } from '../core/store.js';
+import { accessGuard } from './access-guard.js';
+import { registerJsonBodyParser } from './json-body.js';
+import { isLoopbackIp } from './loopback.js';
 import type { PeerRegistry } from './peer-registry.js';
 import type { FleetPort, ReplicationPort } from './ports.js';
 import { openApiDocument, registerRoutes, route, type AnyRoute } from './route.js';
+import { SocketOwners } from './socket-owner.js';
 import { fleetDataRoutes } from './routes/fleet-data-routes.js';
 import { projectRoutes } from './routes/project-routes.js';
 import { taskRoutes } from './routes/task-routes.js';
@@ -35,21 +40,8 @@ export interface AppDeps {
   readonly extraRoutes?: readonly AnyRoute[];
   /** Registers non-JSON routes (WebSockets, static files) before the app is ready. */
   readonly registerExtra?: (app: FastifyInstance) => Promise<void>;
-}
-
-/** Loopback addresses: requests from them are this machine's own CLI and browser. */
-export function isLoopback(address: string | undefined): boolean {
-  if (address === undefined) return false;
-  return address === '::1' || address.startsWith('127.') || address.startsWith('::ffff:127.');
-}
-
-/**
- * Whether a request must carry the mesh token: sync routes always (when a token is
- * set); everything else only from non-loopback addresses.
- */
-export function needsToken(req: FastifyRequest, token: string | undefined, isSync: boolean): boolean {
-  if (token === undefined) return false;
-  return isSync || !isLoopback(req.socket.remoteAddress);
+  /** Called for every finished response, whatever route (metrics). */
+  readonly onResponse?: (req: FastifyRequest, reply: FastifyReply) => void;
 }
 
 export function statusDoc(deps: AppDeps): StatusDoc {
@@ -63,26 +55,49 @@ export function statusDoc(deps: AppDeps): StatusDoc {
 }
 
 export function buildApp(deps: AppDeps): FastifyInstance {
-  const app = Fastify({ logger: false, bodyLimit: 32 * 1024 * 1024, forceCloseConnections: false });
-  const token = deps.config.mesh.token;
+  // fastify logs through the daemon's own pino logger (same redaction); requests are
+  // logged by the onResponse hook below, at debug, not by fastify at info.
+  const pinoLog = pinoOf(deps.log);
+  const httpLog: FastifyBaseLogger | null = pinoLog === null ? null : pinoLog.child({ part: 'http' });
+  const app = Fastify({
+    ...(httpLog === null ? { logger: false } : { loggerInstance: httpLog }),
+    logController: new LogController({ disableRequestLogging: true }), bodyLimit: 32 * 1024 * 1024, forceCloseConnections: false,
+  });
   // One WebSocket server for the app; the sync and live routes declare `websocket: true`.
   void app.register(websocket, { options: { maxPayload: 64 * 1024 * 1024 } });
 
-  app.addHook('onRequest', async (req, reply) => {
-    // Route config: `public` for the dashboard's static files (no data in them); `queryToken`
-    // for the live WebSocket, which browsers cannot give an Authorization header.
-    const rc = req.routeOptions.config as { sync?: boolean; public?: boolean; queryToken?: boolean } | undefined;
-    const isSync = req.url.startsWith('/api/v1/sync/') || rc?.sync === true;
-    if (rc?.public === true && !isSync) return;
-    const queryToken = rc?.queryToken === true ? (req.query as Record<string, unknown>)['token'] : undefined;
-    if (token !== undefined && needsToken(req, token, isSync) && !checkBearer(req.headers.authorization, token)
-      && !(typeof queryToken === 'string' && checkBearer(`Bearer ${queryToken}`, token))) {
-      await reply.code(401).headers(UNAUTHORIZED_HEADERS).send(unauthorizedBody());
-    }
+  registerJsonBodyParser(app);
+
+  // Who is on the other end of a loopback connection, read when it is accepted (while the
+  // client socket surely exists) and kept for the connection's requests.
+  const owners = new SocketOwners({ uid: process.getuid?.() ?? -1, log: deps.log });
+  app.server.on('connection', (socket: Socket) => {
+    if (isLoopbackIp(socket.remoteAddress)) void owners.isOwnUser(socket);
+  });
+  app.addHook('onRequest', accessGuard({
+    token: deps.config.mesh.token,
+    allowedHosts: deps.config.server.allowed_hosts,
+    allowedOrigins: deps.config.server.allowed_origins,
+    owners,
+  }));
+  // A request asking for an upgrade was taken off the HTTP parser when it arrived; if it is
+  // answered instead of upgraded (refused, no such socket), that answer is its connection's
+  // last. Say so and close it, or the socket would stay open unparsed for as long as the
+  // client likes. (An upgraded socket's reply is hijacked: these hooks never run for it.)
+  // (Node takes a request off the parser when it has `Connection: upgrade` and `Upgrade`.)
+  const asksUpgrade = (h: IncomingHttpHeaders): boolean => h.upgrade !== undefined && /(^|,)\s*upgrade\s*(,|$)/i.test(h.connection ?? '');
+  app.addHook('onSend', (req, reply, payload, done) => {
+    if (asksUpgrade(req.headers)) void reply.header('connection', 'close');
+    done(null, payload);
+  });
+  app.addHook('onResponse', (req, _reply, done) => {
+    if (asksUpgrade(req.headers)) req.raw.socket.end();
+    done();
   });
 
   app.addHook('onResponse', async (req, reply) => {
-    deps.log.debug('request', { method: req.method, url: req.url.replace(/([?&]token=)[^&]*/g, '$1***'), status: reply.statusCode, ms: Math.round(reply.elapsedTime) });
+    deps.log.debug('request', { method: req.method, url: redactUrl(req.url), status: reply.statusCode, ms: Math.round(reply.elapsedTime) });
+    deps.onResponse?.(req, reply);
   });
 
   app.setErrorHandler((err, req, reply) => {
@@ -113,12 +128,12 @@ export function buildApp(deps: AppDeps): FastifyInstance {
       handler: () => statusDoc(deps),
     }),
     route({
-      method: 'GET', path: '/sync/state', tag: 'sync', summary: 'Watermarks and projections digest, for convergence checks', sync: true,
+      method: 'GET', path: '/sync/state', tag: 'sync', summary: 'Watermarks and projections digest, for convergence checks', access: 'mesh',
       response: syncStateModel,
       handler: () => ({ machine_id: deps.config.machine_id, name: deps.config.name, event_count: eventCount(deps.ctx.db), watermarks: watermarks(deps.ctx.db), digest: digest(deps.ctx.db) }),
     }),
     route({
-      method: 'GET', path: '/peers', tag: 'peers', summary: 'Configured peers with their live status',
+      method: 'GET', path: '/peers', tag: 'peers', summary: 'Configured peers with their live status', access: 'mesh',
       response: z.array(z.object({ url: z.string(), status: z.unknown() })),
       handler: () => {
         const live = deps.replication?.status() ?? [];
@@ -126,7 +141,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
       },
     }),
     route({
-      method: 'POST', path: '/peers', tag: 'peers', summary: 'Add a peer to clare.toml (takes effect at once)', status: 201,
+      method: 'POST', path: '/peers', tag: 'peers', summary: 'Add a peer to clare.toml (takes effect at once)', status: 201, access: 'mesh',
       body: z.strictObject({ url: z.string().min(1).max(500) }), response: z.object({ url: z.string(), added: z.boolean() }),
       handler: ({ body }) => {
         const added = deps.peers.add(body.url);
@@ -135,7 +150,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
       },
     }),
     route({
-      method: 'DELETE', path: '/peers', tag: 'peers', summary: 'Remove a peer from clare.toml',
+      method: 'DELETE', path: '/peers', tag: 'peers', summary: 'Remove a peer from clare.toml', access: 'mesh',
       query: z.object({ url: z.string().min(1).max(500) }), response: z.object({ url: z.string(), removed: z.boolean() }),
       handler: ({ query }) => {
         deps.peers.remove(query.url);

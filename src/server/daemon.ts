@@ -4,8 +4,7 @@
  * SIGTERM it stops taking requests, drains in-flight ones, stops the services in
  * reverse order and closes the database cleanly.
  */
-import { readFileSync } from 'node:fs';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { loadConfig, type ClareConfig } from '../core/config.js';
 import type { StoreContext } from '../core/context.js';
 import { openDb } from '../core/db.js';
@@ -15,18 +14,15 @@ import type { Logger } from '../core/log.js';
 import { clarePaths } from '../core/paths.js';
 import type { Service } from '../core/service-lifecycle.js';
 import { announceName, importLegacyGroups, openContext } from '../core/setup.js';
-import { buildApp, isLoopback } from './app.js';
+import { packageVersion } from '../core/version.js';
+import { buildApp } from './app.js';
+import { checkBind } from './bind-check.js';
 import { PeerRegistry } from './peer-registry.js';
 import type { AnyRoute } from './route.js';
 import type { FleetPort, ReplicationPort } from './ports.js';
 
 /** How long stopping waits for open HTTP connections before closing them (ms). */
 const CLOSE_GRACE_MS = 2000;
-
-export function packageVersion(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-  return pkg.version;
-}
 
 /** What a plugged-in part of the daemon (fleet, replication, live) contributes. */
 export interface DaemonPart {
@@ -39,6 +35,8 @@ export interface DaemonPart {
    * `ports` are the status ports the other parts provide (the live dashboard polls them).
    */
   readonly register?: (app: FastifyInstance, ports: DaemonPorts) => Promise<void>;
+  /** Sees every finished HTTP response, of every route (metrics); must not throw. */
+  readonly onResponse?: (req: FastifyRequest, reply: FastifyReply) => void;
 }
 
 /** The status ports of the parts, for parts that report on the others. */
@@ -79,9 +77,7 @@ export async function startDaemon(opts: StartOptions): Promise<Daemon> {
   const config = loadConfig(paths.configFile);
   const log = opts.log.child({ machine: config.name });
 
-  if (!isLoopback(config.server.host) && config.server.host !== 'localhost' && config.mesh.token === undefined) {
-    throw new ClareError('CLARE_UNSAFE_BIND', `refusing to listen on ${config.server.host} without a mesh token: set [mesh] token in ${config.file} (every peer uses the same one), or bind 127.0.0.1`);
-  }
+  await checkBind(config.server.host, config.mesh.token, config.file);
   const rclaudePath = locateRclaude(config.rclaude.path, env);
   const version = await rclaudeVersion({ path: rclaudePath, timeoutMs: config.rclaude.timeout_ms });
 
@@ -106,6 +102,9 @@ export async function startDaemon(opts: StartOptions): Promise<Daemon> {
       ...(replication === undefined ? {} : { replication }),
       ...(fleet === undefined ? {} : { fleet }),
       extraRoutes: parts.flatMap((p) => p.routes ?? []),
+      onResponse: (req, reply) => {
+        for (const p of parts) p.onResponse?.(req, reply);
+      },
       registerExtra: async (a: FastifyInstance) => {
         const ports: DaemonPorts = { ...(replication === undefined ? {} : { replication }), ...(fleet === undefined ? {} : { fleet }) };
         for (const p of parts) if (p.register !== undefined) await p.register(a, ports);

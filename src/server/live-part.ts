@@ -3,15 +3,17 @@
  * then a frame per committed change; docs/dashboard.md) and the dashboard's static
  * files at `/`.
  *
- * Token rules are the API's (the app's onRequest hook): with a mesh token set,
- * requests from other machines must carry it. Browsers cannot put headers on a
- * WebSocket, so this route also takes it as `?token=` (route config `queryToken`).
+ * Access is the API's `local` (src/server/route-access.ts): this machine's own user
+ * without the token, anyone else with it; a page of another origin never (the app's
+ * Origin check). Browsers cannot put headers on a WebSocket, so this route also
+ * takes the token as `?token=`.
  */
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from '../core/log.js';
 import type { DaemonEnv, DaemonPart, DaemonPorts, PartFactory } from './daemon.js';
 import { LiveHub, type LiveSocket } from './live-hub.js';
 import { defaultUiDir, loadUiAssets, registerUiRoutes, type UiAsset } from './live-static.js';
+import { accessConfig } from './route-access.js';
 import { statusModel, type StatusDoc } from './status-models.js';
 
 export const LIVE_PATH = '/api/v1/live';
@@ -43,7 +45,7 @@ function loadUi(dir: string | null | undefined, log: Logger): Map<string, UiAsse
 
 /** Registers the live route on `app` (the part's scope of the daemon's app). */
 export function registerLiveRoute(app: FastifyInstance, hub: LiveHub): void {
-  app.get(LIVE_PATH, { websocket: true, config: { queryToken: true } }, (socket, _req) => {
+  app.get(LIVE_PATH, { websocket: true, config: accessConfig('local', { queryToken: true }) }, (socket, _req) => {
     const s: LiveSocket = socket;
     socket.on('message', (data, isBinary) => hub.onFrame(s, data, isBinary));
     socket.on('pong', () => hub.pong(s));

@@ -8,8 +8,8 @@
  * build is picked up by the next page load and never mixed with an old one.
  *
  * The files carry no data and no secret (the same bundle ships in the package), so
- * they are served without the mesh token (route config `public`); the data comes
- * through /api/v1, which keeps the token rules.
+ * they are served to anyone (route access `public`; the Host check still applies);
+ * the data comes through /api/v1, which keeps the token rules.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
@@ -18,6 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from '../core/log.js';
+import { accessConfig } from './route-access.js';
 
 export interface UiAsset {
   readonly body: Buffer;
@@ -118,11 +119,11 @@ function serve(a: UiAsset, path: string, req: FastifyRequest, reply: FastifyRepl
 export function registerUiRoutes(app: FastifyInstance, assets: ReadonlyMap<string, UiAsset> | null, log: Logger): void {
   if (assets === null) {
     log.warn('dashboard not built: / answers 503 until `npm run build` writes dist/ui');
-    app.get('/', { config: { public: true } }, (_req, reply) =>
+    app.get('/', { config: accessConfig('public') }, (_req, reply) =>
       reply.code(503).type('text/plain; charset=utf-8').send('The Clare dashboard is not built (dist/ui is missing). Run `npm run build`, then restart `clare serve`.\n'));
     return;
   }
   for (const [path, a] of assets) {
-    app.get(path, { config: { public: true } }, (req, reply) => serve(a, path, req, reply));
+    app.get(path, { config: accessConfig('public') }, (req, reply) => serve(a, path, req, reply));
   }
 }

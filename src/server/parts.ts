@@ -5,6 +5,7 @@
 import type { PartFactory } from './daemon.js';
 import { fleetPart } from './fleet-part.js';
 import { livePartFactory } from './live-part.js';
+import { observePart } from './observe-part.js';
 import { replicationPart } from './replication-part.js';
 
-export const DEFAULT_PARTS: readonly PartFactory[] = [replicationPart, fleetPart, livePartFactory];
+export const DEFAULT_PARTS: readonly PartFactory[] = [replicationPart, fleetPart, livePartFactory, observePart];

@@ -13,6 +13,7 @@ import {
 } from '../replication/index.js';
 import type { DaemonEnv, DaemonPart } from './daemon.js';
 import { route } from './route.js';
+import { accessConfig } from './route-access.js';
 
 const runResultModel = z.object({
   peer: z.string(),
@@ -34,25 +35,36 @@ const checkModel = z.object({
   })),
 });
 
-/** Picks peers for `clare sync [PEER]`: all configured, or one by configured name, URL, or any URL. */
+/**
+ * Picks peers for `clare sync [PEER]`: all configured, or one by the name it goes by
+ * or by URL. A sync round sends the mesh token, and the token goes to configured
+ * peers only: with a token set, a URL that is not configured is refused (a URL typed
+ * here is not vouched for); without one, nothing secret travels and any URL will do.
+ */
 function selectPeers(env: DaemonEnv, replication: ReplicationService, peer: string | undefined): string[] {
   const configured = env.peers.list();
   if (peer === undefined) {
     if (configured.length === 0) throw new ClareError('CLARE_NOT_FOUND', `no peers in ${env.config.file}; add one with \`clare peer add URL\` or name a URL`);
     return [...configured];
   }
-  const byName = replication.status().filter((s) => s.name === peer && s.url !== null).map((s) => s.url!);
+  const byName = replication.status().filter((s) => s.name === peer && s.url !== null && configured.includes(s.url)).map((s) => s.url!);
   if (byName.length > 0) return [byName[0]!];
+  let url: string;
   try {
-    return [normalizePeerUrl(peer)];
+    url = normalizePeerUrl(peer);
   } catch {
-    throw new ClareError('CLARE_NOT_FOUND', `${JSON.stringify(peer)} is neither the name of a connected peer nor a URL`, { peer });
+    throw new ClareError('CLARE_NOT_FOUND', `${JSON.stringify(peer)} is neither the name of a configured peer nor a URL`, { peer });
   }
+  if (env.config.mesh.token !== undefined && !configured.includes(url)) {
+    throw new ClareError('CLARE_NOT_FOUND', `${url} is not a configured peer; with [mesh] token set, sync rounds go to configured peers only (the token is sent to no one else): \`clare peer add ${url}\` first`, { peer });
+  }
+  return [url];
 }
 
-async function checkConvergence(ctx: StoreContext, env: DaemonEnv, replication: ReplicationService): Promise<z.infer<typeof checkModel>> {
+async function checkConvergence(ctx: StoreContext, env: DaemonEnv): Promise<z.infer<typeof checkModel>> {
   const self = { machine_id: env.config.machine_id, name: env.config.name, event_count: eventCount(ctx.db), digest: digest(ctx.db) };
-  const urls = new Set([...env.peers.list(), ...replication.status().flatMap((s) => (s.url === null ? [] : [s.url]))]);
+  // Configured peers only: the check sends the mesh token.
+  const urls = new Set(env.peers.list());
   const peers = await Promise.all([...urls].map(async (peer) => {
     try {
       const res = await fetch(`${peer}/api/v1/sync/state`, { headers: bearerHeaders(env.config.mesh.token), signal: AbortSignal.timeout(10_000) });
@@ -74,14 +86,14 @@ export function replicationPart(env: DaemonEnv): DaemonPart {
     replication,
     routes: [
       route({
-        method: 'GET', path: '/sync/events', tag: 'sync', sync: true,
+        method: 'GET', path: '/sync/events', tag: 'sync', access: 'mesh',
         summary: 'Events after ?since=<hlc> (HLC order, paged) or after per-origin watermarks ?after=<hlc>,<hlc>…',
         query: z.object({ since: z.string().optional(), after: z.string().optional(), limit: z.string().optional() }),
         response: z.object({ events: z.array(z.unknown()), next: z.string().nullable().optional(), next_watermarks: z.record(z.string(), z.string()).nullable().optional() }),
         handler: ({ req }) => getSyncEvents(ctx, req.query),
       }),
       route({
-        method: 'POST', path: '/sync/events', tag: 'sync', sync: true,
+        method: 'POST', path: '/sync/events', tag: 'sync', access: 'mesh',
         summary: 'Ingest a batch of events idempotently (uuid dedup); one bad event refuses the batch',
         body: z.unknown(),
         response: z.object({ accepted: z.number().int(), known: z.number().int(), skipped: z.number().int() }),
@@ -91,7 +103,7 @@ export function replicationPart(env: DaemonEnv): DaemonPart {
         },
       }),
       route({
-        method: 'POST', path: '/sync/run', tag: 'sync', sync: true,
+        method: 'POST', path: '/sync/run', tag: 'sync', access: 'mesh',
         summary: 'One HTTP catch-up round (pull and push) with all peers or one (name or URL)',
         body: z.strictObject({ peer: z.string().min(1).max(500).optional() }),
         response: z.array(runResultModel),
@@ -110,15 +122,15 @@ export function replicationPart(env: DaemonEnv): DaemonPart {
         },
       }),
       route({
-        method: 'GET', path: '/sync/check', tag: 'sync', sync: true,
+        method: 'GET', path: '/sync/check', tag: 'sync', access: 'mesh',
         summary: 'Whether every reachable peer has converged (equal projection digests)',
         response: checkModel,
-        handler: () => checkConvergence(ctx, env, replication),
+        handler: () => checkConvergence(ctx, env),
       }),
     ],
     register: async (app) => {
       // The app's onRequest hook has already refused a missing/wrong token (401) before the upgrade.
-      app.get('/api/v1/sync/ws', { websocket: true }, (socket, req) => {
+      app.get('/api/v1/sync/ws', { websocket: true, config: accessConfig('mesh') }, (socket, req) => {
         // Synchronously: frames may arrive right after the upgrade.
         replication.acceptInbound(wsTransport(socket, { label: req.ip }), { address: req.ip });
       });

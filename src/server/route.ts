@@ -7,6 +7,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { ClareError } from '../core/errors.js';
 import { parseInput } from '../core/service/parse-input.js';
+import { accessConfig, type RouteAccess } from './route-access.js';
 
 export type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE';
 
@@ -22,8 +23,12 @@ export interface RouteDef<P extends z.ZodType, Q extends z.ZodType, B extends z.
   readonly response: R;
   /** Status of a success (201 for creations). */
   readonly status?: number;
-  /** Sync routes always need the mesh token (when one is set). */
-  readonly sync?: boolean;
+  /**
+   * Who may call it (src/server/route-access.ts): `public` never needs the token;
+   * `local` (default) needs it from anyone but this machine's own user; `mesh` always
+   * needs it when one is set (sync routes, what changes or reveals the mesh).
+   */
+  readonly access?: RouteAccess;
   readonly handler: (input: { params: z.infer<P>; query: z.infer<Q>; body: z.infer<B>; req: FastifyRequest }) => z.infer<R> | Promise<z.infer<R>>;
 }
 
@@ -41,7 +46,7 @@ export function registerRoutes(app: FastifyInstance, routes: readonly AnyRoute[]
     app.route({
       method: r.method,
       url: `/api/v1${r.path}`,
-      config: { sync: r.sync === true },
+      config: accessConfig(r.access ?? 'local'),
       handler: async (req: FastifyRequest, reply: FastifyReply) => {
         const params = r.params === undefined ? {} : parseInput(r.params, req.params);
         const query = r.query === undefined ? {} : parseInput(r.query, req.query);
@@ -75,7 +80,9 @@ export function openApiDocument(routes: readonly AnyRoute[], version: string): R
       tags: [r.tag],
       ...(parameters.length > 0 ? { parameters } : {}),
       ...(r.body !== undefined ? { requestBody: { required: true, content: { 'application/json': { schema: schema(r.body, 'input') } } } } : {}),
-      ...(r.sync === true ? { security: [{ meshToken: [] }] } : {}),
+      // mesh: the token is required; local: optional (this machine's own user needs none); public: none.
+      security: r.access === 'mesh' ? [{ meshToken: [] }] : r.access === 'public' ? [] : [{}, { meshToken: [] }],
+      'x-clare-access': r.access ?? 'local',
       responses: {
         [String(r.status ?? 200)]: { description: 'success', content: { 'application/json': { schema: schema(r.response, 'output') } } },
         default: { description: 'a coded error', content: { 'application/json': { schema: errorBody } } },

@@ -6,7 +6,7 @@ import { initialConfigText, parseConfig, type ClareConfig } from '../../src/core
 import type { StoreContext } from '../../src/core/context.js';
 import { openDb } from '../../src/core/db.js';
 import { newMachineId } from '../../src/core/ids.js';
-import { silentLogger } from '../../src/core/log.js';
+import { silentLogger, type Logger } from '../../src/core/log.js';
 import { openContext } from '../../src/core/setup.js';
 import { buildApp } from '../../src/server/app.js';
 import { PeerRegistry } from '../../src/server/peer-registry.js';
@@ -18,7 +18,7 @@ export interface TestApp {
   readonly config: ClareConfig;
 }
 
-export async function testApp(opts: { name?: string; token?: string } = {}): Promise<TestApp> {
+export async function testApp(opts: { name?: string; token?: string; log?: Logger } = {}): Promise<TestApp> {
   const dir = mkdtempSync(join(tmpdir(), 'clare-app-'));
   const file = join(dir, 'clare.toml');
   let text = initialConfigText(newMachineId(), opts.name ?? 'desk');
@@ -26,7 +26,7 @@ export async function testApp(opts: { name?: string; token?: string } = {}): Pro
   writeFileSync(file, text);
   const config = parseConfig(text, file);
   const ctx = openContext(openDb(':memory:'), config);
-  const app = buildApp({ ctx, config, log: silentLogger, version: 'test', startedAt: new Date(), peers: new PeerRegistry(file, config.peers) });
+  const app = buildApp({ ctx, config, log: opts.log ?? silentLogger, version: 'test', startedAt: new Date(), peers: new PeerRegistry(file, config.peers) });
   await app.ready();
   return { app, ctx, config };
 }

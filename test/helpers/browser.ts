@@ -40,10 +40,13 @@ export interface DashboardPage {
   screenshot(name: string, opts?: { fullPage?: boolean }): Promise<string>;
 }
 
-/** Launches Chromium with a new empty user data dir (removed on close). */
-export async function launchBrowser(): Promise<TestBrowser> {
+/**
+ * Launches Chromium with a new empty user data dir (removed on close). `args` adds
+ * command-line switches (e.g. `--host-resolver-rules` to point a name at loopback).
+ */
+export async function launchBrowser(opts: { readonly args?: readonly string[] } = {}): Promise<TestBrowser> {
   const profile = mkdtempSync(join(tmpdir(), 'clare-chromium-'));
-  const context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, args: ARGS, headless: true, viewport: { width: 1366, height: 900 } });
+  const context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, args: [...ARGS, ...(opts.args ?? [])], headless: true, viewport: { width: 1366, height: 900 } });
   return {
     context,
     async open(url, opts = {}) {

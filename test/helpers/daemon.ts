@@ -91,6 +91,8 @@ export interface MachineOptions {
   readonly bind?: string;
   /** Address the test process uses to reach the daemon (default 127.0.0.1). */
   readonly reachAt?: string;
+  /** Another build's CLI script (an earlier release, for upgrade tests); default the current one. */
+  readonly cli?: string;
 }
 
 /** Creates a machine: temp XDG dirs, `clare init`, a config with a free port. Does not start it. */
@@ -112,8 +114,9 @@ export async function createMachine(o: MachineOptions): Promise<TestMachine> {
   };
   delete env['CLARE_URL'];
   // Inside a namespace every process goes through `ip netns exec`.
+  const cli = o.cli ?? CLI;
   const command = (args: readonly string[]): [string, string[]] =>
-    o.netns === undefined ? [process.execPath, [CLI, ...args]] : ['ip', ['netns', 'exec', o.netns, process.execPath, CLI, ...args]];
+    o.netns === undefined ? [process.execPath, [cli, ...args]] : ['ip', ['netns', 'exec', o.netns, process.execPath, cli, ...args]];
   const run = (args: readonly string[], extraEnv?: NodeJS.ProcessEnv): CliResult => {
     const [cmd, argv] = command(args);
     const r = spawnSync(cmd, argv, { env: { ...env, ...extraEnv }, encoding: 'utf8', timeout: 30_000 });

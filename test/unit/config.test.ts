@@ -23,7 +23,7 @@ describe('clare.toml', () => {
   it('parses the file init writes, with defaults, frozen', () => {
     const c = parseConfig(initialConfigText(newMachineId(), 'desk'), 'x.toml');
     expect(c.name).toBe('desk');
-    expect(c.server).toEqual({ host: '127.0.0.1', port: 8765 });
+    expect(c.server).toEqual({ host: '127.0.0.1', port: 8765, allowed_hosts: [], allowed_origins: [] });
     expect(c.mesh.max_clock_skew_ms).toBe(60_000);
     expect(c.mesh.token).toBeUndefined();
     expect(c.rclaude.poll_interval_s).toBe(10);

@@ -7,7 +7,7 @@ import { digest } from '../../src/core/digest.js';
 import { ClareError } from '../../src/core/errors.js';
 import { formatHlc } from '../../src/core/hlc.js';
 import { eventCount, eventsAfter, originCounts, watermarks } from '../../src/core/store.js';
-import { checkBearer, unauthorizedBody, UNAUTHORIZED_HEADERS } from '../../src/replication/auth.js';
+import { checkBearer, unauthorizedBody, UNAUTHORIZED_HEADERS } from '../../src/server/bearer-auth.js';
 import {
   formatAfter, getEventsAfter, getEventsSince, getSyncEvents, getSyncState, parseAfter, postEvents, SOURCE_HEADER, syncOnce,
   type EventsAfterPage, type FetchLike,

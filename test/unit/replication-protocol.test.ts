@@ -8,7 +8,7 @@ import { newMachineId } from '../../src/core/ids.js';
 import { silentLogger } from '../../src/core/log.js';
 import { digest } from '../../src/core/digest.js';
 import { eventsAfter, eventsAfterRaw } from '../../src/core/store.js';
-import { checkBearer } from '../../src/replication/auth.js';
+import { checkBearer } from '../../src/server/bearer-auth.js';
 import { Backoff } from '../../src/replication/backoff.js';
 import { checkContinuity, encodeBatch } from '../../src/replication/batch-codec.js';
 import { createMemoryPair } from '../../src/replication/memory-transport.js';

@@ -7,7 +7,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { silentLogger } from '../../src/core/log.js';
 import { digest } from '../../src/core/digest.js';
 import { eventCount } from '../../src/core/store.js';
-import { checkBearer } from '../../src/replication/auth.js';
+import { checkBearer } from '../../src/server/bearer-auth.js';
 import { createMemoryPair } from '../../src/replication/memory-transport.js';
 import { SYNC_WS_PATH } from '../../src/replication/peer-url.js';
 import { ReplicationService } from '../../src/replication/replication-service.js';

@@ -38,7 +38,7 @@ interface Check { converged: boolean; self: { name: string; event_count: number;
 /** `clare sync [PEER] [--check]`: one HTTP catch-up round, or a convergence check. */
 export function syncCommand(y: Argv<{ json: boolean }>): Argv<{ json: boolean }> {
   return y.command('sync [peer]', 'One HTTP catch-up round (pull and push) with all peers or one; --check compares digests', (c) => c
-    .positional('peer', { type: 'string', describe: 'a connected peer\'s name, or any peer URL' })
+    .positional('peer', { type: 'string', describe: 'a configured peer\'s name or URL (with a mesh token set, configured peers only)' })
     .option('check', { type: 'boolean', default: false, describe: 'only report whether every reachable peer has converged (exit 11 if not)' }),
   (a) => run(a, async () => {
     const target = await daemonTarget();

@@ -8,8 +8,8 @@
  */
 import { z } from 'zod';
 import {
-  descriptionSchema, groupNameSchema, hlcSchema, hostNameSchema, isoInstantSchema, memberPatternSchema,
-  pathSchema, prioritySchema, projectNameSchema, receiptStatusSchema, sessionNameSchema, sessionStateSchema,
+  cwdSchema, descriptionSchema, groupNameSchema, hlcSchema, hostNameSchema, isoInstantSchema, memberPatternSchema,
+  noteSchema, pathSchema, prioritySchema, projectNameSchema, receiptStatusSchema, sessionNameSchema, sessionStateSchema,
   taskStatusSchema, textSchema, titleSchema, weightSchema,
 } from '../domain.js';
 import { assignmentIdSchema, projectIdSchema, taskIdSchema, updateIdSchema } from '../ids.js';
@@ -43,7 +43,7 @@ export const taskUpdated = z.strictObject({
   task_id: taskIdSchema, base: baseSchema,
   fields: nonEmpty({ title: titleSchema.optional(), description: descriptionSchema.optional(), priority: prioritySchema.optional(), project_id: projectIdSchema.optional() }),
 });
-export const taskStatusChanged = z.strictObject({ task_id: taskIdSchema, base: baseSchema, status: taskStatusSchema, note: z.string().max(2000).optional() });
+export const taskStatusChanged = z.strictObject({ task_id: taskIdSchema, base: baseSchema, status: taskStatusSchema, note: noteSchema.optional() });
 export const taskDependency = z.strictObject({ task_id: taskIdSchema, depends_on: taskIdSchema });
 export const taskArchived = z.strictObject({ task_id: taskIdSchema });
 
@@ -52,10 +52,10 @@ export const assignmentRemoved = z.strictObject({ assignment_id: assignmentIdSch
 export const assignmentDelivered = z.strictObject({ assignment_id: assignmentIdSchema });
 export const assignmentFailed = z.strictObject({ assignment_id: assignmentIdSchema, error: z.string().max(2000) });
 
-export const sessionSeen = z.strictObject({ ...sessionRef, cwd: z.string().max(4096), state: sessionStateSchema, last_activity: isoInstantSchema });
+export const sessionSeen = z.strictObject({ ...sessionRef, cwd: cwdSchema, state: sessionStateSchema, last_activity: isoInstantSchema });
 export const sessionChanged = z.strictObject({
   ...sessionRef,
-  fields: nonEmpty({ cwd: z.string().max(4096).optional(), state: sessionStateSchema.optional(), last_activity: isoInstantSchema.optional() }),
+  fields: nonEmpty({ cwd: cwdSchema.optional(), state: sessionStateSchema.optional(), last_activity: isoInstantSchema.optional() }),
 });
 export const sessionGone = z.strictObject(sessionRef);
 

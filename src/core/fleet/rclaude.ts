@@ -6,11 +6,11 @@
  * All calls go through execa with a timeout, no shell, arguments as an array;
  * stderr and the exit code end up in the coded error.
  */
+import diagnostics from 'node:diagnostics_channel';
 import { accessSync, constants } from 'node:fs';
 import { delimiter, isAbsolute, join } from 'node:path';
 import { execa, type ExecaError } from 'execa';
-import { z } from 'zod';
-import { hostNameSchema, isoInstantSchema, sessionNameSchema, sessionStateSchema, type SessionState } from '../domain.js';
+import { cwdSchema, hostNameSchema, isoInstantSchema, sessionNameSchema, sessionStateSchema, type SessionState } from '../domain.js';
 import { ClareError } from '../errors.js';
 
 export interface RclaudeOptions {
@@ -65,15 +65,34 @@ export interface RunHooks {
   readonly onSpawn?: (pid: number | undefined) => void;
 }
 
+/** What is published on RCLAUDE_CALLS after every call (for metrics; nothing here depends on a listener). */
+export interface RclaudeCallNotice {
+  /** The verb (`--version`, `_claude-projects`, `send`, `capture`, `spawn`). */
+  readonly verb: string;
+  readonly seconds: number;
+  /** `ok`, `timeout` or `failed`. */
+  readonly outcome: 'ok' | 'timeout' | 'failed';
+}
+
+/** diagnostics_channel name of RclaudeCallNotice messages. */
+export const RCLAUDE_CALLS = 'clare:rclaude.call';
+const callChannel = diagnostics.channel(RCLAUDE_CALLS);
+
 /** Runs rclaude with `args`; turns every failure into CLARE_RCLAUDE_FAILED with stderr and exit code. */
 export async function runRclaude(opts: RclaudeOptions, args: readonly string[], hooks: RunHooks = {}): Promise<string> {
+  const started = performance.now();
+  const notify = (outcome: RclaudeCallNotice['outcome']): void => {
+    if (callChannel.hasSubscribers) callChannel.publish({ verb: args[0] ?? '', seconds: (performance.now() - started) / 1000, outcome } satisfies RclaudeCallNotice);
+  };
   try {
     const sub = execa(opts.path, args, { timeout: opts.timeoutMs, shell: false, stripFinalNewline: false, reject: true, stdin: 'ignore' });
     hooks.onSpawn?.(sub.pid);
     const r = await sub;
+    notify('ok');
     return r.stdout;
   } catch (e) {
     const x = e as ExecaError;
+    notify(x.timedOut === true ? 'timeout' : 'failed');
     const stderr = String(x.stderr ?? '').trim().slice(0, 2000);
     const why = x.timedOut === true ? `timed out after ${opts.timeoutMs} ms` : x.exitCode !== undefined ? `exited with code ${x.exitCode}` : (x.shortMessage ?? 'failed to run');
     throw new ClareError('CLARE_RCLAUDE_FAILED', `rclaude ${args[0] ?? ''} ${why}${stderr === '' ? '' : `: ${stderr}`}`, {
@@ -112,7 +131,6 @@ export interface ListedSession {
 }
 
 const LISTING_CMD = 'rclaude _claude-projects --sessions';
-const cwdSchema = z.string().max(4096);
 
 /** Quotes a line of rclaude output for an error message (bounded, escapes visible). */
 function quote(line: string): string {
@@ -167,7 +185,7 @@ export function parseSessionListing(stdout: string, host: string): ListedSession
     if (seen.has(session.data)) throw badListing(lineNo, line, `session ${session.data} is listed twice`);
     seen.add(session.data);
     const cwd = cwdSchema.safeParse(at(cells, 'cwd'));
-    if (!cwd.success) throw badListing(lineNo, line, 'cwd is longer than 4096 characters');
+    if (!cwd.success) throw badListing(lineNo, line, `cwd ${cwd.error.issues[0]?.message ?? 'is invalid'} (at most 4096 characters, no control characters)`);
     const state = sessionStateSchema.safeParse(at(cells, 'state'));
     if (!state.success) throw badListing(lineNo, line, `state ${JSON.stringify(at(cells, 'state'))} is not one of working, waiting, idle, exited`);
     const when = isoInstantSchema.safeParse(at(cells, 'last_activity'));

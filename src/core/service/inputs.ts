@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import {
-  descriptionSchema, groupNameSchema, memberPatternSchema, pathSchema, prioritySchema, projectNameSchema,
+  descriptionSchema, groupNameSchema, memberPatternSchema, noteSchema, pathSchema, prioritySchema, projectNameSchema,
   taskStatusSchema, textSchema, titleSchema, weightSchema,
 } from '../domain.js';
 
@@ -43,7 +43,7 @@ export const updateTaskInput = z.strictObject({
   priority: prioritySchema.optional(),
   project: ref.optional(),
   status: taskStatusSchema.optional(),
-  note: z.string().max(2000).optional().describe('why the status changed (kept with the event)'),
+  note: noteSchema.optional().describe('why the status changed (kept with the event)'),
   archived: z.literal(true).optional(),
 });
 export type UpdateTaskInput = z.infer<typeof updateTaskInput>;
