@@ -20,6 +20,8 @@ const TOKEN = 'local-users-token-0123456789abc';
 const { machine, release } = machinePool();
 
 interface Probe { readonly method: string; readonly target: string; readonly headers?: Record<string, string>; readonly body?: string }
+/** A probe of a route, with the access the daemon's OpenAPI document declares for it. */
+type RouteProbe = Probe & { readonly access: string };
 
 /**
  * Runs as the other user: sends each probe with http.request (which sends the
@@ -49,19 +51,19 @@ function asOtherUser(port: number, probes: readonly Probe[]): (number | string)[
   return JSON.parse(r.stdout) as (number | string)[];
 }
 
-/** Every JSON route of the daemon (from its OpenAPI document) plus both sockets, with made-up params. */
-async function allRoutes(m: TestMachine): Promise<Probe[]> {
-  const doc = (await m.api<{ paths: Record<string, Record<string, unknown>> }>('GET', '/openapi.json')).body;
-  const out: Probe[] = [];
+/** Every JSON route of the daemon (from its OpenAPI document, with its declared access) plus both sockets, with made-up params. */
+async function allRoutes(m: TestMachine): Promise<RouteProbe[]> {
+  const doc = (await m.api<{ paths: Record<string, Record<string, { 'x-clare-access': string }>> }>('GET', '/openapi.json')).body;
+  const out: RouteProbe[] = [];
   for (const [path, ops] of Object.entries(doc.paths)) {
-    for (const method of Object.keys(ops)) {
+    for (const [method, op] of Object.entries(ops)) {
       const target = path.replace(/\{[^}]+\}/g, 'x');
-      out.push({ method: method.toUpperCase(), target, ...(method === 'get' || method === 'delete' ? {} : { body: '{}' }) });
+      out.push({ method: method.toUpperCase(), target, access: op['x-clare-access'], ...(method === 'get' || method === 'delete' ? {} : { body: '{}' }) });
     }
   }
-  out.push({ method: 'GET', target: '/api/v1/live', headers: { ...UPGRADE_HEADERS } });
-  out.push({ method: 'GET', target: '/api/v1/sync/ws', headers: { ...UPGRADE_HEADERS } });
-  out.push({ method: 'GET', target: '/api/v1/openapi.json' });
+  out.push({ method: 'GET', target: '/api/v1/live', headers: { ...UPGRADE_HEADERS }, access: 'local' });
+  out.push({ method: 'GET', target: '/api/v1/sync/ws', headers: { ...UPGRADE_HEADERS }, access: 'mesh' });
+  out.push({ method: 'GET', target: '/api/v1/openapi.json', access: 'local' });
   return out;
 }
 
@@ -87,11 +89,14 @@ describe.skipIf(!ROOT)(ROOT ? 'another user of this machine' : `another user of 
       await m.start();
     });
 
-    it('is refused on every route and both sockets (403); our own user is served', async () => {
+    it('is refused on every route but the public ones, and both sockets (403); our own user is served', async () => {
       const routes = await allRoutes(m);
       expect(routes.length).toBeGreaterThan(20);
+      // Public routes (health) reveal nothing and are everybody's; there must be few, and all of them GETs.
+      const open = routes.filter((r) => r.access === 'public');
+      expect(open.map((r) => `${r.method} ${r.target}`)).toEqual(['GET /api/v1/health']);
       const statuses = asOtherUser(m.port, routes);
-      const wrong = routes.map((p, i) => ({ p: `${p.method} ${p.target}`, s: statuses[i] })).filter((x) => x.s !== 403);
+      const wrong = routes.map((p, i) => ({ p: `${p.method} ${p.target}`, s: statuses[i], want: p.access === 'public' ? 200 : 403 })).filter((x) => x.s !== x.want);
       expect(wrong).toEqual([]);
       // The control: the same daemon serves this test process (its own user).
       expect((await m.api('GET', '/tasks')).status).toBe(200);

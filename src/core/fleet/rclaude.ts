@@ -132,9 +132,9 @@ export interface ListedSession {
 
 const LISTING_CMD = 'rclaude _claude-projects --sessions';
 
-/** Quotes a line of rclaude output for an error message (bounded, escapes visible). */
-function quote(line: string): string {
-  return JSON.stringify(line.length > 300 ? `${line.slice(0, 300)}…` : line);
+/** Quotes rclaude output for an error message (bounded, escapes visible): a line, or a cell of it (`max` 80). */
+function quote(line: string, max = 300): string {
+  return JSON.stringify(line.length > max ? `${line.slice(0, max)}…` : line);
 }
 
 function badListing(lineNo: number, line: string, why: string): ClareError {
@@ -163,7 +163,7 @@ export function parseSessionListing(stdout: string, host: string): ListedSession
   const header = headerLine.split('\t');
   const col = new Map<string, number>();
   header.forEach((name, i) => {
-    if (col.has(name)) throw badListing(1, headerLine, `column ${JSON.stringify(name)} appears twice in the header`);
+    if (col.has(name)) throw badListing(1, headerLine, `column ${quote(name, 80)} appears twice in the header`);
     col.set(name, i);
   });
   const missing = LISTING_COLUMNS.filter((c) => !col.has(c));
@@ -178,18 +178,18 @@ export function parseSessionListing(stdout: string, host: string): ListedSession
     const cells = line.split('\t');
     if (cells.length !== header.length) throw badListing(lineNo, line, `${cells.length} tab-separated field${cells.length === 1 ? '' : 's'}, the header has ${header.length}`);
     const rowHost = at(cells, 'host');
-    if (!hostNameSchema.safeParse(rowHost).success) throw badListing(lineNo, line, `bad host name ${JSON.stringify(rowHost)}`);
-    if (rowHost !== host) throw badListing(lineNo, line, `a row for host ${JSON.stringify(rowHost)}, but this machine is ${JSON.stringify(host)} (name in clare.toml must be rclaude's host name)`);
+    if (!hostNameSchema.safeParse(rowHost).success) throw badListing(lineNo, line, `bad host name ${quote(rowHost, 80)}`);
+    if (rowHost !== host) throw badListing(lineNo, line, `a row for host ${quote(rowHost, 80)}, but this machine is ${JSON.stringify(host)} (name in clare.toml must be rclaude's host name)`);
     const session = sessionNameSchema.safeParse(at(cells, 'session'));
-    if (!session.success) throw badListing(lineNo, line, `bad session name ${JSON.stringify(at(cells, 'session'))}`);
+    if (!session.success) throw badListing(lineNo, line, `bad session name ${quote(at(cells, 'session'), 80)}`);
     if (seen.has(session.data)) throw badListing(lineNo, line, `session ${session.data} is listed twice`);
     seen.add(session.data);
     const cwd = cwdSchema.safeParse(at(cells, 'cwd'));
     if (!cwd.success) throw badListing(lineNo, line, `cwd ${cwd.error.issues[0]?.message ?? 'is invalid'} (at most 4096 characters, no control characters)`);
     const state = sessionStateSchema.safeParse(at(cells, 'state'));
-    if (!state.success) throw badListing(lineNo, line, `state ${JSON.stringify(at(cells, 'state'))} is not one of working, waiting, idle, exited`);
+    if (!state.success) throw badListing(lineNo, line, `state ${quote(at(cells, 'state'), 80)} is not one of working, waiting, idle, exited`);
     const when = isoInstantSchema.safeParse(at(cells, 'last_activity'));
-    if (!when.success) throw badListing(lineNo, line, `last_activity ${JSON.stringify(at(cells, 'last_activity'))} is not an ISO-8601 instant`);
+    if (!when.success) throw badListing(lineNo, line, `last_activity ${quote(at(cells, 'last_activity'), 80)} is not an ISO-8601 instant`);
     out.push({ host: rowHost, session: session.data, cwd: cwd.data, state: state.data, last_activity: when.data });
   }
   return out;
