@@ -197,11 +197,12 @@ FROM tasks t WHERE t.created = 1;
 INSERT INTO counters (name, n) SELECT 'tasks.' || bucket, count(*) FROM task_state GROUP BY bucket;
 INSERT INTO counters (name, n) SELECT 'tasks.ready', count(*) FROM task_state WHERE ready = 1;
 
--- Task lists page by keys the page can compute from a row: the millisecond of an HLC
--- (its first 15 characters) and the id. Every order with a status filter has its index.
+-- Task lists page by key. Oldest first is by the whole HLC; the board's orders key on
+-- what the page can compute from a row: the millisecond of an HLC (its first 15
+-- characters) and the id. Every order with a status filter has its index.
 DROP INDEX tasks_project;
-CREATE INDEX tasks_created ON tasks (substr(created_hlc, 1, 15), id);
-CREATE INDEX tasks_status_created ON tasks (status, substr(created_hlc, 1, 15), id);
+CREATE INDEX tasks_created ON tasks (created_hlc, id);
+CREATE INDEX tasks_status_created ON tasks (status, created_hlc, id);
 CREATE INDEX tasks_status_urgency ON tasks (status, priority, substr(created_hlc, 1, 15), id);
 CREATE INDEX tasks_status_recent ON tasks (status, substr(status_hlc, 1, 15), id);
 CREATE INDEX tasks_project ON tasks (project_id, status, priority, substr(created_hlc, 1, 15), id);

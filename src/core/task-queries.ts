@@ -7,7 +7,7 @@
 import type { Db } from './db.js';
 import type { TaskStatus } from './domain.js';
 import type { Task } from './models.js';
-import { continueAfter, encodeCursor, scopeOf, toPage, type Page, type PageRequest, type SortKey } from './paging.js';
+import { continueAfter, scopeOf, toPage, type Page, type PageRequest, type SortKey } from './paging.js';
 import { cachedStatement as stmt } from './projections/registers.js';
 import { assembleTasks, jsonIds, likePattern, TASK_COLS, type TaskRow } from './queries.js';
 
@@ -25,17 +25,19 @@ export function dependencyGraph(db: Db): { get(taskId: string): string[] } {
 }
 
 /**
- * Orders of task lists. Keys use the millisecond of an HLC (its first 15 digits) so
- * a page can place any task it holds from its `created_at` / `status_at` and id.
- *   created — oldest first: the order of `clare task list`
+ * Orders of task lists.
+ *   created — oldest first, by the creating event's HLC (causal order): the order of `clare task list`
  *   urgency — priority, then oldest first: the board's open, in progress and blocked columns
  *   recent  — newest status change first: the board's done column
+ * The board's orders key on the millisecond of an HLC (its first 15 digits) and the id,
+ * so the page can place any task it holds from its `created_at` / `status_at`
+ * (src/ui/live/task-order.ts); tasks of one millisecond then follow their ids.
  */
 export const TASK_ORDERS = ['created', 'urgency', 'recent'] as const;
 export type TaskOrder = (typeof TASK_ORDERS)[number];
 
 const ORDER_SQL: Readonly<Record<TaskOrder, { cols: readonly string[]; dir: 'ASC' | 'DESC'; shape: string; key: (r: TaskRow) => SortKey }>> = {
-  created: { cols: ['substr(t.created_hlc, 1, 15)', 't.id'], dir: 'ASC', shape: 'ss', key: (r) => [(r.created_hlc ?? '').slice(0, 15), r.id] },
+  created: { cols: ['t.created_hlc', 't.id'], dir: 'ASC', shape: 'ss', key: (r) => [r.created_hlc ?? '', r.id] },
   urgency: { cols: ['t.priority', 'substr(t.created_hlc, 1, 15)', 't.id'], dir: 'ASC', shape: 'nss', key: (r) => [r.priority ?? 2, (r.created_hlc ?? '').slice(0, 15), r.id] },
   recent: { cols: ['substr(t.status_hlc, 1, 15)', 't.id'], dir: 'DESC', shape: 'ss', key: (r) => [(r.status_hlc ?? '').slice(0, 15), r.id] },
 };
@@ -82,14 +84,6 @@ export function pageTasks(db: Db, f: TaskFilter, order: TaskOrder, p: PageReques
   // Assembled per page, not per row: the lookups are batched.
   const tasks = new Map(assembleTasks(db, rows.slice(0, p.limit)).map((t) => [t.id, t]));
   return toPage(rows, p, scope, o.key, (r) => tasks.get(r.id)!);
-}
-
-/** The cursor that continues a task list after `t` (for pages cut by a byte budget elsewhere). */
-export function taskCursorAfter(f: TaskFilter, order: TaskOrder, t: Task): string {
-  const scope = taskScope(f, order);
-  const ms = (isoTime: string): string => String(Date.parse(isoTime)).padStart(15, '0');
-  const key: SortKey = order === 'created' ? [ms(t.created_at), t.id] : order === 'urgency' ? [t.priority, ms(t.created_at), t.id] : [ms(t.status_at), t.id];
-  return encodeCursor(scope, key);
 }
 
 /**
