@@ -116,7 +116,10 @@ export function parseConfig(text: string, file: string): ClareConfig {
     const key = path.join('.');
     const line = lineOfKey(text, path);
     const where = line === null ? file : `${file}:${line}`;
-    throw new ClareError('CLARE_CONFIG', `${where}: ${key === '' ? 'config' : `key ${key}`}: ${issue.message}`, { file, key, ...(line === null ? {} : { line }) });
+    // Keys come from the file: a hostile or broken one may be any length, the message may not.
+    const shown = key.length > 80 ? `${key.slice(0, 80)}… (${key.length} characters)` : key;
+    const why = issue.code === 'unrecognized_keys' ? 'unknown key (see README "Configuration" for the keys there are)' : issue.message;
+    throw new ClareError('CLARE_CONFIG', `${where}: ${key === '' ? 'config' : `key ${shown}`}: ${why.slice(0, 500)}`, { file, key: shown, ...(line === null ? {} : { line }) });
   }
   return Object.freeze({ ...r.data, file });
 }

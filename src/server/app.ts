@@ -4,7 +4,7 @@
  * `inject()`; the daemon adds the long-lived services.
  */
 import websocket from '@fastify/websocket';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type RouteHandlerMethod } from 'fastify';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Socket } from 'node:net';
 import { z } from 'zod';
@@ -54,6 +54,15 @@ export function statusDoc(deps: AppDeps): StatusDoc {
   };
 }
 
+/** fastify's own refusals before routing (bad percent-encoding, over-long parameter), as a coded error. */
+function answerFrameworkError(err: FastifyError, req: FastifyRequest, reply: FastifyReply): void {
+  void reply.code(400).send(new ClareError('CLARE_BAD_REQUEST', `${err.message} (${req.method} ${req.url.slice(0, 200)})`).toBody());
+}
+
+/** The answer of a WebSocket route to a request that is not an upgrade. */
+const notUpgraded: RouteHandlerMethod = async (req, reply) => reply.code(400).send(new ClareError('CLARE_BAD_REQUEST',
+  `${req.url.split('?')[0] ?? ''} is a WebSocket endpoint: connect with \`Connection: Upgrade\` and \`Upgrade: websocket\``).toBody());
+
 export function buildApp(deps: AppDeps): FastifyInstance {
   // fastify logs through the daemon's own pino logger (same redaction); requests are
   // logged by the onResponse hook below, at debug, not by fastify at info.
@@ -62,6 +71,21 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   const app = Fastify({
     ...(httpLog === null ? { logger: false } : { loggerInstance: httpLog }),
     logController: new LogController({ disableRequestLogging: true }), bodyLimit: 32 * 1024 * 1024, forceCloseConnections: false,
+    // Path parameters are checked by each route's zod schema (names and ids up to 200
+    // characters); fastify's own limit of 100 would refuse some of them in its own shape.
+    routerOptions: { maxParamLength: 1000 },
+    // Errors fastify finds before routing (a bad percent-encoding, an over-long parameter)
+    // answer in the catalog's shape like every other refusal.
+    frameworkErrors: answerFrameworkError,
+  });
+  // A WebSocket route asked for without an upgrade gets a coded answer, not the plugin's
+  // empty 404: the route's handler becomes its `wsHandler` before the plugin sees it
+  // (this hook is added first, so it runs first).
+  app.addHook('onRoute', (r) => {
+    if (r.websocket !== true) return;
+    r.wsHandler = r.handler as unknown as NonNullable<typeof r.wsHandler>;
+    r.websocket = false;
+    r.handler = notUpgraded;
   });
   // One WebSocket server for the app; the sync and live routes declare `websocket: true`.
   void app.register(websocket, { options: { maxPayload: 64 * 1024 * 1024 } });

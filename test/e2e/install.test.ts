@@ -2,9 +2,14 @@
  * The one-command install (deploy/install.sh) into a temp prefix, the installed
  * `clare` run from another directory, and `clare service install|uninstall` writing
  * the systemd --user unit for that install (checked by systemd-analyze when present).
- * Slow: the install builds better-sqlite3 for this Node, as a user's install does.
+ * better-sqlite3's native module comes the way a user's install gets it where the
+ * download is reachable: prebuild-install fetches a prebuilt binary — here from a
+ * mirror on loopback (`npm_config_better_sqlite3_binary_host`) serving the module this
+ * checkout built, so the test does not spend minutes compiling SQLite again (the
+ * compile path is what `npm ci` runs on every fresh machine).
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { createServer, type Server } from 'node:http';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -32,19 +37,54 @@ const env: NodeJS.ProcessEnv = {
 delete env['CLARE_URL'];
 const run = (args: readonly string[], cwd = home) => spawnSync(bin, args, { env, cwd, encoding: 'utf8', timeout: 60_000 });
 
-beforeAll(() => {
+/** The loopback mirror of better-sqlite3's prebuilt binaries, and the paths it was asked for. */
+let mirror: Server | null = null;
+const mirrorRequests: string[] = [];
+
+/** Serves `build/Release/better_sqlite3.node` of this checkout as prebuild-install's tarball. */
+async function startMirror(): Promise<string> {
+  const tarball = join(dir, 'prebuilt.tar.gz');
+  execFileSync('tar', ['-czf', tarball, '-C', join(ROOT, 'node_modules', 'better-sqlite3'), 'build/Release/better_sqlite3.node']);
+  const body = readFileSync(tarball);
+  mirror = createServer((req, res) => {
+    mirrorRequests.push(req.url ?? '');
+    if (req.url?.endsWith(`-node-v${process.versions.modules}-${process.platform}-${process.arch}.tar.gz`) === true) res.writeHead(200, { 'content-type': 'application/gzip' }).end(body);
+    else res.writeHead(404).end();
+  });
+  const port = await freePort();
+  await new Promise<void>((r) => mirror?.listen(port, '127.0.0.1', r));
+  return `http://127.0.0.1:${port}`;
+}
+
+beforeAll(async () => {
   mkdirSync(home, { recursive: true });
-  // Build from source: the prebuilt download of better-sqlite3 is unreachable here.
-  const r = spawnSync('bash', [join(ROOT, 'deploy/install.sh'), prefix], { env: { ...process.env, npm_config_build_from_source: 'true' }, encoding: 'utf8', timeout: INSTALL_TIMEOUT_MS });
-  if (r.status !== 0) throw new Error(`deploy/install.sh failed (${r.status}):\n${r.stdout}\n${r.stderr}`);
+  const host = await startMirror();
+  // Async: the mirror answers from this process's event loop while the install runs.
+  const r = await new Promise<{ status: number | null; out: string }>((resolve) => {
+    const p = spawn('bash', [join(ROOT, 'deploy/install.sh'), prefix], { env: { ...process.env, npm_config_better_sqlite3_binary_host: host }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    p.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    p.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    const t = setTimeout(() => p.kill('SIGKILL'), INSTALL_TIMEOUT_MS);
+    p.on('close', (status) => {
+      clearTimeout(t);
+      resolve({ status, out });
+    });
+  });
+  if (r.status !== 0) throw new Error(`deploy/install.sh failed (${r.status}):\n${r.out}`);
 }, INSTALL_TIMEOUT_MS);
 
-afterAll(() => {
+afterAll(async () => {
+  await new Promise<void>((r) => (mirror === null ? r() : mirror.close(() => r())));
   spawnSync(join(STANDIN_DIR, 'rclaude'), ['_kill-all'], { env, timeout: 10_000 });
   rmSync(dir, { recursive: true, force: true });
 });
 
 describe('install', () => {
+  it('fetched better-sqlite3\'s prebuilt module for this Node from the mirror (no compile)', () => {
+    expect(mirrorRequests).toEqual([expect.stringMatching(new RegExp(`/v[^/]+/better-sqlite3-v[^/]+-node-v${process.versions.modules}-${process.platform}-${process.arch}\\.tar\\.gz$`))]);
+  });
+
   it('installs a clare that runs from another directory: --version, init, serve', async () => {
     expect(existsSync(join(ROOT, 'npm-shrinkwrap.json'))).toBe(false); // the script cleans up
     const v = run(['--version']);

@@ -35,15 +35,17 @@ interface RouteModel {
   readonly params: readonly string[];
   readonly query: readonly { readonly name: string; readonly required: boolean; readonly schema: JsonSchema }[];
   readonly body: JsonSchema | null;
-  /** Needs the mesh token even from loopback. */
+  /** Needs the mesh token even from loopback (access `mesh`). */
   readonly sync: boolean;
+  /** Never needs the token (access `public`: health). */
+  readonly public: boolean;
 }
 
 interface OpenApiDoc {
   paths: Record<string, Record<string, {
     parameters?: { name: string; in: string; required: boolean; schema: JsonSchema }[];
     requestBody?: { content: { 'application/json': { schema: JsonSchema } } };
-    security?: unknown[];
+    'x-clare-access': 'public' | 'local' | 'mesh';
   }>>;
 }
 
@@ -59,11 +61,22 @@ function routesOf(doc: OpenApiDoc): RouteModel[] {
         params: params.filter((p) => p.in === 'path').map((p) => p.name),
         query: params.filter((p) => p.in === 'query').map((p) => ({ name: p.name, required: p.required, schema: p.schema })),
         body: op.requestBody?.content['application/json'].schema ?? null,
-        sync: (op.security ?? []).length > 0,
+        sync: op['x-clare-access'] === 'mesh',
+        public: op['x-clare-access'] === 'public',
       });
     }
   }
   return out;
+}
+
+/** Whether the URL's percent-encoding decodes (fastify refuses it before routing otherwise). */
+function validUrl(url: string): boolean {
+  try {
+    decodeURIComponent(url);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** One request to send, and what the oracle needs to know about it. */
@@ -290,8 +303,9 @@ async function runCase(c: Case): Promise<void> {
   const wrote = fd.version() !== before;
   if (status >= 500 && !injectedRclaudeFailure(status, text)) violation(DOOR, 'status-5xx', `${what} → ${status} ${brief(text)}`);
   const code = status >= 400 && c.method !== 'HEAD' ? checkErrorBody(DOOR, what, status, text) : null;
-  // JSON nested past the bound is refused as such wherever a body is read (a route matched, the token passed).
-  const depth = typeof c.payload === 'string' && c.headers['content-type'] === 'application/json' ? jsonTextDepth(c.payload, MAX_JSON_DEPTH + 1) : 0;
+  // JSON nested past the bound is refused as such wherever a body is read (a route matched, the
+  // token passed, the URL itself is valid: a path that is not UTF-8 is refused before any body is read).
+  const depth = typeof c.payload === 'string' && c.headers['content-type'] === 'application/json' && validUrl(c.url) ? jsonTextDepth(c.payload, MAX_JSON_DEPTH + 1) : 0;
   if (depth > MAX_JSON_DEPTH) {
     if (status < 300) violation(DOOR, 'too-deep-accepted', `a body nested more than ${MAX_JSON_DEPTH} deep was accepted (${status}); input: ${what}`);
     else if (code !== null && c.route?.body != null && ![401, 403, 404].includes(status) && code !== 'CLARE_TOO_DEEP') {
@@ -309,7 +323,7 @@ async function runCase(c: Case): Promise<void> {
       }
     }
     const r = c.route;
-    const needsToken = r !== null && (r.sync || !isLoopback(c.remoteAddress));
+    const needsToken = r !== null && !r.public && (r.sync || !isLoopback(c.remoteAddress));
     if (needsToken && !c.tokenOk) violation(DOOR, 'accepted-invalid', `${what} → ${status} without the mesh token (${c.pathVariant} path)`);
     if (c.foreignHost) violation(DOOR, 'accepted-invalid', `${what} → ${status} for a foreign Host (DNS rebinding)`);
     if (c.foreignOrigin && c.method !== 'GET' && c.method !== 'HEAD') violation(DOOR, 'accepted-invalid', `${what} → ${status} for a foreign Origin`);

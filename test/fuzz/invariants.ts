@@ -16,7 +16,7 @@ import type Database from 'better-sqlite3';
 import { digest } from '../../src/core/digest.js';
 import { PROJECTION_TABLES } from '../../src/core/schema.js';
 import { ClareError, ERROR_CATALOG, isErrorCode } from '../../src/core/errors.js';
-import { isEventType } from '../../src/core/events/catalog.js';
+import { EVENT_CATALOG, isEventType } from '../../src/core/events/catalog.js';
 import { jsonTextDepth, MAX_JSON_DEPTH } from '../../src/core/json-bounds.js';
 import type { EventId, MachineId } from '../../src/core/ids.js';
 import type { Hlc } from '../../src/core/hlc.js';
@@ -79,12 +79,13 @@ export function checkStoredPayload(door: string, what: string, e: StoredEvent): 
   const depth = jsonTextDepth(e.payload, MAX_JSON_DEPTH + 8);
   if (depth > MAX_JSON_DEPTH) violation(door, 'too-deep-accepted', `stored ${e.type} ${e.id} with a payload nested ${depth > MAX_JSON_DEPTH + 8 ? `more than ${MAX_JSON_DEPTH + 8}` : depth} deep; input: ${what}`);
   if (depth > MAX_JSON_DEPTH + 8) return;
-  const known = isEventType(e.type);
+  // Unknown types and newer versions are stored opaque (relayed, never applied or typed by
+  // this version); what this version applies must satisfy its own schemas.
+  const known = isEventType(e.type) && e.v <= EVENT_CATALOG[e.type].v;
   const stack: { v: unknown; key: string }[] = [{ v: JSON.parse(e.payload) as unknown, key: '' }];
   for (let top = stack.pop(); top !== undefined; top = stack.pop()) {
     const { v, key } = top;
     if (typeof v === 'string') {
-      // Unknown types are stored opaque and never typed by this version.
       if (known && TYPED_FIELDS.has(key) && hasControlChars(v)) violation(door, 'control-chars', `stored ${e.type} with control characters in ${key}: ${brief(JSON.stringify(v), 120)}; input: ${what}`);
     } else if (Array.isArray(v)) {
       for (const x of v) stack.push({ v: x, key });

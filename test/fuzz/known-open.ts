@@ -55,26 +55,6 @@ interface KnownOpen {
  */
 const KNOWN_OPEN: readonly KnownOpen[] = [
   {
-    id: 'foreign-origin-host',
-    waitsFor: 'doors: Origin/Host checks (issue 9 "Browsers")',
-    matches: (v) => v.kind === 'accepted-invalid' && /(for a foreign (Origin|Host)|opened for a foreign Origin)/.test(v.detail),
-  },
-  {
-    id: 'peers-without-token',
-    waitsFor: 'doors: mesh changes need the token (issue 9)',
-    matches: (v) => v.kind === 'accepted-invalid' && /the mesh changed without the token/.test(v.detail),
-  },
-  {
-    id: 'fastify-uncoded-4xx',
-    waitsFor: 'doors (src/server/app.ts): fastify framework errors (bad URL encoding, a path parameter over 100 characters) answered in the catalog shape',
-    matches: (v) => v.kind === 'uncoded-error' && /"code":"FST_ERR_(BAD_URL|MAX_PARAM_LENGTH)"/.test(v.detail),
-  },
-  {
-    id: 'ws-route-plain-get',
-    waitsFor: 'doors/live (src/server/app.ts, live-part.ts, replication-part.ts): a plain GET of a WebSocket route answers a coded error',
-    matches: (v) => v.kind === 'uncoded-error' && /^GET \/api\/v1\/(live|sync\/ws)[?\s].* → 404 with a body that is not JSON: $/.test(v.detail),
-  },
-  {
     id: 'identity-conflict-silent',
     waitsFor: 'sync: identity conflicts refused with CLARE_IDENTITY_CONFLICT (issue 9 "Identity")',
     matches: (v) => v.kind === 'identity' && /(dup-other-content|hlc-of-held)/.test(v.detail),
@@ -93,35 +73,9 @@ const KNOWN_OPEN: readonly KnownOpen[] = [
       || (v.kind === 'internal-error' && /frames nested up to (6[5-9]|[7-9]\d|\d{3,}) deep/.test(v.detail)),
   },
   {
-    id: 'body-depth-code',
-    waitsFor: 'doors/sync: JSON nested past 64 refused with CLARE_TOO_DEEP at every door (issue 9 "HTTP body nesting")',
-    matches: (v) => (v.kind === 'uncoded-error' && /nested more than 64 deep was refused with/.test(v.detail))
-      || (v.kind === 'too-deep-accepted' && /^a body nested more than 64 deep was accepted/.test(v.detail)),
-  },
-  {
-    id: 'sync-socket-encoded-path',
-    waitsFor: 'doors: access decided from the matched route, not URL text (issue 9 "Auth on the routed path")',
-    matches: (v) => v.kind === 'accepted-invalid' && /the sync socket opened without the mesh token \(percent-path/.test(v.detail),
-  },
-  {
     id: 'proto-key-dropped',
     waitsFor: 'sync (src/core/events/envelope.ts or the frame decoder): a payload with a "__proto__" key refused, or stored with it — zod\'s record drops it, so the store holds other content than its origin sent',
     matches: (v) => v.kind === 'identity' && /\((fresh|dup-same), payload has a "__proto__" key\)/.test(v.detail),
-  },
-  {
-    id: 'config-unknown-key-line',
-    waitsFor: 'config (src/core/config.ts): an unknown key reported with its line number (issue 9 "Small ones")',
-    matches: (v) => v.kind === 'accepted-invalid' && /^an unknown key is reported without its line/.test(v.detail),
-  },
-  {
-    id: 'config-token-rules',
-    waitsFor: 'config (src/core/config.ts): a token must be printable ASCII without spaces, refused at start naming the rule (issue 9)',
-    matches: (v) => v.kind === 'accepted-invalid' && /^a token with spaces, control or non-ASCII characters was accepted/.test(v.detail),
-  },
-  {
-    id: 'control-chars',
-    waitsFor: 'doors: text typed into sessions or terminals refuses control characters (issue 9 "Bounds"/"Small ones"), in domain schemas so peers refuse them too',
-    matches: (v) => v.kind === 'control-chars',
   },
 ];
 

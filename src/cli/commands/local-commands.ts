@@ -47,6 +47,10 @@ export function localCommands(y: Argv<{ json: boolean }>): Argv<{ json: boolean 
         const { DEFAULT_PARTS } = await import('../../server/parts.js');
         const { createLogger, parseLogLevel } = await import('../../core/log.js');
         const log = createLogger(parseLogLevel(process.env['CLARE_LOG_LEVEL']), a.pretty === undefined ? {} : { pretty: a.pretty });
+        // Node's process warnings (deprecations of a dependency, …) go into the log as JSON
+        // lines like everything else, instead of raw text in the middle of them.
+        process.removeAllListeners('warning');
+        process.on('warning', (w) => log.warn('node warning', { name: w.name, message: w.message, ...('code' in w ? { code: w.code } : {}) }));
         const d = await startDaemon({ log, parts: DEFAULT_PARTS });
         if (a.json) printJson({ url: d.url, machine_id: d.config.machine_id, name: d.config.name });
         await new Promise<void>((resolve) => {
