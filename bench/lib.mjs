@@ -1,6 +1,6 @@
 // Shared helpers for benchmarks: real daemons in temp dirs, timing, medians.
 import { spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -19,6 +19,28 @@ export const pct = (xs, p) => {
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
 };
 export const fmt = (n, d = 1) => (Number.isFinite(n) ? n.toFixed(d) : String(n));
+
+/** The last commit of main before the bounded reads (full snapshot, unpaged lists, the page holding every task). */
+export const BASELINE_REF = process.env.BENCH_BASELINE_REF ?? '6d8a3ef';
+
+/**
+ * The dist/ of the build a benchmark compares against, or null with BENCH_BASELINE=0:
+ * BENCH_BASELINE_DIST=<a built dist/>, else BASELINE_REF exported with `git archive`
+ * into `tmp`, linked to this node_modules and built (about 10 s).
+ */
+export function baselineDist(tmp, progress = () => undefined) {
+  if (process.env.BENCH_BASELINE === '0') return null;
+  if (process.env.BENCH_BASELINE_DIST !== undefined) return resolve(process.env.BENCH_BASELINE_DIST);
+  const dir = join(tmp, 'baseline');
+  progress(`building the baseline ${BASELINE_REF} in ${dir}`);
+  mkdirSync(dir, { recursive: true });
+  const archive = spawnSync('sh', ['-c', `git -C "${ROOT}" archive ${BASELINE_REF} | tar -x -C "${dir}"`], { encoding: 'utf8' });
+  if (archive.status !== 0) throw new Error(`git archive ${BASELINE_REF}: ${archive.stderr}`);
+  symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'));
+  const build = spawnSync('npm', ['run', 'build'], { cwd: dir, encoding: 'utf8' });
+  if (build.status !== 0) throw new Error(`baseline build failed: ${build.stdout}${build.stderr}`);
+  return join(dir, 'dist');
+}
 
 export async function freePort() {
   return new Promise((res, rej) => {

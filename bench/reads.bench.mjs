@@ -14,18 +14,15 @@
 // (default below) is exported with `git archive`, linked to this node_modules and built
 // in a temp dir (about 10 s). BENCH_BASELINE=0 skips it. BENCH_SCALE=0.1 for 100k events.
 // Run: npm run bench -- reads   (or node --expose-gc bench/run.mjs reads after a build)
-import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { connect } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import WebSocket from 'ws';
-import { fmt, http, median, ROOT, SCALE, startDaemon, waitUntil } from './lib.mjs';
+import { BASELINE_REF, baselineDist, fmt, http, median, ROOT, SCALE, startDaemon, waitUntil } from './lib.mjs';
 import { seedStore } from './seed-store.mjs';
 
-/** The last commit of main before the bounded reads (the old full snapshot, unpaged lists). */
-const BASELINE_REF = process.env.BENCH_BASELINE_REF ?? '6d8a3ef';
 const N_EVENTS = Math.max(10_000, Math.round(1_000_000 * SCALE));
 const REPEATS = Number(process.env.BENCH_REPEATS ?? 7);
 const STALLED = 10;
@@ -33,19 +30,6 @@ const GC_PRELOAD = path.join(ROOT, 'bench/gc-on-signal.mjs');
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'clare-bench-reads-'));
 const progress = (s) => process.stderr.write(`  … ${s}\n`);
-
-function baselineDist() {
-  if (process.env.BENCH_BASELINE === '0') return null;
-  if (process.env.BENCH_BASELINE_DIST !== undefined) return path.resolve(process.env.BENCH_BASELINE_DIST);
-  const dir = path.join(tmp, 'baseline');
-  progress(`building the baseline ${BASELINE_REF} in ${dir}`);
-  const archive = spawnSync('sh', ['-c', `mkdir -p "${dir}" && git -C "${ROOT}" archive ${BASELINE_REF} | tar -x -C "${dir}"`], { encoding: 'utf8' });
-  if (archive.status !== 0) throw new Error(`git archive ${BASELINE_REF}: ${archive.stderr}`);
-  symlinkSync(path.join(ROOT, 'node_modules'), path.join(dir, 'node_modules'));
-  const build = spawnSync('npm', ['run', 'build'], { cwd: dir, encoding: 'utf8' });
-  if (build.status !== 0) throw new Error(`baseline build failed: ${build.stdout}${build.stderr}`);
-  return path.join(dir, 'dist');
-}
 
 /** Resident set of a process, MB. */
 function rssMB(pid) {
@@ -203,7 +187,7 @@ async function measure(label, cli, db) {
 }
 
 try {
-  const base = baselineDist();
+  const base = baselineDist(tmp, progress);
   const file = path.join(tmp, 'store.db');
   progress(`seeding ${N_EVENTS} events (${base === null ? 'this build' : 'baseline schema'})`);
   const seed = await seedStore(file, N_EVENTS, base === null ? {} : { dist: base });
