@@ -18,6 +18,7 @@ import { HybridClock } from '../dist/core/hlc.js';
 import { rebuild } from '../dist/core/rebuild.js';
 import { append, eventsAfter, eventsSince, ingest, validateBatch } from '../dist/core/store.js';
 import { eventMix } from './event-mix.mjs';
+import { writeEvents } from './seed-store.mjs';
 
 const SELF = fileURLToPath(import.meta.url);
 const RECEIVER = '0000000c-0000-4000-8000-000000000000';
@@ -202,22 +203,7 @@ let rebuildReport;
   progress(`writing ${N_REBUILD} events for rebuild`);
   const f = file('rebuild');
   const db = openDb(f);
-  const next = eventMix({ seed: 3, origins: 4 });
-  const ins = db.prepare('INSERT INTO events (id, hlc, origin, type, v, payload) VALUES (?, ?, ?, ?, ?, ?)');
-  const top = new Map();
-  const write = db.transaction((k) => {
-    for (let i = 0; i < k; i++) {
-      const e = next();
-      ins.run(e.id, e.hlc, e.origin, e.type, e.v, JSON.stringify(e.payload));
-      const t = top.get(e.origin);
-      top.set(e.origin, { hlc: e.hlc, count: (t?.count ?? 0) + 1 });
-    }
-  });
-  const genMs = timed(() => {
-    for (let i = 0; i < N_REBUILD; i += 10_000) write(Math.min(10_000, N_REBUILD - i));
-  });
-  const wm = db.prepare('INSERT INTO watermarks (origin, hlc, count) VALUES (?, ?, ?)');
-  for (const [origin, t] of top) wm.run(origin, t.hlc, t.count);
+  const genMs = timed(() => writeEvents(db, N_REBUILD, { seed: 3, origins: 4 }));
   db.pragma('wal_checkpoint(TRUNCATE)');
   db.close();
 

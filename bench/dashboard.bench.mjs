@@ -1,7 +1,11 @@
 // The live dashboard, end to end, in a real browser against real daemons:
 //   1. gzip size of the shipped UI bundle (dist/ui/app.js)                 target ≤ 150 kB
-//   2. page load to first full render, 1,000 tasks and 50 sessions         target ≤ 1 s
-//      (navigation start → every task card and every session rendered on the board)
+//   2. page load to first full render, 1,000 tasks and 50 sessions         target ≤ 300 ms (issue 12)
+//      (navigation start → every task card the page holds and every session rendered
+//      on the board; since live protocol 2 the snapshot holds the first pages of the
+//      columns, so that is the loaded part of the 1,000, printed beside it), beside
+//      the baseline build (bench/lib.mjs, BASELINE_REF: the page holding every task)
+//      on a daemon seeded the same way, loads of the two taking turns
 //   3. committed write → DOM, same daemon: POST /api/v1/tasks on the daemon
 //      serving the page, 200 writes, p50/p99                                target p99 ≤ 50 ms
 //   4. committed write → DOM, one hop: the POST goes to a peer, replication
@@ -13,7 +17,8 @@
 // call, the commit, the push and the frame the page waits for before it renders.
 //
 // Run: `node bench/run.mjs dashboard` or `node bench/dashboard.bench.mjs` (after
-// `npm run build`). BENCH_WRITES=50 for a quick run; CLARE_CHROMIUM overrides
+// `npm run build`). BENCH_WRITES=50 for a quick run; BENCH_BASELINE=0 skips the
+// baseline (BENCH_BASELINE_DIST=<a built dist/> reuses one); CLARE_CHROMIUM overrides
 // /usr/bin/chromium.
 import { spawn, spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -24,6 +29,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { chromium } from 'playwright-core';
+import { BASELINE_REF, baselineDist } from './lib.mjs';
 
 /* global document -- fullyRendered runs in the page */
 
@@ -67,7 +73,7 @@ async function until(what, check, timeoutMs = 15_000) {
   }
 }
 
-async function startMachine(name, port, peers) {
+async function startMachine(name, port, peers, cli = CLI) {
   const dir = mkdtempSync(path.join(os.tmpdir(), `clare-bench-${name}-`));
   const env = {
     ...process.env,
@@ -77,7 +83,7 @@ async function startMachine(name, port, peers) {
     CLARE_LOG_LEVEL: 'warn',
   };
   delete env.CLARE_URL;
-  const init = spawnSync(process.execPath, [CLI, 'init', '--name', name], { env, encoding: 'utf8' });
+  const init = spawnSync(process.execPath, [cli, 'init', '--name', name], { env, encoding: 'utf8' });
   if (init.status !== 0) throw new Error(`clare init: ${init.stderr}`);
   const file = path.join(dir, 'config/clare/clare.toml');
   writeFileSync(file, readFileSync(file, 'utf8')
@@ -86,7 +92,7 @@ async function startMachine(name, port, peers) {
     // Only the benchmark's writes: no session polling in between.
     .replace(/^poll_interval_s = .*$/m, 'poll_interval_s = 3600'));
   let stderr = '';
-  const child = spawn(process.execPath, [CLI, 'serve'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, [cli, 'serve'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
   child.stderr.setEncoding('utf8').on('data', (d) => { stderr += d; });
   const exited = new Promise((r) => child.once('exit', r));
   const url = `http://127.0.0.1:${port}`;
@@ -113,6 +119,15 @@ async function startMachine(name, port, peers) {
 
 /** An HLC stamp as peers write them: 15-digit ms, 5-digit counter, machine id. */
 const hlc = (ms, counter, machine) => `${String(ms).padStart(15, '0')}:${String(counter).padStart(5, '0')}:${machine}`;
+
+/** 1,000 tasks through the API (as the CLI would), 50 sessions from 5 other hosts. */
+async function seedBoard(m) {
+  await m.api('POST', '/projects', { name: 'bench' });
+  for (let i = 0; i < TASKS; i++) {
+    await m.api('POST', '/tasks', { project: 'bench', title: `seed task ${i + 1}: ${['refactor', 'test', 'document', 'fix'][i % 4]} module ${i % 37}`, priority: i % 5 });
+  }
+  await seedSessions(m);
+}
 
 /** 50 sessions on 5 other hosts, as their daemons would have published them (POST /sync/events). */
 async function seedSessions(m) {
@@ -171,23 +186,25 @@ const OBSERVER = `(() => {
 })();`;
 
 /**
- * In the page: performance.now() once every task card and every session row has
- * rendered its shadow content, else 0. A function, not a string: the page's CSP
- * forbids eval.
+ * In the page: [performance.now(), cards] once every task card the columns hold (each
+ * column element's `tasks`) and every session row has rendered its shadow content,
+ * else 0. A function, not a string: the page's CSP forbids eval.
  */
-function fullyRendered({ tasks, sessions }) {
+function fullyRendered({ sessions }) {
   // Walks only the path to the cards and rows, so the check costs little of the frame it measures.
   const board = document.querySelector('clare-app')?.shadowRoot?.querySelector('clare-board-view')?.shadowRoot;
   if (!board) return 0;
   let cards = 0;
+  let held = 0;
   for (const col of board.querySelectorAll('clare-board-column')) {
+    held += col.tasks.length;
     for (const c of col.shadowRoot?.querySelectorAll('clare-task-card') ?? []) if (c.shadowRoot?.firstElementChild) cards++;
   }
   let rows = 0;
   for (const r of board.querySelectorAll('clare-session-row')) if (r.shadowRoot?.querySelector('.row')) rows++;
-  return cards >= tasks && rows >= sessions ? performance.now() : 0;
+  return held > 0 && cards >= held && rows >= sessions ? [performance.now(), cards] : 0;
 }
-const FULL = { tasks: TASKS, sessions: SESSIONS };
+const FULL = { sessions: SESSIONS };
 
 const quantile = (xs, q) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -208,10 +225,10 @@ async function openBoard(context, url) {
 async function measureLoad(context, url) {
   const { page, problems } = await openBoard(context, url);
   const handle = await page.waitForFunction(fullyRendered, FULL, { polling: 'raf', timeout: 30_000 });
-  const ms = await handle.jsonValue();
+  const [ms, cards] = await handle.jsonValue();
   const snapshot = await page.evaluate(() => globalThis.__benchFirstFrame ?? 0);
   await page.close();
-  return { ms, snapshot, problems };
+  return { ms, cards, snapshot, problems };
 }
 
 /** Sequential writes on `writer` while `page` watches; latency per write, ms. */
@@ -220,7 +237,8 @@ async function measureWrites(page, writer, label) {
   for (let i = 0; i < WRITES; i++) {
     const t0 = Date.now();
     const title = `bench-${i}-${t0}`;
-    await writer.api('POST', '/tasks', { project: 'bench', title });
+    // Priority 0: it sorts into the loaded part of the open column (the first page holds every priority-0 task).
+    await writer.api('POST', '/tasks', { project: 'bench', title, priority: 0 });
     const handle = await page.waitForFunction((t) => globalThis.__benchSeen.get(t) ?? null, title, { polling: 'raf', timeout: 15_000 })
       .catch((e) => { throw new Error(`${label} write ${i} never showed up: ${e.message}`); });
     const { at, t0: embedded } = await handle.jsonValue();
@@ -238,22 +256,22 @@ const bundle = readFileSync(BUNDLE);
 const gz = gzipSync(bundle, { level: 9 }).length;
 row('UI bundle (app.js), gzip -9', `${(gz / 1024).toFixed(1)} kB (${(bundle.length / 1024).toFixed(1)} kB raw)`, '≤ 150 kB', gz <= 150 * 1024);
 
-const [pa, pb] = [await freePort(), await freePort()];
+const tmp = mkdtempSync(path.join(os.tmpdir(), 'clare-bench-dashboard-'));
+const baseDist = baselineDist(tmp, (s) => process.stderr.write(`  … ${s}\n`));
+const [pa, pb, pc] = [await freePort(), await freePort(), await freePort()];
 const alpha = await startMachine('alpha', pa, [`http://127.0.0.1:${pb}`]);
 const beta = await startMachine('beta', pb, [`http://127.0.0.1:${pa}`]);
+// The baseline build on its own, seeded the same way (its page is its own dist/ui).
+const gamma = baseDist === null ? null : await startMachine('gamma', pc, [], path.join(baseDist, 'cli/clare.js'));
 const browser = await chromium.launch({
   executablePath: CHROMIUM,
   args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
 });
 try {
-  // Seed: 1,000 tasks through the API (as the CLI would), 50 sessions from 5 other hosts.
-  await alpha.api('POST', '/projects', { name: 'bench' });
   const seedT0 = performance.now();
-  for (let i = 0; i < TASKS; i++) {
-    await alpha.api('POST', '/tasks', { project: 'bench', title: `seed task ${i + 1}: ${['refactor', 'test', 'document', 'fix'][i % 4]} module ${i % 37}`, priority: i % 5 });
-  }
-  await seedSessions(alpha);
+  await seedBoard(alpha);
   console.log(`seeded ${TASKS} tasks and ${SESSIONS} sessions in ${Math.round(performance.now() - seedT0)} ms`);
+  if (gamma !== null) await seedBoard(gamma);
 
   // Replication: does beta's status list alpha as connected, and has beta got the project?
   let replication = false;
@@ -261,23 +279,35 @@ try {
     await until('replication between alpha and beta', async () => {
       const s = await beta.api('GET', '/status');
       const projects = await beta.api('GET', '/projects');
-      return s.peers.some((p) => p.connected) && projects.some((p) => p.name === 'bench');
+      return s.peers.some((p) => p.connected) && projects.items.some((p) => p.name === 'bench');
     }, 20_000);
     replication = true;
   } catch {
     console.log('replication not available: the one-hop figure is skipped');
   }
 
-  // Page load: the first in a fresh context (cold cache), then warm loads.
+  // Page load: the first in a fresh context (cold cache), then warm loads; the
+  // baseline's and this build's loads take turns, each in its own context.
   const context = await browser.newContext({ viewport: { width: 1366, height: 900 } });
+  const baseContext = gamma === null ? null : await browser.newContext({ viewport: { width: 1366, height: 900 } });
   const loads = [];
-  for (let i = 0; i < LOADS; i++) loads.push(await measureLoad(context, alpha.url));
+  const baseLoads = [];
+  for (let i = 0; i < LOADS; i++) {
+    if (gamma !== null) baseLoads.push(await measureLoad(baseContext, gamma.url));
+    loads.push(await measureLoad(context, alpha.url));
+  }
+  await baseContext?.close();
+  await gamma?.stop();
   const problems = loads.flatMap((l) => l.problems);
-  const cold = loads[0].ms;
-  const warm = loads.slice(1).map((l) => l.ms);
-  row(`first full render, ${TASKS} tasks + ${SESSIONS} sessions (cold)`, `${Math.round(cold)} ms`, '≤ 1000 ms', cold <= 1000);
-  row(`first full render (warm, median of ${warm.length})`, `${Math.round(quantile(warm, 0.5))} ms`, '≤ 1000 ms', quantile(warm, 0.5) <= 1000);
-  row('  of which: snapshot frame received (median)', `${Math.round(quantile(loads.map((l) => l.snapshot), 0.5))} ms`, '', null);
+  const renders = (ls) => ({ cold: ls[0].ms, warm: quantile(ls.slice(1).map((l) => l.ms), 0.5), snapshot: quantile(ls.map((l) => l.snapshot), 0.5), cards: ls[0].cards });
+  const n = renders(loads);
+  const b = baseLoads.length === 0 ? null : renders(baseLoads);
+  // This build's figure, then the baseline's and baseline / new.
+  const was = (k) => (b === null ? '' : ` (baseline ${Math.round(b[k])} ms, ${(b[k] / n[k]).toFixed(1)}×)`);
+  row(`first full render, ${TASKS} tasks + ${SESSIONS} sessions (cold)`, `${Math.round(n.cold)} ms${was('cold')}`, '≤ 300 ms', n.cold <= 300);
+  row(`first full render (warm, median of ${LOADS - 1})`, `${Math.round(n.warm)} ms${was('warm')}`, '≤ 300 ms', n.warm <= 300);
+  row('  of which: snapshot frame received (median)', `${Math.round(n.snapshot)} ms${was('snapshot')}`, '', null);
+  row('  task cards rendered', `${n.cards}${b === null ? '' : ` (baseline ${b.cards})`}`, '', null);
 
   // Write → DOM.
   const { page } = await openBoard(context, alpha.url);
@@ -298,11 +328,13 @@ try {
   await browser.close();
   await alpha.stop();
   await beta.stop();
+  await gamma?.stop();
+  rmSync(tmp, { recursive: true, force: true });
 }
 
 const w = [Math.max(...rows.map((r) => r.what.length)), Math.max(...rows.map((r) => r.value.length)), Math.max(6, ...rows.map((r) => r.target.length))];
 console.log(`\n${'measure'.padEnd(w[0])}  ${'value'.padEnd(w[1])}  ${'target'.padEnd(w[2])}  met`);
 console.log(`${'-'.repeat(w[0])}  ${'-'.repeat(w[1])}  ${'-'.repeat(w[2])}  ---`);
 for (const r of rows) console.log(`${r.what.padEnd(w[0])}  ${r.value.padEnd(w[1])}  ${r.target.padEnd(w[2])}  ${r.ok}`);
-console.log(`\n(${os.cpus().length} CPUs, load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}, node ${process.version})`);
+console.log(`\n(baseline ${baseDist === null ? 'skipped' : BASELINE_REF}; ${os.cpus().length} CPUs, load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}, node ${process.version})`);
 process.exitCode = rows.some((r) => r.ok === 'NO') ? 1 : 0;

@@ -1,6 +1,6 @@
 // Shared helpers for benchmarks: real daemons in temp dirs, timing, medians.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -20,6 +20,28 @@ export const pct = (xs, p) => {
 };
 export const fmt = (n, d = 1) => (Number.isFinite(n) ? n.toFixed(d) : String(n));
 
+/** The last commit of main before the bounded reads (full snapshot, unpaged lists, the page holding every task). */
+export const BASELINE_REF = process.env.BENCH_BASELINE_REF ?? '6d8a3ef';
+
+/**
+ * The dist/ of the build a benchmark compares against, or null with BENCH_BASELINE=0:
+ * BENCH_BASELINE_DIST=<a built dist/>, else BASELINE_REF exported with `git archive`
+ * into `tmp`, linked to this node_modules and built (about 10 s).
+ */
+export function baselineDist(tmp, progress = () => undefined) {
+  if (process.env.BENCH_BASELINE === '0') return null;
+  if (process.env.BENCH_BASELINE_DIST !== undefined) return resolve(process.env.BENCH_BASELINE_DIST);
+  const dir = join(tmp, 'baseline');
+  progress(`building the baseline ${BASELINE_REF} in ${dir}`);
+  mkdirSync(dir, { recursive: true });
+  const archive = spawnSync('sh', ['-c', `git -C "${ROOT}" archive ${BASELINE_REF} | tar -x -C "${dir}"`], { encoding: 'utf8' });
+  if (archive.status !== 0) throw new Error(`git archive ${BASELINE_REF}: ${archive.stderr}`);
+  symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'));
+  const build = spawnSync('npm', ['run', 'build'], { cwd: dir, encoding: 'utf8' });
+  if (build.status !== 0) throw new Error(`baseline build failed: ${build.stdout}${build.stderr}`);
+  return join(dir, 'dist');
+}
+
 export async function freePort() {
   return new Promise((res, rej) => {
     const s = createServer();
@@ -33,9 +55,10 @@ export async function freePort() {
 
 /**
  * A daemon in a temp dir: init, config tweaks, serve; returns handles to use and stop it.
- * `cli`: another build's dist/cli/clare.js (e.g. a baseline built from an older commit).
+ * `cli`: another build's dist/cli/clare.js (a baseline); `db`: a seeded database file to
+ * serve (copied over the one init made); `startTimeoutMs`: for migrations of big stores.
  */
-export async function startDaemon(name, { peers = [], extraToml = '', nodeArgs = [], cli = CLI } = {}) {
+export async function startDaemon(name, { peers = [], extraToml = '', nodeArgs = [], cli = CLI, db, startTimeoutMs = 20_000 } = {}) {
   const dir = mkdtempSync(join(tmpdir(), `clare-bench-${name}-`));
   const port = await freePort();
   const env = {
@@ -46,6 +69,11 @@ export async function startDaemon(name, { peers = [], extraToml = '', nodeArgs =
   delete env.CLARE_URL;
   const init = spawnSync(process.execPath, [cli, 'init', '--name', name], { env, encoding: 'utf8' });
   if (init.status !== 0) throw new Error(init.stderr);
+  if (db !== undefined) {
+    const target = join(dir, 'd/clare/clare.db');
+    for (const suffix of ['-wal', '-shm']) rmSync(target + suffix, { force: true });
+    copyFileSync(db, target);
+  }
   const cfg = join(dir, 'c/clare/clare.toml');
   let toml = readFileSync(cfg, 'utf8').replace('port = 8765', `port = ${port}`).replace(/^peers = \[\]/m, `peers = ${JSON.stringify(peers)}`);
   // Benchmarks measure the store and the API, not the session poller.
@@ -55,7 +83,7 @@ export async function startDaemon(name, { peers = [], extraToml = '', nodeArgs =
   const spawnedAt = performance.now();
   const child = spawn(process.execPath, [...nodeArgs, cli, 'serve'], { env, stdio: ['ignore', 'ignore', 'inherit'] });
   const url = `http://127.0.0.1:${port}`;
-  const end = Date.now() + 20_000;
+  const end = Date.now() + startTimeoutMs;
   for (;;) {
     const ok = await fetch(`${url}/api/v1/status`).then((r) => r.ok, () => false);
     if (ok) break;
@@ -63,7 +91,7 @@ export async function startDaemon(name, { peers = [], extraToml = '', nodeArgs =
     await new Promise((r) => setTimeout(r, 50));
   }
   return {
-    name, dir, env, port, url, configFile: cfg, pid: child.pid, spawnedAt, readyAt: performance.now(),
+    name, dir, env, port, url, configFile: cfg, pid: child.pid, child, spawnedAt, readyAt: performance.now(),
     async stop() {
       if (child.exitCode === null) {
         child.kill('SIGTERM');

@@ -255,14 +255,14 @@ async function check(assignments) {
   for (const h of hosts) {
     const s = await api(h, 'GET', '/status');
     if (s.machine.name !== h.name) throw new Error(`${h.url} says it is ${s.machine.name}, not ${h.name}`);
-    const listed = (await api(h, 'GET', `/sessions?host=${h.name}`)).map((x) => x.session).sort();
+    const listed = (await api(h, 'GET', `/sessions?host=${h.name}`)).items.map((x) => x.session).sort();
     const want = Object.keys(h.sessions).sort();
     if (JSON.stringify(listed) !== JSON.stringify(want)) throw new Error(`${h.name} lists sessions ${listed.join(',')}, expected ${want.join(',')}`);
     log(`ok  ${h.name} answers on ${h.url} and lists ${listed.join(' ')}`);
   }
   for (const { h, a } of assignments) {
     const done = await waitFor(`delivery of ${a.id} on ${h.name}`, async () => {
-      const all = await api(h, 'GET', '/assignments');
+      const all = (await api(h, 'GET', '/assignments')).items;
       const x = all.find((y) => y.id === a.id);
       return x !== undefined && x.delivery !== 'pending' ? x : null;
     });

@@ -16,7 +16,7 @@ import { openDb } from '../core/db.js';
 import { asClareError } from '../core/errors.js';
 import { listRclaudeSessions, locateRclaude, rclaudeVersion } from '../core/fleet/rclaude.js';
 import type { ClarePaths } from '../core/paths.js';
-import { listGroups } from '../core/queries.js';
+import { getGroup } from '../core/queries.js';
 import { MIGRATIONS } from '../core/schema.js';
 import { bearerHeaders } from '../replication/auth.js';
 import { syncStateSchema } from '../replication/http-sync.js';
@@ -240,10 +240,11 @@ function checkGroups(config: ClareConfig, paths: ClarePaths, dbOk: boolean): Che
   if (!dbOk) return skip('groups', 'database not readable');
   const db = openDb(paths.dbFile, { readonly: true });
   try {
-    const live = new Map(listGroups(db).map((g) => [g.name, new Set(g.members)]));
     const drift: string[] = [];
     for (const [name, patterns] of Object.entries(config.groups)) {
-      const have = live.get(name);
+      // One lookup per group of the table (groups are read a page at a time, not listed whole).
+      const g = getGroup(db, name);
+      const have = g === null || g.archived ? undefined : new Set(g.members);
       const want = new Set(patterns);
       if (have === undefined) drift.push(`${name}: in clare.toml, not replicated`);
       else if (have.size !== want.size || [...want].some((p) => !have.has(p))) drift.push(`${name}: clare.toml has ${[...want].join(' ') || '(none)'}, the mesh has ${[...have].join(' ') || '(none)'}`);

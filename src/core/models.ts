@@ -36,6 +36,7 @@ export const taskModel = z.object({
   description: z.string(),
   priority: z.number().int(),
   status: z.enum(TASK_STATUSES),
+  status_at: z.string().describe('ISO-8601 time of the event that set the current status'),
   archived: z.boolean(),
   depends_on: z.array(z.string()),
   blocked_by: z.array(z.string()).describe('dependencies not yet done'),

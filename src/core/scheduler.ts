@@ -58,9 +58,10 @@ export function rankTasks(tasks: readonly Task[], projects: readonly Project[], 
 
 /**
  * Whether adding edges `from → to` (from depends on to) would close a cycle in the
- * dependency graph `edges` (task → tasks it depends on). Returns the cycle path if so.
+ * dependency graph `edges` (task → tasks it depends on; a map, or a reader that looks
+ * edges up one task at a time). Returns the cycle path if so.
  */
-export function findCycle(edges: ReadonlyMap<string, readonly string[]>, from: string, to: readonly string[]): string[] | null {
+export function findCycle(edges: { get(task: string): readonly string[] | undefined }, from: string, to: readonly string[]): string[] | null {
   for (const start of to) {
     // A cycle exists iff `from` is reachable from `start`.
     const stack: string[][] = [[start]];

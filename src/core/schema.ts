@@ -182,6 +182,68 @@ CREATE INDEX events_origin_hlc_h ON events (origin, hlc, h);
 ALTER TABLE watermarks ADD COLUMN digest INTEGER NOT NULL DEFAULT 0;
 UPDATE watermarks SET digest = (SELECT clare_hsum(h) FROM events WHERE events.origin = watermarks.origin);
 `,
+  /* 4: bounded reads — derived task state, counters, and an index for every list order and filter */ `
+-- Per task, what the counts and the ready filter need. A projection derived from the
+-- rows of tasks, task_dependencies and assignments, written only by applyEvent
+-- (projections/task-state.ts); a task whose create has not arrived has no row.
+CREATE TABLE task_state (
+  task_id TEXT PRIMARY KEY,     -- the task
+  bucket TEXT NOT NULL,         -- open | in_progress | blocked | done | archived (archived wins over status)
+  ready INTEGER NOT NULL        -- 1: open, not archived, every present dependency created and done or archived, no active assignment
+);
+CREATE INDEX task_state_ready ON task_state (ready);
+
+-- Maintained counts, so status never counts rows: 'tasks.<bucket>' and 'tasks.ready'.
+-- A projection like task_state: changed only with it, by applyEvent.
+CREATE TABLE counters (
+  name TEXT PRIMARY KEY,        -- what is counted
+  n INTEGER NOT NULL            -- how many
+);
+
+-- Backfill from the projections as they stand (the same rules as task-state.ts).
+INSERT INTO task_state (task_id, bucket, ready)
+SELECT t.id,
+  CASE WHEN t.archived = 1 THEN 'archived' ELSE coalesce(t.status, 'open') END,
+  CASE WHEN t.archived = 0 AND coalesce(t.status, 'open') = 'open'
+    AND NOT EXISTS (SELECT 1 FROM task_dependencies d LEFT JOIN tasks x ON x.id = d.depends_on
+      WHERE d.task_id = t.id AND d.present = 1 AND coalesce(x.created = 1 AND (x.status = 'done' OR x.archived = 1), 0) = 0)
+    AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.task_id = t.id AND a.created = 1 AND a.removed = 0)
+  THEN 1 ELSE 0 END
+FROM tasks t WHERE t.created = 1;
+INSERT INTO counters (name, n) SELECT 'tasks.' || bucket, count(*) FROM task_state GROUP BY bucket;
+INSERT INTO counters (name, n) SELECT 'tasks.ready', count(*) FROM task_state WHERE ready = 1;
+
+-- Task lists page by key. Oldest first is by the whole HLC; the board's orders key on
+-- what the page can compute from a row: the millisecond of an HLC (its first 15
+-- characters) and the id. Every order with a status filter has its index.
+DROP INDEX tasks_project;
+CREATE INDEX tasks_created ON tasks (created_hlc, id);
+CREATE INDEX tasks_status_created ON tasks (status, created_hlc, id);
+CREATE INDEX tasks_status_urgency ON tasks (status, priority, substr(created_hlc, 1, 15), id);
+CREATE INDEX tasks_status_recent ON tasks (status, substr(status_hlc, 1, 15), id);
+CREATE INDEX tasks_project ON tasks (project_id, status, priority, substr(created_hlc, 1, 15), id);
+CREATE INDEX task_dependents ON task_dependencies (depends_on, present);
+CREATE INDEX tasks_short_id ON tasks (substr(id, -8));     -- the CLI's short ids are the last 8 characters
+CREATE INDEX projects_short_id ON projects (substr(id, -8));
+CREATE INDEX projects_name ON projects (name, id);
+CREATE INDEX assignments_created ON assignments (created_hlc, id);
+CREATE INDEX assignments_target ON assignments (host, session, removed, created_hlc);
+CREATE INDEX updates_kind ON updates (kind, hlc);
+CREATE INDEX updates_task ON updates (task_id, hlc);
+CREATE INDEX conflicts_recent ON conflicts (loser_hlc, field, winner_event);
+`,
+];
+
+/**
+ * Indexes of projection tables that only reads use — applying an event never looks
+ * anything up through them — so rebuild drops them for the replay and builds them
+ * again after it. An index applyEvent needs (task_dependents, assignments_task, the
+ * primary keys) must not be listed.
+ */
+export const READ_INDEXES: readonly string[] = [
+  'tasks_created', 'tasks_status_created', 'tasks_status_urgency', 'tasks_status_recent', 'tasks_project', 'tasks_short_id',
+  'projects_name', 'projects_short_id', 'assignments_created', 'assignments_target', 'updates_hlc', 'updates_kind', 'updates_task',
+  'conflicts_recent', 'task_state_ready',
 ];
 
 /** Projection tables in digest order, each with its ordering key. Rebuild clears these. */
@@ -199,4 +261,7 @@ export const PROJECTION_TABLES: readonly { readonly name: string; readonly key: 
   { name: 'conflicts', key: 'entity, entity_id, field, winner_event, loser_event', digest: true },
   { name: 'field_writes', key: 'entity, entity_id, field, hlc', digest: false },
   { name: 'skipped_events', key: 'event_id', digest: false },
+  // Derived from the rows above (so equal whenever they are); not hashed twice.
+  { name: 'task_state', key: 'task_id', digest: false },
+  { name: 'counters', key: 'name', digest: false },
 ];

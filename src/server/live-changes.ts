@@ -14,17 +14,13 @@
  */
 import type { CommitNotice } from '../core/commit-feed.js';
 import type { Db } from '../core/db.js';
-import type { Conflict, Task } from '../core/models.js';
-import {
-  dependencyEdges, getAssignment, getGroup, getProject, getSession, getTask, getUpdate, listConflicts, listMachines, listTasks,
-} from '../core/queries.js';
+import type { Conflict } from '../core/models.js';
+import { getAssignment, getGroup, getMachine, getProject, getSession, getUpdate, recentConflicts, tasksByIds } from '../core/queries.js';
+import { dependentsOf } from '../core/task-queries.js';
 import type { ChangeMessage, LiveConflict } from './live-protocol.js';
 
 /** Past this many entities in one commit, a fresh snapshot is cheaper than the frames. */
 export const MAX_CHANGES_PER_COMMIT = 400;
-
-/** Above this many tasks to re-read, one listTasks beats many getTask calls (each assembles all blockers). */
-const BULK_TASK_READ = 12;
 
 /** Event types whose apply may record a conflict (field edits of tasks and projects). */
 const EDIT_TYPES: ReadonlySet<string> = new Set(['task.updated', 'task.status_changed', 'project.updated']);
@@ -58,7 +54,7 @@ export class ConflictTracker {
   /** Conflicts recorded since the last look. */
   fresh(db: Db): LiveConflict[] {
     const out: LiveConflict[] = [];
-    const listed = listConflicts(db, ConflictTracker.WINDOW).map(toLiveConflict);
+    const listed = recentConflicts(db, ConflictTracker.WINDOW).map(toLiveConflict);
     for (const c of listed) if (!this.known.has(c.id)) out.push(c);
     if (this.known.size > 10 * ConflictTracker.WINDOW) this.reset(listed);
     else for (const c of out) this.known.add(c.id);
@@ -109,10 +105,8 @@ export function changesOf(db: Db, notice: CommitNotice, cursor: number, conflict
     tasks.add(a.task_id);
     sessions.add(`${a.host}:${a.session}`);
   }
-  if (tasks.size > 0) {
-    const changed = new Set(tasks);
-    for (const [task, deps] of dependencyEdges(db)) if (deps.some((d) => changed.has(d))) tasks.add(task);
-  }
+  // A task's change can unblock (or block) the tasks that wait for it.
+  if (tasks.size > 0) for (const t of dependentsOf(db, tasks)) tasks.add(t);
   if (total() > MAX_CHANGES_PER_COMMIT) return { kind: 'too-many', count: total() };
 
   const out: ChangeMessage[] = [];
@@ -129,9 +123,9 @@ export function changesOf(db: Db, notice: CommitNotice, cursor: number, conflict
     const s = k === null ? null : getSession(db, k.host, k.session);
     out.push({ type: 'change', cursor, entity: 'session', id, row: s === null || s.gone ? null : s });
   }
-  const taskRows: Map<string, Task> | null = tasks.size > BULK_TASK_READ ? new Map(listTasks(db, { includeArchived: true }).map((t) => [t.id, t])) : null;
+  const taskRows = tasksByIds(db, tasks);
   for (const id of tasks) {
-    const t = taskRows === null ? getTask(db, id) : taskRows.get(id) ?? null;
+    const t = taskRows.get(id) ?? null;
     out.push({ type: 'change', cursor, entity: 'task', id, row: t === null || t.archived ? null : t });
   }
   for (const [id, a] of assignmentRows) {
@@ -140,10 +134,7 @@ export function changesOf(db: Db, notice: CommitNotice, cursor: number, conflict
   for (const id of updates) {
     out.push({ type: 'change', cursor, entity: 'update', id, row: getUpdate(db, id) });
   }
-  if (machines.size > 0) {
-    const all = new Map(listMachines(db).map((m) => [m.machine_id, m]));
-    for (const id of machines) out.push({ type: 'change', cursor, entity: 'machine', id, row: all.get(id) ?? null });
-  }
+  for (const id of machines) out.push({ type: 'change', cursor, entity: 'machine', id, row: getMachine(db, id) });
   if (notice.events.some((e) => EDIT_TYPES.has(e.type))) {
     for (const c of conflicts.fresh(db)) out.push({ type: 'change', cursor, entity: 'conflict', id: c.id, row: c });
   }

@@ -6,12 +6,20 @@
  *
  * Version history (bump LIVE_PROTOCOL_VERSION on any incompatible change):
  *   1 — snapshot, change, peers, fleet, pong, error; client sends resync, ping.
+ *   2 — the snapshot is bounded (≤ SNAPSHOT_MAX_BYTES): every list is a page
+ *       {items, next_cursor} continued through its API route; tasks come as four
+ *       columns plus the tasks the sessions work on; status without hosts and
+ *       machines; a `counts` frame follows commits; tasks carry `status_at`.
  */
 import { z } from 'zod';
 import { assignmentModel, conflictModel, groupModel, machineModel, projectModel, sessionModel, taskModel, updateModel } from '../core/models.js';
+import { pageModel } from '../core/paging.js';
 import { fleetStatusModel, peerStatusModel, statusModel } from './status-models.js';
 
-export const LIVE_PROTOCOL_VERSION = 1;
+export const LIVE_PROTOCOL_VERSION = 2;
+
+/** Upper bound of a snapshot frame, bytes of JSON (issue 12: ≤ 1 MB at any store size). */
+export const SNAPSHOT_MAX_BYTES = 1_000_000;
 
 /** Largest client frame we read; the client only ever sends a few dozen bytes. */
 export const MAX_CLIENT_FRAME_BYTES = 4096;
@@ -41,17 +49,32 @@ export const liveConflictModel = conflictModel.extend({
 });
 export type LiveConflict = z.infer<typeof liveConflictModel>;
 
+/** The counts the page shows (GET /api/v1/status `counts` and `sessions_by_state`). */
+export const liveCountsModel = z.object({ counts: statusModel.shape.counts, sessions_by_state: statusModel.shape.sessions_by_state });
+export type LiveCounts = z.infer<typeof liveCountsModel>;
+
+/**
+ * Every list is the first page of an API list (same order and filter); a non-null
+ * `next_cursor` means there is more, fetched with `cursor=` from that route. A list
+ * with no items and a cursor had rows too large for what was left of the budget.
+ */
 export const snapshotData = z.object({
-  projects: z.array(projectModel),
-  tasks: z.array(taskModel).describe('not archived'),
-  sessions: z.array(sessionModel).describe('not gone'),
-  assignments: z.array(assignmentModel).describe('active (not removed)'),
-  groups: z.array(groupModel).describe('not archived'),
-  updates: z.array(updateModel).describe('the most recent, newest first, broadcasts with their receipts'),
-  conflicts: z.array(liveConflictModel),
-  machines: z.array(machineModel),
+  projects: pageModel(projectModel).describe('GET /projects: not archived, by name'),
+  sessions: pageModel(sessionModel).describe('GET /sessions: not gone, by host and name'),
+  tasks: z.object({
+    open: pageModel(taskModel).describe('GET /tasks?status=open&order=urgency'),
+    in_progress: pageModel(taskModel).describe('GET /tasks?status=in_progress&order=urgency'),
+    blocked: pageModel(taskModel).describe('GET /tasks?status=blocked&order=urgency'),
+    done: pageModel(taskModel).describe('GET /tasks?status=done&order=recent: recently done first'),
+  }),
+  session_tasks: z.array(taskModel).describe('tasks of the listed sessions\' active assignments that are not in the columns'),
+  assignments: pageModel(assignmentModel).describe('GET /assignments: active, newest first'),
+  groups: pageModel(groupModel).describe('GET /groups: not archived, by name'),
+  updates: pageModel(updateModel).describe('GET /updates: newest first, broadcasts with their receipts'),
+  conflicts: pageModel(liveConflictModel).describe('GET /conflicts: newest first'),
+  machines: z.array(machineModel).describe('machines heard from (at most 200, see status.truncated)'),
   peers: z.array(peerStatusModel),
-  status: statusModel.describe('GET /api/v1/status at snapshot time (machine, counts, fleet)'),
+  status: statusModel.omit({ hosts: true, machines: true }).describe('GET /api/v1/status at snapshot time, without hosts and machines (sessions and machines above)'),
 });
 export type SnapshotData = z.infer<typeof snapshotData>;
 
@@ -82,6 +105,9 @@ export const changeMessage = z.discriminatedUnion('entity', [
 ]);
 export type ChangeMessage = z.infer<typeof changeMessage>;
 
+/** Counts after commits changed them (at most about ten a second). */
+export const countsMessage = z.object({ type: z.literal('counts'), cursor: z.number().int(), ...liveCountsModel.shape });
+
 /** Replication status, sent when it differs from the last one sent. */
 export const peersMessage = z.object({ type: z.literal('peers'), peers: z.array(peerStatusModel) });
 /** Session poller status (last pull, last error), sent when it changes. */
@@ -90,10 +116,11 @@ export const pongMessage = z.object({ type: z.literal('pong'), t: z.number() });
 /** A coded error (codes from core/errors.ts); the server closes the socket after it. */
 export const errorMessage = z.object({ type: z.literal('error'), code: z.string(), message: z.string() });
 
-export const serverMessage = z.union([snapshotMessage, changeMessage, peersMessage, fleetMessage, pongMessage, errorMessage]);
+export const serverMessage = z.union([snapshotMessage, changeMessage, countsMessage, peersMessage, fleetMessage, pongMessage, errorMessage]);
 export type ServerMessage = z.infer<typeof serverMessage>;
 export type SnapshotMessage = z.infer<typeof snapshotMessage>;
 export type PeersMessage = z.infer<typeof peersMessage>;
+export type CountsMessage = z.infer<typeof countsMessage>;
 export type FleetMessage = z.infer<typeof fleetMessage>;
 export type ErrorMessage = z.infer<typeof errorMessage>;
 
@@ -105,6 +132,9 @@ export const LIVE_CLOSE = {
   protocolError: 1008,
   /** Building a frame failed on our side; reconnect and resync. */
   internalError: 1011,
-  /** The client read too slowly and its send buffer overflowed; reconnect and resync. */
+  /**
+   * The client's send buffer stayed over its bound (CLARE_TOO_LARGE): it did not read
+   * for LiveHubOptions.maxStallMs. Reconnect and resync.
+   */
   tooSlow: 1013,
 } as const;

@@ -63,6 +63,8 @@ export const statusModel = z.object({
     last_seen: z.string().nullable().describe('time of the newest event from the machine publishing this host'),
   })),
   machines: z.array(machineModel),
+  truncated: z.object({ sessions: z.boolean(), machines: z.boolean() })
+    .describe('true where hosts[].sessions (at most 500) or machines (at most 200) stop short of all there are; counts are always whole'),
   peers: z.array(peerStatusModel),
   fleet: fleetStatusModel.nullable(),
   recovery: recoveryStatusModel.nullable().describe('null when the daemon started without having to recover'),

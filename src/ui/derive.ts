@@ -2,8 +2,9 @@
  * Views of the fleet state that several elements show: hosts with their sessions,
  * the board's columns, the activity stream. Pure functions of the state.
  */
-import type { Assignment, Conflict, Machine, PeerStatus, Session, Task, TaskStatus, Update } from './live/wire-types.js';
-import { hlcMs } from './format.js';
+import { AT_OF, inContext, inWindow, type Columns, type ListWindow, type TaskContext } from './live/fleet-state.js';
+import { COLUMN_ORDER_OF, compareTasks } from './live/task-order.js';
+import type { Assignment, Conflict, LiveCounts, Machine, PeerStatus, Session, Task, TaskStatus, Update } from './live/wire-types.js';
 
 /** A host not heard from for this long is shown as silent. */
 export const SILENT_AFTER_MS = 5 * 60_000;
@@ -42,18 +43,30 @@ export function hostViews(sessions: ReadonlyMap<string, Session>, machines: Read
 
 export const COLUMN_ORDER: readonly TaskStatus[] = ['open', 'in_progress', 'blocked', 'done'];
 
-/** Most urgent first, then oldest first; done tasks newest first. */
-function byUrgency(a: Task, b: Task): number {
-  return a.priority - b.priority || a.created_at.localeCompare(b.created_at) || a.id.localeCompare(b.id);
+/** One column as the board shows it: the tasks loaded of it, in order, and whether there are more. */
+export interface ColumnView {
+  readonly tasks: readonly Task[];
+  /** Not all of the column is loaded (the board offers the next page). */
+  readonly more: boolean;
+  /** The context's columns are not loaded at all yet. */
+  readonly loading: boolean;
 }
 
-/** Tasks of the project (all when null) in their status columns. */
-export function columns(tasks: ReadonlyMap<string, Task>, project: string | null): Record<TaskStatus, Task[]> {
-  const out: Record<TaskStatus, Task[]> = { open: [], in_progress: [], blocked: [], done: [] };
-  for (const t of tasks.values()) if (project === null || t.project_id === project) out[t.status].push(t);
-  for (const k of COLUMN_ORDER) out[k].sort(byUrgency);
-  out.done.reverse();
-  return out;
+/**
+ * The board's columns for a context: the tasks it holds that belong to the context and
+ * lie within what is loaded of their column, most urgent first (done: newest first).
+ */
+export function columns(tasks: ReadonlyMap<string, Task>, context: TaskContext, windows: Columns | undefined): Record<TaskStatus, ColumnView> {
+  const lists: Record<TaskStatus, Task[]> = { open: [], in_progress: [], blocked: [], done: [] };
+  if (windows !== undefined) {
+    for (const t of tasks.values()) if (!t.archived && inContext(context, t) && inWindow(windows[t.status], t.status, t)) lists[t.status].push(t);
+  }
+  const view = (k: TaskStatus): ColumnView => ({
+    tasks: lists[k].sort((a, b) => compareTasks(COLUMN_ORDER_OF[k], a, b)),
+    more: windows === undefined || windows[k].next !== null,
+    loading: windows === undefined,
+  });
+  return { open: view('open'), in_progress: view('in_progress'), blocked: view('blocked'), done: view('done') };
 }
 
 export type ActivityItem =
@@ -61,16 +74,45 @@ export type ActivityItem =
   | { readonly kind: 'assignment'; readonly key: string; readonly at: number; readonly assignment: Assignment; readonly task: Task | undefined }
   | { readonly kind: 'conflict'; readonly key: string; readonly at: number; readonly conflict: Conflict };
 
-/** Updates, broadcasts, assignments and conflicts, newest first, at most `limit`. */
+export type ActivitySource = 'updates' | 'assignments' | 'conflicts';
+
+export interface ActivityView {
+  readonly items: readonly ActivityItem[];
+  /**
+   * The source to load next for older items (the one whose loaded window ends the
+   * latest), or null when all are loaded.
+   */
+  readonly older: ActivitySource | null;
+}
+
+/**
+ * Updates, broadcasts, assignments and conflicts, newest first, merged from three
+ * paged lists: shown down to the horizon — the oldest time every list not loaded in
+ * full has reached — so nothing older is shown while a list could still hold
+ * something newer than it.
+ */
 export function activity(
-  updates: ReadonlyMap<string, Update>, assignments: ReadonlyMap<string, Assignment>, conflicts: ReadonlyMap<string, Conflict>, tasks: ReadonlyMap<string, Task>, limit = 300,
-): ActivityItem[] {
+  updates: ReadonlyMap<string, Update>, assignments: ReadonlyMap<string, Assignment>, conflicts: ReadonlyMap<string, Conflict>, tasks: ReadonlyMap<string, Task>,
+  lists: Readonly<Record<ActivitySource, ListWindow>>,
+): ActivityView {
+  let horizon = -Infinity;
+  let older: ActivitySource | null = null;
+  for (const src of ['updates', 'assignments', 'conflicts'] as const) {
+    const w = lists[src];
+    if (w.next === null) continue;
+    const reached = w.oldest ?? Infinity;
+    if (reached > horizon) {
+      horizon = reached;
+      older = src;
+    }
+  }
   const items: ActivityItem[] = [];
-  for (const u of updates.values()) items.push({ kind: 'update', key: `u:${u.id}`, at: Date.parse(u.created_at), update: u });
-  for (const a of assignments.values()) items.push({ kind: 'assignment', key: `a:${a.id}`, at: Date.parse(a.created_at), assignment: a, task: tasks.get(a.task_id) });
-  for (const c of conflicts.values()) items.push({ kind: 'conflict', key: `c:${c.id}`, at: hlcMs(c.loser.hlc), conflict: c });
-  items.sort((a, b) => b.at - a.at || a.key.localeCompare(b.key));
-  return items.slice(0, limit);
+  for (const u of updates.values()) items.push({ kind: 'update', key: `u:${u.id}`, at: AT_OF.updates(u), update: u });
+  for (const a of assignments.values()) items.push({ kind: 'assignment', key: `a:${a.id}`, at: AT_OF.assignments(a), assignment: a, task: tasks.get(a.task_id) });
+  for (const c of conflicts.values()) items.push({ kind: 'conflict', key: `c:${c.id}`, at: AT_OF.conflicts(c), conflict: c });
+  const shown = items.filter((i) => i.at >= horizon);
+  shown.sort((a, b) => b.at - a.at || a.key.localeCompare(b.key));
+  return { items: shown, older };
 }
 
 export interface Counts {
@@ -82,18 +124,14 @@ export interface Counts {
   readonly peers: number;
 }
 
-export function counts(
-  tasks: ReadonlyMap<string, Task>, sessions: ReadonlyMap<string, Session>, conflicts: ReadonlyMap<string, Conflict>, peers: readonly PeerStatus[],
-): Counts {
-  const byStatus: Record<TaskStatus, number> = { open: 0, in_progress: 0, blocked: 0, done: 0 };
-  let ready = 0;
-  for (const t of tasks.values()) {
-    byStatus[t.status]++;
-    if (t.ready) ready++;
-  }
-  const byState: Record<string, number> = { working: 0, waiting: 0, idle: 0, exited: 0 };
-  for (const x of sessions.values()) if (x.state !== null) byState[x.state] = (byState[x.state] ?? 0) + 1;
-  return { tasks: byStatus, ready, sessions: byState, conflicts: conflicts.size, peersUp: peers.filter((p) => p.connected).length, peers: peers.length };
+/** The summary: the daemon's counts (whole, whatever the page has loaded) and the peers. */
+export function counts(live: LiveCounts, peers: readonly PeerStatus[]): Counts {
+  const n = (k: TaskStatus): number => live.counts.tasks[k] ?? 0;
+  return {
+    tasks: { open: n('open'), in_progress: n('in_progress'), blocked: n('blocked'), done: n('done') },
+    ready: live.counts.ready_tasks, sessions: live.sessions_by_state, conflicts: live.counts.conflicts,
+    peersUp: peers.filter((p) => p.connected).length, peers: peers.length,
+  };
 }
 
 /** Name of a machine id as the fleet knows it. */

@@ -28,7 +28,7 @@ function cliAsync(m: TestMachine, args: readonly string[]): Promise<{ code: numb
 }
 
 const dbFile = (m: TestMachine): string => join(m.dir, 'data', 'clare', 'clare.db');
-const projectNames = async (m: TestMachine): Promise<string[]> => (await m.api<{ name: string }[]>('GET', '/projects')).body.map((p) => p.name);
+const projectNames = async (m: TestMachine): Promise<string[]> => (await m.api<{ items: { name: string }[] }>('GET', '/projects?limit=1000')).body.items.map((p) => p.name);
 
 describe('clare backup', () => {
   it('takes a consistent snapshot while the daemon writes, as one self-contained file, atomically', async () => {

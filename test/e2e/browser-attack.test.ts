@@ -86,7 +86,7 @@ beforeAll(async () => {
   editConfig(m, 'poll_interval_s = 10', 'poll_interval_s = 1');
   spawnSessions(m, 'api-1');
   await m.start();
-  await waitFor('the session', async () => (await m.api<unknown[]>('GET', '/sessions')).body.length === 1, 15_000);
+  await waitFor('the session', async () => (await m.api<{ items: unknown[] }>('GET', '/sessions')).body.items.length === 1, 15_000);
   attackerPort = await freePort();
   attacker = createServer((_req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end(attackPage(m.port)));
   await new Promise<void>((r) => attacker.listen(attackerPort, '127.0.0.1', r));
@@ -118,10 +118,10 @@ describe('a page on another origin', () => {
     // Nothing was stored: no event of the made-up machine, no group, no broadcast.
     const state = await m.api<{ watermarks: Record<string, string> }>('GET', '/sync/state');
     expect.soft(Object.keys(state.body.watermarks)).not.toContain(EVIL_MACHINE);
-    const groups = await m.api<{ name: string }[]>('GET', '/groups');
-    expect.soft(groups.body.map((g) => g.name)).toEqual([]);
-    const updates = await m.api<{ text: string }[]>('GET', '/updates?limit=100');
-    expect.soft(updates.body.filter((u) => u.text.includes('PWNED'))).toEqual([]);
+    const groups = await m.api<{ items: { name: string }[] }>('GET', '/groups');
+    expect.soft(groups.body.items.map((g) => g.name)).toEqual([]);
+    const updates = await m.api<{ items: { text: string }[] }>('GET', '/updates?limit=100');
+    expect.soft(updates.body.items.filter((u) => u.text.includes('PWNED'))).toEqual([]);
 
     // Nothing typed: a broadcast of our own to the same session is delivered, the page's never.
     expect(m.cli(['group', 'add', 'mine', 'desk:*']).code).toBe(0);
@@ -140,7 +140,7 @@ describe('a page on another origin', () => {
       const write = await rawRequest('127.0.0.1', m.port, { method: 'POST', target: '/api/v1/groups', headers: { origin, 'content-type': 'application/json' }, body });
       expect(write.status, `write from ${origin}`).toBe(403);
     }
-    expect((await m.api<{ name: string }[]>('GET', '/groups')).body.map((g) => g.name)).not.toContain('pwned3');
+    expect((await m.api<{ items: { name: string }[] }>('GET', '/groups')).body.items.map((g) => g.name)).not.toContain('pwned3');
   });
 
   it('the daemon\'s own origin is accepted (the dashboard\'s requests)', async () => {

@@ -49,8 +49,8 @@ describe('the CLI against a real daemon', () => {
 
     const viaApi = await m.api<{ id: string; status: string }>('GET', `/tasks/${t1.id}`);
     expect(viaApi.body.status).toBe('done');
-    const projects = await m.api<{ id: string }[]>('GET', '/projects');
-    expect(projects.body.map((x) => x.id)).toEqual([p.id]);
+    const projects = await m.api<{ items: { id: string }[] }>('GET', '/projects');
+    expect(projects.body.items.map((x) => x.id)).toEqual([p.id]);
 
     const note = m.cliJson<{ kind: string; task_id: string }>(['update', 'parser half done', '--task', t2.id]);
     expect(note).toMatchObject({ kind: 'note', task_id: t2.id });

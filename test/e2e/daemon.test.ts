@@ -58,15 +58,15 @@ describe('a running daemon', () => {
     const m = await machine({ name: 'legacy', extraToml: '[groups]\napi = ["legacy:api-*"]\nall = ["*:*"]' });
     const before = readFileSync(m.configFile, 'utf8');
     await m.start();
-    const groups = await m.api<{ name: string; members: string[] }[]>('GET', '/groups');
-    expect(groups.body).toEqual([{ name: 'all', members: ['*:*'], archived: false }, { name: 'api', members: ['legacy:api-*'], archived: false }]);
+    const groups = await m.api<{ items: { name: string; members: string[] }[] }>('GET', '/groups');
+    expect(groups.body.items).toEqual([{ name: 'all', members: ['*:*'], archived: false }, { name: 'api', members: ['legacy:api-*'], archived: false }]);
     expect(m.log()).toContain('imported groups from the [groups] table');
     // Removed by a person; a restart must not bring it back.
     await m.api('DELETE', '/groups/api');
     expect(await m.stop()).toBe(0);
     expect(m.log()).toContain('daemon stopped');
     await m.start();
-    expect((await m.api<{ name: string }[]>('GET', '/groups')).body.map((g) => g.name)).toEqual(['all']);
+    expect((await m.api<{ items: { name: string }[] }>('GET', '/groups')).body.items.map((g) => g.name)).toEqual(['all']);
     expect(m.log()).not.toContain('imported groups');
     expect(readFileSync(m.configFile, 'utf8')).toBe(before);
   });

@@ -43,7 +43,7 @@ describe('broadcast from the page', () => {
     }
     await sent.locator('.summary', { hasText: '2 delivered · 0 failed · 0 expired' }).waitFor();
     // The page's view matches the API's.
-    const updates = (await m.api<{ kind: string; text: string; receipts: { status: string }[] }[]>('GET', '/updates?kind=broadcast')).body;
+    const updates = (await m.api<{ items: { kind: string; text: string; receipts: { status: string }[] }[] }>('GET', '/updates?kind=broadcast')).body.items;
     expect(updates[0]).toMatchObject({ text: 'Please commit and push your work', receipts: [{ status: 'delivered' }, { status: 'delivered' }] });
     // And the agents got it.
     await waitFor('the text on both screens', async () => {

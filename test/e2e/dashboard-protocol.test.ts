@@ -20,6 +20,7 @@ import { openContext } from '../../src/core/setup.js';
 import { buildApp } from '../../src/server/app.js';
 import type { DaemonPart } from '../../src/server/daemon.js';
 import { MAX_CHANGES_PER_COMMIT } from '../../src/server/live-changes.js';
+import { SNAPSHOT_LISTS } from '../../src/server/live-snapshot.js';
 import { livePart } from '../../src/server/live-part.js';
 import * as server from '../../src/server/live-protocol.js';
 import { PeerRegistry } from '../../src/server/peer-registry.js';
@@ -83,6 +84,8 @@ async function harness(opts: { token?: string; ui?: boolean } = {}): Promise<Har
 /** A connected live client recording every frame and the close. */
 class Client {
   readonly frames: Record<string, unknown>[] = [];
+  /** Bytes of each frame, as sent. */
+  readonly sizes: number[] = [];
   closed: { code: number; reason: string } | null = null;
 
   ws: WebSocket | null = null;
@@ -90,7 +93,10 @@ class Client {
   /** Listens from `onInit`, before the upgrade completes: the snapshot may be the very first bytes. */
   private listen(ws: WebSocket): void {
     this.ws = ws;
-    ws.on('message', (d: Buffer) => this.frames.push(JSON.parse(d.toString('utf8')) as Record<string, unknown>));
+    ws.on('message', (d: Buffer) => {
+      this.sizes.push(d.length);
+      this.frames.push(JSON.parse(d.toString('utf8')) as Record<string, unknown>);
+    });
     ws.on('close', (code: number, reason: Buffer) => { this.closed = { code, reason: reason.toString('utf8') }; });
   }
 
@@ -139,7 +145,7 @@ describe('live protocol', () => {
     const c = await Client.connect(app);
     const snap = server.snapshotMessage.parse(await c.next((f) => f['type'] === 'snapshot'));
     expect(snap.protocol).toBe(server.LIVE_PROTOCOL_VERSION);
-    expect(snap.data.projects.map((p) => p.name)).toEqual(['web']);
+    expect(snap.data.projects.items.map((p) => p.name)).toEqual(['web']);
     expect(snap.data.status.machine.name).toBe('desk');
 
     const task = await post<{ id: string }>(app, '/tasks', { project: 'web', title: 'first' });
@@ -217,8 +223,62 @@ describe('live protocol', () => {
     const drafts = Array.from({ length: MAX_CHANGES_PER_COMMIT + 5 }, (_, i) => ({ type: 'update.posted' as const, payload: { update_id: newUpdateId(), text: `note ${i}`, task_id: null, host: null, session: null } }));
     commitLocal(ctx, drafts);
     const snap = server.snapshotMessage.parse(await c.next((f) => f['type'] === 'snapshot', mark));
-    expect(snap.data.updates.length).toBe(200);
+    expect(snap.data.updates.items.length).toBe(SNAPSHOT_LISTS.updates.rows);
+    expect(snap.data.updates.next_cursor).not.toBeNull();
     expect(c.frames.slice(mark).some((f) => f['type'] === 'change')).toBe(false);
+  });
+
+  it('keeps the snapshot within SNAPSHOT_MAX_BYTES at any size; every list is the first page of its API list and continues there', async () => {
+    const { app, ctx } = await harness();
+    const peer = newMachineId();
+    let ms = Date.now() - 3_600_000;
+    const events: unknown[] = [];
+    const put = (type: string, payload: Record<string, unknown>): void => {
+      events.push({ id: randomUUID(), hlc: `${String(ms++).padStart(15, '0')}:00000:${peer}`, origin: peer, type, v: type === 'task.created' ? 2 : 1, payload });
+    };
+    const projects = Array.from({ length: 350 }, () => randomUUID());
+    projects.forEach((id, i) => put('project.created', { project_id: id, name: `project ${String(i).padStart(3, '0')}`, path: null, description: '', weight: 1 }));
+    const statuses = ['open', 'in_progress', 'blocked', 'done'] as const;
+    for (let i = 0; i < 1200; i++) {
+      const id = randomUUID();
+      put('task.created', { task_id: id, project_id: projects[i % projects.length], title: `task ${i}`, description: 'x'.repeat(2000), priority: i % 5, depends_on: [] });
+      if (i % 4 !== 0) put('task.status_changed', { task_id: id, base: null, status: statuses[i % 4] });
+      if (i < 150) put('assignment.created', { assignment_id: randomUUID(), task_id: id, host: 'far', session: `s${i}` });
+    }
+    for (let i = 0; i < 700; i++) put('session.seen', { host: `h${i % 7}`, session: `s${i}`, cwd: '/srv', state: 'idle', last_activity: new Date().toISOString() });
+    for (let i = 0; i < 150; i++) put('update.posted', { update_id: randomUUID(), text: `note ${i}`, task_id: null, host: null, session: null });
+    for (let i = 0; i < 210; i++) put('group.created', { group: `g${String(i).padStart(3, '0')}` });
+    for (let i = 0; i < events.length; i += 500) commitRemote(ctx, events.slice(i, i + 500), peer);
+
+    const c = await Client.connect(app);
+    const at = c.frames.indexOf(await c.next((f) => f['type'] === 'snapshot'));
+    expect(c.sizes[at]).toBeLessThanOrEqual(server.SNAPSHOT_MAX_BYTES);
+    expect(c.sizes[at]).toBeGreaterThan(server.SNAPSHOT_MAX_BYTES / 2); // it fills the budget rather than leaving the page empty
+    const snap = server.snapshotMessage.parse(c.frames[at]);
+    const d = snap.data;
+    const lists: [string, { items: unknown[]; next_cursor: string | null }, (x: never) => string][] = [
+      ['/projects', d.projects, (p: { id: string }) => p.id],
+      ['/sessions', d.sessions, (x: { key: string }) => x.key],
+      ['/groups', d.groups, (g: { name: string }) => g.name],
+      ['/updates', d.updates, (u: { id: string }) => u.id],
+      ['/assignments', d.assignments, (a: { id: string }) => a.id],
+      ...statuses.map((st) => [`/tasks?status=${st}&order=${st === 'done' ? 'recent' : 'urgency'}`, d.tasks[st], (t: { id: string }) => t.id] as [string, { items: unknown[]; next_cursor: string | null }, (x: never) => string]),
+    ];
+    for (const [route, page, key] of lists) {
+      // More exists than the snapshot holds, and the route continues right after it.
+      expect(page.next_cursor, route).not.toBeNull();
+      const sep = route.includes('?') ? '&' : '?';
+      const first = (await app.inject({ method: 'GET', url: `/api/v1${route}${sep}limit=${Math.max(1, page.items.length)}` })).json<{ items: never[] }>();
+      expect(first.items.map(key), route).toEqual(page.items.map((x) => key(x as never)));
+      const next = await app.inject({ method: 'GET', url: `/api/v1${route}${sep}cursor=${page.next_cursor!}` });
+      expect(next.statusCode, route).toBe(200);
+      const rest = next.json<{ items: never[] }>().items.map(key);
+      expect(rest.length, route).toBeGreaterThan(0);
+      const shown = new Set(page.items.map((x) => key(x as never)));
+      expect(rest.filter((k) => shown.has(k)), route).toEqual([]);
+    }
+    // Open work is what the board shows first: it got rows in every open column.
+    for (const st of ['open', 'in_progress', 'blocked'] as const) expect(d.tasks[st].items.length).toBeGreaterThan(20);
   });
 
   it('answers ping with pong and resync with a snapshot', async () => {

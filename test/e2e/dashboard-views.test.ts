@@ -19,7 +19,7 @@ function cliOk(args: readonly string[]): string {
 }
 
 async function task(title: string): Promise<Task> {
-  const all = (await m.api<Task[]>('GET', '/tasks')).body;
+  const all = (await m.api<{ items: Task[] }>('GET', `/tasks?q=${encodeURIComponent(title)}`)).body.items;
   const t = all.find((x) => x.title === title);
   if (t === undefined) throw new Error(`no task ${title}`);
   return t;
@@ -47,7 +47,7 @@ beforeAll(async () => {
   cliOk(['update', 'Rate limiter: token bucket in place, writing tests', '--task', 'Rate limiter']);
   // Receipts and the assignment's delivery come from the fleet's delivery service.
   await waitFor('receipts for the broadcast', async () => {
-    const u = (await m.api<{ kind: string; receipts: unknown[] }[]>('GET', '/updates?kind=broadcast')).body;
+    const u = (await m.api<{ items: { kind: string; receipts: unknown[] }[] }>('GET', '/updates?kind=broadcast')).body.items;
     return u[0]?.receipts.length === 3;
   }, 20_000);
   browser = await launchBrowser();

@@ -22,7 +22,7 @@ const { machine, release } = machinePool();
 afterAll(release);
 
 async function assignment(m: TestMachine, id: string): Promise<Assignment> {
-  const all = (await m.api<Assignment[]>('GET', '/assignments?removed=true')).body;
+  const all = (await m.api<{ items: Assignment[] }>('GET', '/assignments?removed=true&limit=1000')).body.items;
   const a = all.find((x) => x.id === id);
   if (a === undefined) throw new Error(`no assignment ${id}`);
   return a;
@@ -36,8 +36,8 @@ async function settled(m: TestMachine, id: string): Promise<Assignment> {
 }
 
 async function update(m: TestMachine, id: string): Promise<Update> {
-  const r = await m.api<Update[]>('GET', '/updates?kind=broadcast&limit=100');
-  const u = r.body.find((x) => x.id === id);
+  const r = await m.api<{ items: Update[] }>('GET', '/updates?kind=broadcast&limit=100');
+  const u = r.body.items.find((x) => x.id === id);
   if (u === undefined) throw new Error(`no broadcast ${id}`);
   return u;
 }
@@ -52,7 +52,7 @@ describe('assignments and broadcasts on one host', () => {
     editConfig(m, 'poll_interval_s = 10', 'poll_interval_s = 1');
     spawnSessions(m, 'api-1', 'api-2', 'web-1');
     await m.start();
-    await waitFor('three sessions', async () => (await m.api<unknown[]>('GET', '/sessions')).body.length === 3, 10_000);
+    await waitFor('three sessions', async () => (await m.api<{ items: unknown[] }>('GET', '/sessions')).body.items.length === 3, 10_000);
     project = m.cliJson<{ id: string }>(['project', 'add', 'api', '--path', m.dir]).id;
   });
 
@@ -89,7 +89,7 @@ describe('assignments and broadcasts on one host', () => {
     const t = m.cliJson<{ id: string }>(['task', 'add', project, 'Doomed']);
     // Known to the store (a pull saw it), then killed before the assignment arrives.
     spawnSessions(m, 'tmp-1');
-    await waitFor('tmp-1 seen', async () => (await m.api<{ session: string }[]>('GET', '/sessions')).body.some((s) => s.session === 'tmp-1'), 10_000);
+    await waitFor('tmp-1 seen', async () => (await m.api<{ items: { session: string }[] }>('GET', '/sessions')).body.items.some((s) => s.session === 'tmp-1'), 10_000);
     expect(rclaude(m, ['_kill', 'desk:tmp-1']).code).toBe(0);
     const a = m.cliJson<Assignment>(['assign', t.id, 'desk:tmp-1']);
     const s = await settled(m, a.id);
@@ -136,7 +136,7 @@ describe('two peered hosts', () => {
     spawnSessions(build, 'api-2', 'ci-1');
     await Promise.all([desk.start(), build.start()]);
     // Desk knows build's sessions only through replication.
-    await waitFor('desk sees all four sessions', async () => (await desk.api<unknown[]>('GET', '/sessions')).body.length === 4, 20_000);
+    await waitFor('desk sees all four sessions', async () => (await desk.api<{ items: unknown[] }>('GET', '/sessions')).body.items.length === 4, 20_000);
 
     desk.cliJson(['group', 'add', 'api', '*:api-*']);
     const b = desk.cliJson<Update>(['broadcast', 'api', 'rebase on main please']);
@@ -165,7 +165,7 @@ describe('a broadcast past its TTL', () => {
     editConfig(m, 'poll_interval_s = 10', 'poll_interval_s = 3600');
     spawnSessions(m, 's-1', 's-2');
     await m.start();
-    await waitFor('two sessions', async () => (await m.api<unknown[]>('GET', '/sessions')).body.length === 2, 10_000);
+    await waitFor('two sessions', async () => (await m.api<{ items: unknown[] }>('GET', '/sessions')).body.items.length === 2, 10_000);
     m.cliJson(['group', 'add', 'all', 'laptop:*']);
     await m.stop();
 
@@ -212,7 +212,7 @@ describe('a restart in the middle of a delivery', () => {
     spawnSessions(m, 'w-1');
     await m.start();
     await firstPullDone(m);
-    await waitFor('w-1 seen', async () => (await m.api<unknown[]>('GET', '/sessions')).body.length === 1, 10_000);
+    await waitFor('w-1 seen', async () => (await m.api<{ items: unknown[] }>('GET', '/sessions')).body.items.length === 1, 10_000);
     const p = m.cliJson<{ id: string }>(['project', 'add', 'core']);
     const t = m.cliJson<{ id: string }>(['task', 'add', p.id, 'Port the parser']);
     const a = m.cliJson<Assignment>(['assign', t.id, 'build:w-1']);

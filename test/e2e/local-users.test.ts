@@ -105,7 +105,7 @@ describe.skipIf(!ROOT)(ROOT ? 'another user of this machine' : `another user of 
     it('says why, and writes nothing', async () => {
       const [s] = asOtherUser(m.port, [{ method: 'POST', target: '/api/v1/groups', body: JSON.stringify({ name: 'theirs', members: ['*:*'] }) }]);
       expect(s).toBe(403);
-      expect((await m.api<{ name: string }[]>('GET', '/groups')).body).toEqual([]);
+      expect((await m.api<{ items: { name: string }[] }>('GET', '/groups')).body.items).toEqual([]);
     });
 
     it('is refused under every spelling of the target (never 2xx or 101)', () => {

@@ -46,7 +46,7 @@ describe.skipIf(unsupported !== null)(`mesh over WireGuard${unsupported === null
     expect((await desk!.api('POST', '/projects', { name: 'from-desk' })).status).toBe(201);
     expect((await laptop!.api('POST', '/projects', { name: 'from-laptop' })).status).toBe(201);
     await waitFor('all three digests equal', async () => new Set(await digests()).size === 1, 30_000, 100);
-    const names = (await desk!.api<{ name: string }[]>('GET', '/projects')).body.map((p) => p.name);
+    const names = (await desk!.api<{ items: { name: string }[] }>('GET', '/projects')).body.items.map((p) => p.name);
     expect(names).toEqual(['from-desk', 'from-laptop']);
     const peers = (await laptop!.api<{ peers: { name: string | null; connected: boolean }[] }>('GET', '/status')).body.peers;
     expect(peers.filter((p) => p.connected).map((p) => p.name)).toEqual(['build']);
@@ -63,11 +63,11 @@ describe.skipIf(unsupported !== null)(`mesh over WireGuard${unsupported === null
       const [d, b] = await digests([desk!, build!]); // the laptop is unreachable now
       return d === b;
     }, 20_000, 100);
-    const onBuild = (await build!.api<{ name: string }[]>('GET', '/projects')).body.map((p) => p.name);
+    const onBuild = (await build!.api<{ items: { name: string }[] }>('GET', '/projects')).body.items.map((p) => p.name);
     expect(onBuild).not.toContain('written-offline');
     mesh!.setLink(mesh!.hosts[2]!, true);
     await waitFor('all three digests equal again', async () => new Set(await digests()).size === 1, 60_000, 100);
-    const onDesk = (await desk!.api<{ name: string }[]>('GET', '/projects')).body.map((p) => p.name);
+    const onDesk = (await desk!.api<{ items: { name: string }[] }>('GET', '/projects')).body.items.map((p) => p.name);
     expect(onDesk).toEqual(expect.arrayContaining(['written-offline', 'written-meanwhile']));
   }, 90_000);
 });

@@ -59,7 +59,7 @@ describe('replication between daemons', () => {
     await a!.start();
     await Promise.all([writeProjects(a!, 20, 'from-a'), writeProjects(b!, 20, 'from-b')]);
     const [sa] = await converged([a!, b!]);
-    const names = (await b!.api<{ name: string }[]>('GET', '/projects')).body.map((p) => p.name);
+    const names = (await b!.api<{ items: { name: string }[] }>('GET', '/projects')).body.items.map((p) => p.name);
     expect(names).toContain('from-a-19');
     expect(names).toContain('from-b-0');
     expect(Object.keys(sa!.watermarks)).toHaveLength(2);
@@ -74,7 +74,7 @@ describe('replication between daemons', () => {
     await Promise.all(line.map((m) => m.start()));
     await Promise.all(line.map((m, i) => writeProjects(m, 10, `line-${i}`)));
     await converged(line);
-    const onC = (await line[2]!.api<{ name: string }[]>('GET', '/projects')).body.map((p) => p.name);
+    const onC = (await line[2]!.api<{ items: { name: string }[] }>('GET', '/projects')).body.items.map((p) => p.name);
     expect(onC).toContain('line-0-9'); // A's events reached C through B
 
     const five = await fleet(['m0', 'm1', 'm2', 'm3', 'm4'], (i) => [0, 1, 2, 3, 4].filter((j) => j > i));
@@ -111,7 +111,7 @@ describe('replication between daemons', () => {
     await writeProjects(desk!, 5, 'desk-late');
     await hub!.start();
     const ss = await converged([desk!, hub!, laptop!], 30_000);
-    const onDesk = (await desk!.api<{ name: string }[]>('GET', '/projects')).body.map((p) => p.name);
+    const onDesk = (await desk!.api<{ items: { name: string }[] }>('GET', '/projects')).body.items.map((p) => p.name);
     expect(onDesk).toEqual(expect.arrayContaining(['laptop-offline-0', 'laptop-offline-7', 'desk-late-4']));
     expect(Object.keys(ss[0]!.watermarks)).toHaveLength(3);
   });

@@ -55,7 +55,7 @@ describe('health and metrics', () => {
     await b.start();
     await a.start();
     for (let i = 0; i < 3; i++) expect((await a.api('POST', '/projects', { name: `p${i}` })).status).toBe(201);
-    await waitFor('b to hold a\'s projects', async () => (await b.api<unknown[]>('GET', '/projects')).body.length === 3);
+    await waitFor('b to hold a\'s projects', async () => (await b.api<{ items: unknown[] }>('GET', '/projects')).body.items.length === 3);
     const aId = a.cliJson<{ machine: { id: string } }>(['status']).machine.id;
 
     const text = await waitFor('a to see b connected', async () => {

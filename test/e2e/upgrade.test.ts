@@ -81,7 +81,11 @@ describe.skipIf(release === null)(`upgrade from ${PREVIOUS_RELEASE}`, () => {
     expect(p1.status).toBe(201);
     expect((await fresh.api('POST', '/tasks', { project: p1.body.id, title: 'written after the upgrade' })).status).toBe(201);
     expect((await old.api('POST', '/projects', { name: 'from-the-old-release' })).status).toBe(201);
-    const names = async (m: TestMachine): Promise<string[]> => (await m.api<{ name: string }[]>('GET', '/projects')).body.map((p) => p.name);
+    // The previous release answers a list as an array; this one pages it ({items, next_cursor}).
+    const names = async (m: TestMachine): Promise<string[]> => {
+      const body = (await m.api<{ name: string }[] | { items: { name: string }[] }>('GET', '/projects?limit=1000')).body;
+      return (Array.isArray(body) ? body : body.items).map((p) => p.name);
+    };
     await waitFor('both releases to hold both writes', async () => {
       const [a, b] = await Promise.all([names(fresh), names(old)]);
       return ['from-the-new-release', 'from-the-old-release'].every((n) => a.includes(n) && b.includes(n));

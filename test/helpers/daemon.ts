@@ -67,6 +67,8 @@ export interface TestMachine {
   /** SIGKILL and wait for exit. */
   kill(): Promise<void>;
   running(): boolean;
+  /** The daemon's process id while it runs. */
+  pid(): number | undefined;
   /** Daemon stderr (JSON log lines) so far. */
   log(): string;
   api<T>(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; body: T }>;
@@ -166,6 +168,7 @@ export async function createMachine(o: MachineOptions): Promise<TestMachine> {
       await exited;
     },
     running: () => child !== null && child.exitCode === null && child.signalCode === null,
+    pid: () => child?.pid,
     log: () => stderr,
     async api<T>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
       const h: Record<string, string> = { ...headers };

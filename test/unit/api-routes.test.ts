@@ -22,7 +22,7 @@ describe('projects and tasks', () => {
     const p = await call('POST', '/projects', { name: 'api', path: '/srv/api' });
     expect(p.status).toBe(201);
     expect(p.body).toMatchObject({ name: 'api', path: '/srv/api', weight: 1, archived: false });
-    expect((await call('GET', '/projects')).body).toHaveLength(1);
+    expect((await call('GET', '/projects')).body.items).toHaveLength(1);
     expect((await call('GET', '/projects/api')).body.id).toBe(p.body.id);
     expect((await call('GET', `/projects/${p.body.id.slice(-8)}`)).body.id).toBe(p.body.id);
     const u = await call('PATCH', `/projects/${p.body.id}`, { weight: 2, description: 'the API' });
@@ -50,9 +50,9 @@ describe('projects and tasks', () => {
     next = (await call('GET', '/tasks/next')).body;
     expect(next.map((x: { id: string }) => x.id)).toEqual([b.id]);
     expect(next[0].reasons).toContain('priority 0');
-    expect((await call('GET', '/tasks?ready=true')).body.map((x: { id: string }) => x.id)).toEqual([b.id]);
-    expect((await call('GET', '/tasks?status=done')).body.map((x: { id: string }) => x.id)).toEqual([a.id]);
-    expect((await call('GET', '/tasks?project=api')).body).toHaveLength(2);
+    expect((await call('GET', '/tasks?ready=true')).body.items.map((x: { id: string }) => x.id)).toEqual([b.id]);
+    expect((await call('GET', '/tasks?status=done')).body.items.map((x: { id: string }) => x.id)).toEqual([a.id]);
+    expect((await call('GET', '/tasks?project=api')).body.items).toHaveLength(2);
   });
 
   it('refuses dependency cycles with a clear error', async () => {
@@ -70,6 +70,17 @@ describe('projects and tasks', () => {
     expect(removed.body.depends_on).toEqual([]);
   });
 
+  it('finds a task by a short id: its last 8 (or 6–7) characters, or a prefix', async () => {
+    await call('POST', '/projects', { name: 'api' });
+    const t = (await call('POST', '/tasks', { project: 'api', title: 'short' })).body;
+    for (const ref of [t.id.slice(-8), t.id.slice(-6), t.id.slice(-12), t.id.slice(0, 24)]) {
+      const r = await call('GET', `/tasks/${ref}`);
+      expect(r.status, ref).toBe(200);
+      expect(r.body.id).toBe(t.id);
+    }
+    expect((await call('GET', `/tasks/${t.id.slice(-8).replace(/./, (c: string) => (c === 'f' ? 'e' : 'f'))}`)).status).toBe(404);
+  });
+
   it('finds a task by exact title and reports ambiguity', async () => {
     await call('POST', '/projects', { name: 'api' });
     await call('POST', '/tasks', { project: 'api', title: 'same' });
@@ -77,6 +88,36 @@ describe('projects and tasks', () => {
     const r = await call('GET', '/tasks/same');
     expect(r.status).toBe(409);
     expect(r.body.error.code).toBe('CLARE_AMBIGUOUS');
+  });
+});
+
+describe('lists page', () => {
+  it('every list route takes limit and cursor and answers next_cursor, documented in OpenAPI', async () => {
+    const doc = (await call('GET', '/openapi.json')).body as { paths: Record<string, { get?: { parameters?: { name: string; schema: { default?: number; maximum?: number } }[]; responses: Record<string, { content: { 'application/json': { schema: { properties?: Record<string, unknown> } } } }> } }> };
+    for (const path of ['/tasks', '/projects', '/sessions', '/assignments', '/updates', '/groups', '/conflicts']) {
+      const get = doc.paths[`/api/v1${path}`]?.get;
+      const limit = get?.parameters?.find((p) => p.name === 'limit');
+      expect(limit?.schema.default, path).toBeGreaterThan(0);
+      expect(limit?.schema.maximum, path).toBeGreaterThanOrEqual(limit!.schema.default!);
+      expect(get?.parameters?.some((p) => p.name === 'cursor'), path).toBe(true);
+      expect(Object.keys(get!.responses['200']!.content['application/json'].schema.properties ?? {}), path).toEqual(['items', 'next_cursor']);
+      expect((await call('GET', `${path}?limit=${limit!.schema.maximum! + 1}`)).status, path).toBe(422);
+    }
+  });
+
+  it('pages tasks with limit and cursor, and refuses a cursor of another query', async () => {
+    await call('POST', '/projects', { name: 'api' });
+    for (let i = 0; i < 5; i++) await call('POST', '/tasks', { project: 'api', title: `t${i}`, priority: 4 - i });
+    const first = (await call('GET', '/tasks?limit=2')).body;
+    expect(first.items.map((t: { title: string }) => t.title)).toEqual(['t0', 't1']);
+    const second = (await call('GET', `/tasks?limit=2&cursor=${first.next_cursor}`)).body;
+    expect(second.items.map((t: { title: string }) => t.title)).toEqual(['t2', 't3']);
+    const last = (await call('GET', `/tasks?limit=2&cursor=${second.next_cursor}`)).body;
+    expect(last).toMatchObject({ items: [{ title: 't4' }], next_cursor: null });
+    expect((await call('GET', '/tasks?order=urgency&limit=5')).body.items.map((t: { title: string }) => t.title)).toEqual(['t4', 't3', 't2', 't1', 't0']);
+    const wrong = await call('GET', `/tasks?status=open&limit=2&cursor=${first.next_cursor}`);
+    expect(wrong.status).toBe(422);
+    expect(wrong.body.error.code).toBe('CLARE_VALIDATION');
   });
 });
 
@@ -113,7 +154,7 @@ describe('groups, updates, broadcasts, assignments', () => {
     expect(u.body.members).toEqual(['desk:api-*', 'laptop:x']);
     expect((await call('POST', '/groups', { name: 'bad', members: ['no-colon'] })).status).toBe(422);
     expect((await call('DELETE', '/groups/api')).body.archived).toBe(true);
-    expect((await call('GET', '/groups')).body).toEqual([]);
+    expect((await call('GET', '/groups')).body).toEqual({ items: [], next_cursor: null });
   });
 
   it('posts notes and broadcasts with a TTL', async () => {
@@ -124,7 +165,7 @@ describe('groups, updates, broadcasts, assignments', () => {
     expect(Date.parse(b.body.expires_at) - Date.parse(b.body.created_at)).toBe(3_600_000);
     const n = await call('POST', '/updates', { text: 'halfway', session: 'desk:api-1' });
     expect(n.body).toMatchObject({ kind: 'note', host: 'desk', session: 'api-1' });
-    expect((await call('GET', '/updates')).body.map((x: { kind: string }) => x.kind)).toEqual(['note', 'broadcast']);
+    expect((await call('GET', '/updates')).body.items.map((x: { kind: string }) => x.kind)).toEqual(['note', 'broadcast']);
   });
 
   it('assigns a task to a known session, moves it, unassigns it', async () => {
@@ -138,11 +179,11 @@ describe('groups, updates, broadcasts, assignments', () => {
     expect(auto.status).toBe(201);
     expect(auto.body).toMatchObject({ host: 'desk', session: 'a', delivery: 'pending' }); // cwd inside the project path wins
     const moved = (await call('POST', '/assignments', { task: task.id, session: 'desk:b' })).body;
-    expect((await call('GET', '/assignments')).body.map((a: { id: string }) => a.id)).toEqual([moved.id]);
+    expect((await call('GET', '/assignments')).body.items.map((a: { id: string }) => a.id)).toEqual([moved.id]);
     expect((await call('GET', `/tasks/${task.id}`)).body.assignment.session).toBe('b');
     expect((await call('GET', '/tasks/next')).body).toEqual([]); // assigned tasks are not offered
     expect((await call('DELETE', `/assignments/${moved.id}`)).body.removed).toBe(true);
-    expect((await call('GET', '/sessions')).body.map((s: { key: string }) => s.key)).toEqual(['desk:a', 'desk:b']);
+    expect((await call('GET', '/sessions')).body.items.map((s: { key: string }) => s.key)).toEqual(['desk:a', 'desk:b']);
     const unknown = await call('POST', '/assignments', { task: task.id, session: 'desk:zzz' });
     expect(unknown.body.error.code).toBe('CLARE_NOT_FOUND');
     const malformed = await call('POST', '/assignments', { task: task.id, session: 'nocolon' });

@@ -11,6 +11,9 @@ import { digest } from '../../src/core/digest.js';
 import { HybridClock, type Hlc } from '../../src/core/hlc.js';
 import { newMachineId } from '../../src/core/ids.js';
 import { rebuild } from '../../src/core/rebuild.js';
+import Database from 'better-sqlite3';
+import { tasksByIds } from '../../src/core/queries.js';
+import { MIGRATIONS } from '../../src/core/schema.js';
 import { eventCount, eventsAfter, ingest, watermarks } from '../../src/core/store.js';
 import { deliveryArb, historyArb, type History } from '../helpers/event-gen.js';
 
@@ -39,6 +42,28 @@ function ingestInOrder(s: Store, h: History): void {
 
 const count = (db: Db, table: string): number => db.prepare(`SELECT count(*) FROM ${table}`).pluck().get() as number;
 
+/** The derived task state and counters as stored (zero counters dropped: absent means 0). */
+function derived(db: Db): { state: unknown[]; counters: Record<string, number> } {
+  const counters: Record<string, number> = {};
+  for (const r of db.prepare('SELECT name, n FROM counters WHERE n <> 0 ORDER BY name').all() as { name: string; n: number }[]) counters[r.name] = r.n;
+  return { state: db.prepare('SELECT task_id, bucket, ready FROM task_state ORDER BY task_id').raw().all(), counters };
+}
+
+/** The same, recomputed from the read-models: what task_state and counters must equal. */
+function recomputed(db: Db): { state: unknown[]; counters: Record<string, number> } {
+  const ids = (db.prepare('SELECT id FROM tasks WHERE created = 1 ORDER BY id').pluck().all() as string[]);
+  const tasks = tasksByIds(db, ids);
+  const counters: Record<string, number> = {};
+  const state = ids.map((id) => {
+    const t = tasks.get(id)!;
+    const bucket = t.archived ? 'archived' : t.status;
+    counters[`tasks.${bucket}`] = (counters[`tasks.${bucket}`] ?? 0) + 1;
+    if (t.ready) counters['tasks.ready'] = (counters['tasks.ready'] ?? 0) + 1;
+    return [id, bucket, t.ready ? 1 : 0];
+  });
+  return { state, counters: Object.fromEntries(Object.entries(counters).sort(([a], [b]) => a.localeCompare(b))) };
+}
+
 describe('store laws', () => {
   it('any permutation, duplication and batching of a history gives the HLC-order digest, which equals rebuild and the mesh', () => {
     const arb = historyArb().chain((h) => deliveryArb(h.events).map((d) => ({ h, d })));
@@ -61,8 +86,15 @@ describe('store laws', () => {
       for (const e of h.events) if (top[e.origin] === undefined || e.hlc > top[e.origin]!) top[e.origin] = e.hlc;
       expect(watermarks(s.db)).toEqual(top);
 
+      // The derived task state and counters: equal in any delivery order, to what the
+      // read-models say, and to what rebuild derives.
+      const state = derived(ref.db);
+      expect(state).toEqual(recomputed(ref.db));
+      expect(derived(s.db)).toEqual(state);
+
       rebuild(s.db);
       expect(digest(s.db)).toBe(expected);
+      expect(derived(s.db)).toEqual(state);
       rebuild(ref.db);
       expect(digest(ref.db)).toBe(expected);
       // The machines that wrote the history, after syncing, agree too.
@@ -116,11 +148,39 @@ describe('store laws', () => {
     })), { numRuns: RUNS });
   });
 
+  it('the migration that adds the derived task state backfills exactly what applying the events maintains', () => {
+    const mine = MIGRATIONS.findIndex((m) => m.includes('CREATE TABLE task_state'));
+    expect(mine).toBeGreaterThan(0);
+    fc.assert(fc.property(historyArb({ maxCommands: 60 }), (h) => withStores(1, (s) => {
+      ingestInOrder(s, h);
+      // The same rows in a store at the schema before the migration, then migrated.
+      const old = new Database(':memory:');
+      try {
+        for (const m of MIGRATIONS.slice(0, mine)) old.exec(m);
+        const tables = old.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").pluck().all() as string[];
+        for (const t of tables) {
+          const rows = s.db.prepare(`SELECT * FROM ${t}`).raw().all() as unknown[][];
+          if (rows.length === 0) continue;
+          const ins = old.prepare(`INSERT INTO ${t} VALUES (${rows[0]!.map(() => '?').join(', ')})`);
+          for (const r of rows) ins.run(...r);
+        }
+        old.exec(MIGRATIONS[mine]!);
+        expect(derived(old)).toEqual(derived(s.db));
+      } finally {
+        old.close();
+      }
+    })), { numRuns: RUNS });
+  });
+
   it('rebuild is idempotent and keeps the events', () => {
     fc.assert(fc.property(historyArb({ maxCommands: 40 }), (h) => withStores(1, (s) => {
       ingestInOrder(s, h);
       const d0 = digest(s.db);
+      const indexes = (): unknown[] => s.db.prepare("SELECT name, sql FROM sqlite_master WHERE type = 'index' ORDER BY name").raw().all();
+      const before = indexes();
       const stats = rebuild(s.db);
+      // The indexes rebuild drops for the replay (READ_INDEXES) are all back, as they were.
+      expect(indexes()).toEqual(before);
       expect(stats.events).toBe(h.events.length);
       expect(stats.skipped).toBe(h.skipped.size);
       expect(stats.applied).toBe(h.events.length - h.skipped.size);

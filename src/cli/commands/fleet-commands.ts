@@ -4,6 +4,7 @@ import type { Assignment, Group, Task, Update } from '../../core/models.js';
 import type { StatusDoc } from '../../server/status-models.js';
 import { api, daemonTarget, seg } from '../client.js';
 import { ago, printJson, printTable, short, truncate } from '../output.js';
+import { fetchPage, pageOptions, printMore } from '../paging.js';
 import { run } from '../run.js';
 import { TASK_HEADER, taskRow } from './task-commands.js';
 
@@ -33,6 +34,7 @@ export function printStatus(s: StatusDoc): void {
     for (const x of h.sessions) rows.push([h.name, x.session, x.state ?? '?', x.idle_s === null ? '-' : ago(new Date(Date.now() - x.idle_s * 1000).toISOString()), x.task_id === null ? '-' : `${short(x.task_id)} ${truncate(x.task_title ?? '', 40)}`]);
   }
   printTable(['HOST', 'SESSION', 'STATE', 'IDLE', 'TASK'], rows, 'no sessions known yet (clare pull)');
+  if (s.truncated.sessions) out.write(`(the first ${rows.length} of ${s.counts.sessions} sessions; clare status lists at most that many: GET /api/v1/sessions pages through all)\n`);
   const silent = s.hosts.filter((h) => h.last_seen !== null && Date.now() - Date.parse(h.last_seen) > 5 * 60_000);
   if (silent.length > 0) out.write(`\nnot heard from: ${silent.map((h) => `${h.name} (last seen ${ago(h.last_seen)} ago)`).join(', ')}\n`);
   if (s.peers.length > 0) {
@@ -72,12 +74,18 @@ export function fleetCommands(y: Argv<{ json: boolean }>): Argv<{ json: boolean 
         if (a.json) return printJson(r);
         process.stdout.write(`unassigned ${short(r.task_id)} from ${r.host}:${r.session}\n`);
       }))
-    .command('assignments', 'List active assignments', (c) => c,
-      (a) => run(a, async () => {
-        const rs = await api<Assignment[]>(await daemonTarget(), 'GET', '/assignments');
-        if (a.json) return printJson(rs);
-        printTable(['ID', 'TASK', 'SESSION', 'DELIVERY', 'SINCE'], rs.map((r) => [r.id, short(r.task_id), `${r.host}:${r.session}`, r.delivery + (r.error === null ? '' : ` (${truncate(r.error, 40)})`), ago(r.created_at)]));
-      }))
+    .command('assignments', 'List active assignments, newest first, a page at a time', (c) => pageOptions(c
+      .option('task', { alias: 't', type: 'string', describe: 'only this task\'s' })
+      .option('removed', { type: 'boolean', default: false, describe: 'include removed ones' })),
+    (a) => run(a, async () => {
+      const q = new URLSearchParams();
+      if (a.task !== undefined) q.set('task', a.task);
+      if (a.removed) q.set('removed', 'true');
+      const page = await fetchPage<Assignment>(await daemonTarget(), '/assignments', q, a);
+      if (a.json) return printJson(page);
+      printTable(['ID', 'TASK', 'SESSION', 'DELIVERY', 'SINCE'], page.items.map((r) => [r.id, short(r.task_id), `${r.host}:${r.session}`, r.delivery + (r.error === null ? '' : ` (${truncate(r.error, 40)})`) + (r.removed ? ' (removed)' : ''), ago(r.created_at)]));
+      printMore(page);
+    }))
     .command('next', 'The ready tasks, best first (what to work on)', (c) => c
       .option('session', { alias: 's', type: 'string', describe: 'host:session asking (prefers its project); default $CLARE_SESSION' })
       .option('project', { type: 'string' })
@@ -119,17 +127,22 @@ export function fleetCommands(y: Argv<{ json: boolean }>): Argv<{ json: boolean 
       if (a.json) return printJson(u);
       process.stdout.write(`posted ${short(u.id)}\n`);
     }))
-    .command('updates', 'Recent notes and broadcasts, newest first', (c) => c
-      .option('limit', { alias: 'n', type: 'number', default: 20 }).option('task', { alias: 't', type: 'string' }),
+    .command('updates', 'Notes and broadcasts, newest first, a page at a time', (c) => pageOptions(c
+      .option('task', { alias: 't', type: 'string' })
+      .option('kind', { type: 'string', choices: ['note', 'broadcast'] })
+      .option('search', { alias: 'q', type: 'string', describe: 'only those whose text holds this' })),
     (a) => run(a, async () => {
-      const q = new URLSearchParams({ limit: String(a.limit) });
+      const q = new URLSearchParams();
       if (a.task !== undefined) q.set('task', a.task);
-      const us = await api<Update[]>(await daemonTarget(), 'GET', `/updates?${q.toString()}`);
-      if (a.json) return printJson(us);
-      printTable(['WHEN', 'KIND', 'FROM/TO', 'TEXT', 'RECEIPTS'], us.map((u) => [
+      if (a.kind !== undefined) q.set('kind', a.kind);
+      if (a.search !== undefined) q.set('q', a.search);
+      const page = await fetchPage<Update>(await daemonTarget(), '/updates', q, { ...a, limit: a.limit ?? (a.all ? undefined : 20) });
+      if (a.json) return printJson(page);
+      printTable(['WHEN', 'KIND', 'FROM/TO', 'TEXT', 'RECEIPTS'], page.items.map((u) => [
         ago(u.created_at), u.kind, u.kind === 'broadcast' ? `group ${u.group ?? '?'}` : u.host === null ? '-' : `${u.host}:${u.session ?? ''}`,
         truncate(u.text, 60), u.kind === 'broadcast' ? u.receipts.map((r) => `${r.host}:${r.session}=${r.status}`).join(' ') || '-' : '',
       ]));
+      printMore(page);
     }))
     .command('group', 'Groups of sessions (host:session patterns)', (g) => g
       .command('add <name> <patterns..>', 'Create a group or add members, e.g. clare group add api desk:api-*', (c) => c
@@ -139,10 +152,11 @@ export function fleetCommands(y: Argv<{ json: boolean }>): Argv<{ json: boolean 
         if (a.json) return printJson(r);
         process.stdout.write(`group ${r.name}: ${r.members.join(' ')}\n`);
       }))
-      .command('list', 'List groups', (c) => c, (a) => run(a, async () => {
-        const gs = await api<Group[]>(await daemonTarget(), 'GET', '/groups');
-        if (a.json) return printJson(gs);
-        printTable(['GROUP', 'MEMBERS'], gs.map((x) => [x.name, x.members.join(' ') || '-']), 'no groups: clare group add NAME HOST:SESSION…');
+      .command('list', 'List groups by name, a page at a time', (c) => pageOptions(c), (a) => run(a, async () => {
+        const page = await fetchPage<Group>(await daemonTarget(), '/groups', new URLSearchParams(), a);
+        if (a.json) return printJson(page);
+        printTable(['GROUP', 'MEMBERS'], page.items.map((x) => [x.name, x.members.join(' ') || '-']), 'no groups: clare group add NAME HOST:SESSION…');
+        printMore(page);
       }))
       .command('rm <name> [patterns..]', 'Remove a group, or only the given members from it', (c) => c
         .positional('name', { type: 'string', demandOption: true }).positional('patterns', { type: 'string', array: true }),

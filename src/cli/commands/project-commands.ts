@@ -2,6 +2,7 @@ import type { Argv } from 'yargs';
 import type { Project } from '../../core/models.js';
 import { api, daemonTarget, seg } from '../client.js';
 import { printJson, printTable, short, truncate } from '../output.js';
+import { fetchPage, pageOptions, printMore } from '../paging.js';
 import { run } from '../run.js';
 
 function show(p: Project, json: boolean): void {
@@ -22,12 +23,18 @@ export function projectCommands(y: Argv<{ json: boolean }>): Argv<{ json: boolea
       });
       show(p, a.json);
     }))
-    .command('list', 'List projects', (c) => c.option('all', { type: 'boolean', default: false, describe: 'include archived projects' }),
-      (a) => run(a, async () => {
-        const ps = await api<Project[]>(await daemonTarget(), 'GET', `/projects${a.all ? '?archived=true' : ''}`);
-        if (a.json) return printJson(ps);
-        printTable(['ID', 'NAME', 'PATH', 'WEIGHT', 'DESCRIPTION'], ps.map((p) => [short(p.id), p.name + (p.archived ? ' (archived)' : ''), p.path ?? '-', String(p.weight), truncate(p.description, 40)]), 'no projects yet: clare project add NAME --path DIR');
-      }))
+    .command('list', 'List projects by name, a page at a time (--all for every page)', (c) => pageOptions(c
+      .option('archived', { type: 'boolean', default: false, describe: 'include archived projects' })
+      .option('search', { alias: 'q', type: 'string', describe: 'only projects whose name holds this text' })),
+    (a) => run(a, async () => {
+      const q = new URLSearchParams();
+      if (a.archived) q.set('archived', 'true');
+      if (a.search !== undefined) q.set('q', a.search);
+      const page = await fetchPage<Project>(await daemonTarget(), '/projects', q, a);
+      if (a.json) return printJson(page);
+      printTable(['ID', 'NAME', 'PATH', 'WEIGHT', 'DESCRIPTION'], page.items.map((p) => [short(p.id), p.name + (p.archived ? ' (archived)' : ''), p.path ?? '-', String(p.weight), truncate(p.description, 40)]), 'no projects yet: clare project add NAME --path DIR');
+      printMore(page);
+    }))
     .command('show <project>', 'Show one project', (c) => c.positional('project', { type: 'string', demandOption: true }),
       (a) => run(a, async () => show(await api<Project>(await daemonTarget(), 'GET', `/projects/${seg(a.project)}`), a.json)))
     .command('update <project>', 'Change a project', (c) => c

@@ -2,6 +2,7 @@ import type { Argv } from 'yargs';
 import type { Task } from '../../core/models.js';
 import { api, daemonTarget, seg } from '../client.js';
 import { printJson, printTable, short, truncate } from '../output.js';
+import { fetchPage, pageOptions, printMore } from '../paging.js';
 import { run } from '../run.js';
 
 export function taskRow(t: Task): string[] {
@@ -43,20 +44,25 @@ export function taskCommands(y: Argv<{ json: boolean }>): Argv<{ json: boolean }
       });
       show(t, a.json);
     }))
-    .command('list [project]', 'List tasks', (c) => c
+    .command('list [project]', 'List tasks, a page at a time (oldest first; --all for every page)', (c) => pageOptions(c
       .positional('project', { type: 'string', describe: 'only this project' })
       .option('status', { type: 'string', choices: ['open', 'in_progress', 'blocked', 'done'] })
       .option('ready', { type: 'boolean', describe: 'only tasks that could start now' })
-      .option('all', { type: 'boolean', default: false, describe: 'include archived tasks' }),
+      .option('search', { alias: 'q', type: 'string', describe: 'only tasks whose title holds this text' })
+      .option('order', { type: 'string', choices: ['created', 'urgency', 'recent'], describe: 'created (default): oldest first; urgency: priority, then oldest; recent: newest status change first' })
+      .option('archived', { type: 'boolean', default: false, describe: 'include archived tasks' })),
     (a) => run(a, async () => {
       const q = new URLSearchParams();
       if (a.project !== undefined) q.set('project', a.project);
       if (a.status !== undefined) q.set('status', a.status);
       if (a.ready !== undefined) q.set('ready', String(a.ready));
-      if (a.all) q.set('archived', 'true');
-      const ts = await api<Task[]>(await daemonTarget(), 'GET', `/tasks${q.size > 0 ? `?${q.toString()}` : ''}`);
-      if (a.json) return printJson(ts);
-      printTable(TASK_HEADER, ts.map(taskRow), 'no tasks');
+      if (a.search !== undefined) q.set('q', a.search);
+      if (a.order !== undefined) q.set('order', a.order);
+      if (a.archived) q.set('archived', 'true');
+      const page = await fetchPage<Task>(await daemonTarget(), '/tasks', q, a);
+      if (a.json) return printJson(page);
+      printTable(TASK_HEADER, page.items.map(taskRow), 'no tasks');
+      printMore(page);
     }))
     .command('show <task>', 'Show one task', (c) => c.positional('task', { type: 'string', demandOption: true }),
       (a) => run(a, async () => show(await api<Task>(await daemonTarget(), 'GET', `/tasks/${seg(a.task)}`), a.json)))

@@ -7,7 +7,7 @@
 import { commitLocal, type StoreContext } from '../context.js';
 import { ClareError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { listSessions } from '../queries.js';
+import { hostSessions } from '../queries.js';
 import type { Service } from '../service-lifecycle.js';
 import { diffSessions } from './session-diff.js';
 import { listRclaudeSessions, type RclaudeOptions } from './rclaude.js';
@@ -90,7 +90,7 @@ export class SessionPoller implements Service {
       const listed = await listRclaudeSessions(this.o.rclaude, host);
       // Read and write with nothing in between (one synchronous stretch), so the
       // diff is against exactly the rows the commit lands on.
-      const d = diffSessions(listSessions(ctx.db, { host, includeGone: true }), listed);
+      const d = diffSessions(hostSessions(ctx.db, host, { includeGone: true }), listed);
       if (d.drafts.length > 0) commitLocal(ctx, d.drafts);
       const r: PullResult = { host, at, sessions: listed.length, appeared: d.appeared, changed: d.changed, gone: d.gone };
       if (d.drafts.length > 0) log.info('sessions changed', { appeared: d.appeared, changed: d.changed, gone: d.gone });

@@ -7,6 +7,7 @@ import type { EventDraft } from '../events/catalog.js';
 import { hlcMs, type Hlc } from '../hlc.js';
 import type { EventId, MachineId } from '../ids.js';
 import { cachedStatement, insertOnce, recordFieldWrite, writeElement, writeRegisters, type RegisterTable, type SqlValue } from './registers.js';
+import { refreshTasks } from './task-state.js';
 
 /** What a committed event changed, for live pushes: which entity, which id. */
 export interface Change {
@@ -37,6 +38,12 @@ function defined(o: Readonly<Record<string, SqlValue | undefined>>): Record<stri
   return out;
 }
 
+/** The task an assignment targets, once its create has arrived. */
+function taskOfAssignment(db: Db, id: string): string | null {
+  const r = cachedStatement(db, 'SELECT task_id FROM assignments WHERE id = ? AND created = 1').get(id) as { task_id: string } | undefined;
+  return r?.task_id ?? null;
+}
+
 /** An edit of existing fields: recorded for conflict detection, then merged. */
 function edit(db: Db, e: ApplicableEvent, t: RegisterTable, entity: 'project' | 'task', id: string, base: Hlc | null, values: Record<string, SqlValue>): void {
   for (const [field, value] of Object.entries(values)) {
@@ -45,12 +52,24 @@ function edit(db: Db, e: ApplicableEvent, t: RegisterTable, entity: 'project' | 
   writeRegisters(db, t, [id], values, e.hlc);
 }
 
+export interface ApplyOptions {
+  /**
+   * Tasks whose derived state (task-state.ts) the caller refreshes itself, once, after
+   * applying many events: rebuild collects them here instead of refreshing per event.
+   */
+  readonly deferTaskState?: Set<string>;
+}
+
 /**
  * Applies one event to the projections (inside the caller's transaction).
  * Idempotent and order-independent: see registers.ts.
  */
-export function applyEvent(db: Db, e: ApplicableEvent): Change[] {
+export function applyEvent(db: Db, e: ApplicableEvent, opts: ApplyOptions = {}): Change[] {
   const d = e.draft;
+  const refresh = (ids: readonly (string | null)[]): void => {
+    if (opts.deferTaskState === undefined) refreshTasks(db, ids);
+    else for (const id of ids) if (id !== null) opts.deferTaskState.add(id);
+  };
   switch (d.type) {
     case 'project.created': {
       const p = d.payload;
@@ -70,6 +89,7 @@ export function applyEvent(db: Db, e: ApplicableEvent): Change[] {
       const p = d.payload;
       writeRegisters(db, TASKS, [p.task_id], { created: 1, project_id: p.project_id, title: p.title, description: p.description, priority: p.priority, status: 'open' }, e.hlc);
       for (const dep of p.depends_on) writeElement(db, 'task_dependencies', ['task_id', 'depends_on'], [p.task_id, dep], true, e.hlc);
+      refresh([p.task_id]);
       return [{ entity: 'task', id: p.task_id }];
     }
     case 'task.updated': {
@@ -80,29 +100,35 @@ export function applyEvent(db: Db, e: ApplicableEvent): Change[] {
     case 'task.status_changed': {
       const p = d.payload;
       edit(db, e, TASKS, 'task', p.task_id, p.base, { status: p.status });
+      refresh([p.task_id]);
       return [{ entity: 'task', id: p.task_id }];
     }
     case 'task.dependency_added':
     case 'task.dependency_removed': {
       const p = d.payload;
       writeElement(db, 'task_dependencies', ['task_id', 'depends_on'], [p.task_id, p.depends_on], d.type === 'task.dependency_added', e.hlc);
+      refresh([p.task_id]);
       return [{ entity: 'task', id: p.task_id }];
     }
     case 'task.archived':
       writeRegisters(db, TASKS, [d.payload.task_id], { archived: 1 }, e.hlc);
+      refresh([d.payload.task_id]);
       return [{ entity: 'task', id: d.payload.task_id }];
 
     case 'assignment.created': {
       const p = d.payload;
       // task_id/host/session are the create's immutable target, plain columns (no _hlc): they
       // follow the `created` register, so the newest create's target stands in any order.
+      const before = taskOfAssignment(db, p.assignment_id);
       cachedStatement(db, `INSERT INTO assignments (id, created, created_hlc, task_id, host, session) VALUES (?, 1, ?, ?, ?, ?)
         ON CONFLICT (id) DO UPDATE SET created = 1, created_hlc = excluded.created_hlc, task_id = excluded.task_id, host = excluded.host, session = excluded.session
         WHERE assignments.created_hlc IS NULL OR excluded.created_hlc > assignments.created_hlc`).run(p.assignment_id, e.hlc, p.task_id, p.host, p.session);
+      refresh(before === p.task_id ? [before] : [before, p.task_id]);
       return [{ entity: 'assignment', id: p.assignment_id }, { entity: 'task', id: p.task_id }];
     }
     case 'assignment.removed':
       writeRegisters(db, ASSIGNMENTS, [d.payload.assignment_id], { removed: 1 }, e.hlc);
+      refresh([taskOfAssignment(db, d.payload.assignment_id)]);
       return [{ entity: 'assignment', id: d.payload.assignment_id }];
     case 'assignment.delivered':
       writeRegisters(db, ASSIGNMENTS, [d.payload.assignment_id], { delivery: 'delivered', delivery_error: null }, e.hlc);

@@ -4,7 +4,8 @@ import { commitLocal } from '../context.js';
 import { ClareError } from '../errors.js';
 import { newAssignmentId, type AssignmentId, type TaskId } from '../ids.js';
 import type { Assignment } from '../models.js';
-import { getAssignment, getTask, listAssignments, listProjects, listSessions } from '../queries.js';
+import type { Page } from '../paging.js';
+import { getAssignment, getTask, pageAssignments, pageSessions, projectsByIds, sessionBusy, type PageRequest } from '../queries.js';
 import { rankTasks } from '../scheduler.js';
 import { createAssignmentInput, type CreateAssignmentInput } from './inputs.js';
 import { parseInput } from './parse-input.js';
@@ -31,23 +32,26 @@ export function assign(ctx: StoreContext, raw: CreateAssignmentInput): Assignmen
   return getAssignment(ctx.db, id)!;
 }
 
+/** Sessions `--auto` looks at: the first this many live ones (a fleet is tens of sessions). */
+const AUTO_SESSIONS = 1000;
+
 function pickIdleSession(ctx: StoreContext, taskId: TaskId): { host: string; session: string } {
-  const busy = new Set(listAssignments(ctx.db).filter((a) => a.delivery !== 'failed').map((a) => `${a.host}:${a.session}`));
-  const idle = listSessions(ctx.db).filter((s) => s.state === 'idle' && !busy.has(s.key));
+  const idle = pageSessions(ctx.db, {}, { limit: AUTO_SESSIONS }).items.filter((s) => s.state === 'idle' && !sessionBusy(ctx.db, s.host, s.session));
   if (idle.length === 0) throw new ClareError('CLARE_NOT_FOUND', 'no idle session without a task; `clare status` shows the fleet', { kind: 'session' });
   const task = getTask(ctx.db, taskId)!;
-  const projects = listProjects(ctx.db);
+  const projects = [...projectsByIds(ctx.db, [task.project_id]).values()];
   // The session for which this task ranks best (the cwd bonus decides), then name order.
   const scored = idle.map((s) => ({ s, r: rankTasks([{ ...task, ready: true }], projects, { now: 0, cwd: s.cwd })[0]?.score ?? Infinity }));
   scored.sort((a, b) => a.r - b.r || a.s.key.localeCompare(b.s.key));
   return { host: scored[0]!.s.host, session: scored[0]!.s.session };
 }
 
-export function assignments(ctx: StoreContext, opts: { includeRemoved?: boolean; task?: string } = {}): Assignment[] {
-  return listAssignments(ctx.db, {
-    ...(opts.includeRemoved === undefined ? {} : { includeRemoved: opts.includeRemoved }),
+/** One page of assignments, newest first; active only unless `includeRemoved`. */
+export function assignments(ctx: StoreContext, opts: { includeRemoved?: boolean; task?: string | undefined } & PageRequest): Page<Assignment> {
+  return pageAssignments(ctx.db, {
+    includeRemoved: opts.includeRemoved === true,
     ...(opts.task === undefined ? {} : { taskId: resolveTask(ctx.db, opts.task) }),
-  });
+  }, opts);
 }
 
 export function unassign(ctx: StoreContext, id: string): Assignment {

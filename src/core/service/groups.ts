@@ -4,7 +4,8 @@ import { commitLocal } from '../context.js';
 import { ClareError } from '../errors.js';
 import type { EventDraft } from '../events/catalog.js';
 import type { Group } from '../models.js';
-import { getGroup, listGroups } from '../queries.js';
+import type { Page } from '../paging.js';
+import { getGroup, pageGroups, type PageRequest } from '../queries.js';
 import { createGroupInput, updateGroupInput, type CreateGroupInput, type UpdateGroupInput } from './inputs.js';
 import { parseInput } from './parse-input.js';
 
@@ -43,8 +44,9 @@ export function archiveGroup(ctx: StoreContext, name: string): Group {
   return getGroup(ctx.db, g.name)!;
 }
 
-export function groups(ctx: StoreContext): Group[] {
-  return listGroups(ctx.db);
+/** One page of groups by name. */
+export function groups(ctx: StoreContext, p: PageRequest): Page<Group> {
+  return pageGroups(ctx.db, {}, p);
 }
 
 export function findGroup(ctx: StoreContext, name: string): Group {

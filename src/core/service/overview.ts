@@ -1,9 +1,21 @@
-/** The status overview: counts, the fleet per host, and machines heard from. */
+/**
+ * The status overview: counts, the fleet per host, and machines heard from.
+ *
+ * What must stay true: it costs the same at any size of the log. Task counts come
+ * from the maintained counters (projections/task-state.ts); other counts are of
+ * small tables or `count(*)` of a whole table; the fleet lists at most
+ * MAX_STATUS_SESSIONS sessions and MAX_STATUS_MACHINES machines (`truncated` says so).
+ */
 import type { StoreContext } from '../context.js';
 import type { Machine, Session } from '../models.js';
 import { cachedStatement as stmt } from '../projections/registers.js';
-import { listMachines, listSessions, listTasks } from '../queries.js';
+import { jsonIds, listMachines, pageSessions, taskCounts } from '../queries.js';
 import { eventCount } from '../store.js';
+
+/** Sessions listed under `hosts` (the count is always exact). A fleet is tens of sessions. */
+export const MAX_STATUS_SESSIONS = 500;
+/** Machines listed under `machines`. */
+export const MAX_STATUS_MACHINES = 200;
 
 export interface HostView {
   readonly name: string;
@@ -12,24 +24,47 @@ export interface HostView {
   readonly last_seen: string | null;
 }
 
-export interface Overview {
+export interface OverviewCounts {
   readonly counts: { projects: number; tasks: Record<string, number>; ready_tasks: number; sessions: number; events: number; skipped_events: number; conflicts: number };
   readonly sessions_by_state: Record<string, number>;
+}
+
+export interface Overview extends OverviewCounts {
   readonly hosts: HostView[];
   readonly machines: Machine[];
+  /** Whether `hosts` or `machines` stop short of all there are (the counts do not). */
+  readonly truncated: { readonly sessions: boolean; readonly machines: boolean };
+}
+
+/** The counts alone (status `counts` and `sessions_by_state`; the live `counts` frame). */
+export function overviewCounts(ctx: StoreContext): OverviewCounts {
+  const db = ctx.db;
+  const count = (sql: string): number => (stmt(db, sql).get() as { n: number }).n;
+  const tasks = taskCounts(db);
+  const byState: Record<string, number> = { working: 0, waiting: 0, idle: 0, exited: 0 };
+  for (const r of stmt(db, 'SELECT state, count(*) AS n FROM sessions WHERE gone = 0 AND state IS NOT NULL GROUP BY state').all() as { state: string; n: number }[]) byState[r.state] = r.n;
+  return {
+    counts: {
+      projects: count('SELECT count(*) AS n FROM projects WHERE created = 1 AND archived = 0'),
+      tasks: tasks.byStatus,
+      ready_tasks: tasks.ready,
+      sessions: count('SELECT count(*) AS n FROM sessions WHERE gone = 0'),
+      events: eventCount(db),
+      skipped_events: count('SELECT count(*) AS n FROM skipped_events'),
+      conflicts: count('SELECT count(*) AS n FROM conflicts'),
+    },
+    sessions_by_state: byState,
+  };
 }
 
 export function overview(ctx: StoreContext, now: number = Date.now()): Overview {
   const db = ctx.db;
-  const count = (sql: string): number => (stmt(db, sql).get() as { n: number }).n;
-  const tasks = listTasks(db);
-  const byStatus: Record<string, number> = { open: 0, in_progress: 0, blocked: 0, done: 0 };
-  for (const t of tasks) byStatus[t.status] = (byStatus[t.status] ?? 0) + 1;
-  const titles = new Map(tasks.map((t) => [t.id, t.title]));
-  const sessions = listSessions(db);
-  const byState: Record<string, number> = { working: 0, waiting: 0, idle: 0, exited: 0 };
-  for (const s of sessions) if (s.state !== null) byState[s.state] = (byState[s.state] ?? 0) + 1;
-  const machines = listMachines(db);
+  const page = pageSessions(db, {}, { limit: MAX_STATUS_SESSIONS });
+  const sessions = page.items;
+  // Titles only: the sessions' tasks need no dependencies or assignments here.
+  const titles = new Map((stmt(db, 'SELECT id, title FROM tasks WHERE id IN (SELECT value FROM json_each(?))')
+    .all(jsonIds(sessions.flatMap((s) => (s.task_id === null ? [] : [s.task_id])))) as { id: string; title: string | null }[]).map((t) => [t.id, t.title ?? '']));
+  const machines = listMachines(db, MAX_STATUS_MACHINES + 1);
   const lastSeenByName = new Map<string, string>();
   for (const m of machines) if (m.name !== null && m.last_event_at !== null) lastSeenByName.set(m.name, m.last_event_at);
   const hostNames = new Set([...sessions.map((s) => s.host), ...lastSeenByName.keys()]);
@@ -48,17 +83,9 @@ export function overview(ctx: StoreContext, now: number = Date.now()): Overview 
     })),
   }));
   return {
-    counts: {
-      projects: count('SELECT count(*) AS n FROM projects WHERE created = 1 AND archived = 0'),
-      tasks: byStatus,
-      ready_tasks: tasks.filter((t) => t.ready).length,
-      sessions: sessions.length,
-      events: eventCount(db),
-      skipped_events: count('SELECT count(*) AS n FROM skipped_events'),
-      conflicts: count('SELECT count(*) AS n FROM conflicts'),
-    },
-    sessions_by_state: byState,
+    ...overviewCounts(ctx),
     hosts,
-    machines,
+    machines: machines.slice(0, MAX_STATUS_MACHINES),
+    truncated: { sessions: page.next_cursor !== null, machines: machines.length > MAX_STATUS_MACHINES },
   };
 }

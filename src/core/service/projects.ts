@@ -6,7 +6,8 @@ import type { EventDraft } from '../events/catalog.js';
 import { newProjectId, type ProjectId } from '../ids.js';
 import type { Project } from '../models.js';
 import { cachedStatement as stmt } from '../projections/registers.js';
-import { fieldsBase, getProject, listProjects } from '../queries.js';
+import type { Page } from '../paging.js';
+import { fieldsBase, getProject, pageProjects, type PageRequest } from '../queries.js';
 import { resolveProject } from './resolve.js';
 import { createProjectInput, updateProjectInput, type CreateProjectInput, type UpdateProjectInput } from './inputs.js';
 import { parseInput } from './parse-input.js';
@@ -28,8 +29,9 @@ export function findProject(ctx: StoreContext, ref: string): Project {
   return getProject(ctx.db, resolveProject(ctx.db, ref))!;
 }
 
-export function projects(ctx: StoreContext, opts: { includeArchived?: boolean } = {}): Project[] {
-  return listProjects(ctx.db, opts);
+/** One page of projects by name; `q` matches a substring of the name. */
+export function projects(ctx: StoreContext, opts: { includeArchived?: boolean; q?: string | undefined } & PageRequest): Page<Project> {
+  return pageProjects(ctx.db, { includeArchived: opts.includeArchived === true, q: opts.q }, opts);
 }
 
 export function updateProject(ctx: StoreContext, ref: string, raw: UpdateProjectInput): Project {

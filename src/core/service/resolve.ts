@@ -22,10 +22,19 @@ function pick(kind: string, ref: string, rows: readonly { id: string; label: str
   throw new ClareError('CLARE_AMBIGUOUS', `${JSON.stringify(ref)} matches ${rows.length} ${kind}s: ${list}; use the full id`, { kind, ref, candidates: rows.map((r) => r.id) });
 }
 
-function byShortId(db: Db, table: string, labelCol: string, ref: string, extra: string): { id: string; label: string }[] {
+/**
+ * Rows whose id starts or ends with `ref`. Both are index lookups: a prefix is a
+ * range of the primary key, a suffix of 8 or more characters goes through the
+ * index on the last 8 (migration 4); only a 6–7 character suffix scans that index.
+ */
+function byShortId(db: Db, table: 'projects' | 'tasks', labelCol: string, ref: string, extra: string): { id: string; label: string }[] {
   if (!/^[0-9a-f-]{6,36}$/.test(ref)) return [];
-  return stmt(db, `SELECT id, ${labelCol} AS label FROM ${table} WHERE created = 1 ${extra} AND (id LIKE @p OR id LIKE @s) LIMIT 10`)
-    .all({ p: `${ref}%`, s: `%${ref}` }) as { id: string; label: string }[];
+  const suffix = ref.length >= 8 ? 'substr(id, -8) = substr(@r, -8) AND id LIKE @s' : 'substr(id, -8) LIKE @s';
+  const rows = [
+    ...stmt(db, `SELECT id, ${labelCol} AS label FROM ${table} WHERE created = 1 ${extra} AND id >= @r AND id < @r || '~' LIMIT 10`).all({ r: ref }),
+    ...stmt(db, `SELECT id, ${labelCol} AS label FROM ${table} WHERE created = 1 ${extra} AND ${suffix} LIMIT 10`).all({ r: ref, s: `%${ref}` }),
+  ] as { id: string; label: string }[];
+  return [...new Map(rows.map((r) => [r.id, r])).values()].slice(0, 10);
 }
 
 /** Resolves a project by id, short id or name (active projects first; archived only by id). */

@@ -6,7 +6,9 @@ import { ClareError } from '../errors.js';
 import type { EventDraft } from '../events/catalog.js';
 import { newTaskId, type ProjectId, type TaskId } from '../ids.js';
 import type { Task } from '../models.js';
-import { dependencyEdges, fieldsBase, getProject, getSession, getTask, listProjects, listTasks } from '../queries.js';
+import type { Page } from '../paging.js';
+import { fieldsBase, getProject, getSession, getTask, projectsByIds, projectsHolding } from '../queries.js';
+import { dependencyGraph, pageTasks, readyCandidates, type TaskOrder } from '../task-queries.js';
 import { findCycle, rankTasks, type RankedTask } from '../scheduler.js';
 import { createTaskInput, dependencyInput, nextInput, updateTaskInput, type CreateTaskInput, type DependencyInput, type NextInput, type UpdateTaskInput } from './inputs.js';
 import { parseInput } from './parse-input.js';
@@ -37,19 +39,21 @@ export function findTask(ctx: StoreContext, ref: string): Task {
 }
 
 export interface TaskQuery {
-  readonly project?: string;
-  readonly status?: TaskStatus;
-  readonly ready?: boolean;
-  readonly includeArchived?: boolean;
+  readonly project?: string | undefined;
+  readonly status?: TaskStatus | undefined;
+  readonly ready?: boolean | undefined;
+  readonly includeArchived?: boolean | undefined;
+  /** Substring of the title (ASCII case-insensitive). */
+  readonly q?: string | undefined;
+  readonly order?: TaskOrder | undefined;
+  readonly limit: number;
+  readonly cursor?: string | undefined;
 }
 
-export function tasks(ctx: StoreContext, q: TaskQuery = {}): Task[] {
-  return listTasks(ctx.db, {
-    ...(q.project === undefined ? {} : { projectId: resolveProject(ctx.db, q.project) }),
-    ...(q.status === undefined ? {} : { status: q.status }),
-    ...(q.ready === undefined ? {} : { ready: q.ready }),
-    ...(q.includeArchived === undefined ? {} : { includeArchived: q.includeArchived }),
-  });
+/** One page of tasks (paging.ts); `project` is resolved as a person types it. */
+export function tasks(ctx: StoreContext, q: TaskQuery): Page<Task> {
+  const projectId = q.project === undefined ? undefined : resolveProject(ctx.db, q.project);
+  return pageTasks(ctx.db, { projectId, status: q.status, ready: q.ready, includeArchived: q.includeArchived, q: q.q }, q.order ?? 'created', { limit: q.limit, cursor: q.cursor });
 }
 
 export function updateTask(ctx: StoreContext, ref: string, raw: UpdateTaskInput): Task {
@@ -99,7 +103,7 @@ export function changeDependency(ctx: StoreContext, ref: string, raw: Dependency
   }
   if (dep === id) throw cycleError([id, id]);
   if (current.depends_on.includes(dep)) return current;
-  const cycle = findCycle(dependencyEdges(ctx.db), id, [dep]);
+  const cycle = findCycle(dependencyGraph(ctx.db), id, [dep]);
   if (cycle !== null) throw cycleError(cycle);
   commitLocal(ctx, [{ type: 'task.dependency_added', payload: { task_id: id, depends_on: dep } }]);
   return getTask(ctx.db, id)!;
@@ -117,6 +121,11 @@ export function nextTasks(ctx: StoreContext, raw: NextInput, now: number = Date.
     cwd = getSession(ctx.db, s.host, s.session)?.cwd ?? null;
   }
   const projectId = input.project === undefined ? undefined : resolveProject(ctx.db, input.project);
-  const ready = listTasks(ctx.db, { ready: true, ...(projectId === undefined ? {} : { projectId }) });
-  return rankTasks(ready, listProjects(ctx.db), { now, cwd }).slice(0, input.limit);
+  // SQL picks the best-scored ready tasks (a few spare for floating-point ties); the scheduler ranks them.
+  const candidates = readyCandidates(ctx.db, { projectId, now, limit: input.limit + NEXT_SPARE, nearProjects: cwd === null ? [] : projectsHolding(ctx.db, cwd) });
+  const projects = projectsByIds(ctx.db, candidates.map((t) => t.project_id));
+  return rankTasks(candidates, [...projects.values()], { now, cwd }).slice(0, input.limit);
 }
+
+/** Candidates beyond `limit` that `next` ranks, so scores equal up to rounding cannot push a better task out. */
+const NEXT_SPARE = 16;

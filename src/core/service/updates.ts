@@ -4,7 +4,8 @@ import { commitLocal } from '../context.js';
 import { ClareError } from '../errors.js';
 import { newUpdateId, type TaskId } from '../ids.js';
 import type { Update } from '../models.js';
-import { getGroup, getUpdate, listUpdates } from '../queries.js';
+import type { Page } from '../paging.js';
+import { getGroup, getUpdate, pageUpdates, type PageRequest } from '../queries.js';
 import { broadcastInput, postUpdateInput, type BroadcastInput, type PostUpdateInput } from './inputs.js';
 import { parseInput } from './parse-input.js';
 import { parseSessionRef, resolveTask } from './resolve.js';
@@ -29,10 +30,11 @@ export function broadcast(ctx: StoreContext, raw: BroadcastInput): Update {
   return getUpdate(ctx.db, id)!;
 }
 
-export function updates(ctx: StoreContext, opts: { limit?: number; kind?: 'note' | 'broadcast'; task?: string } = {}): Update[] {
-  return listUpdates(ctx.db, {
-    ...(opts.limit === undefined ? {} : { limit: opts.limit }),
-    ...(opts.kind === undefined ? {} : { kind: opts.kind }),
+/** One page of notes and broadcasts, newest first. */
+export function updates(ctx: StoreContext, opts: { kind?: 'note' | 'broadcast' | undefined; task?: string | undefined; q?: string | undefined } & PageRequest): Page<Update> {
+  return pageUpdates(ctx.db, {
+    kind: opts.kind,
+    q: opts.q,
     ...(opts.task === undefined ? {} : { taskId: resolveTask(ctx.db, opts.task) }),
-  });
+  }, opts);
 }

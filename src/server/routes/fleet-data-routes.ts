@@ -5,9 +5,12 @@ import { assign, assignments, unassign } from '../../core/service/assignments.js
 import { archiveGroup, createGroup, findGroup, groups, updateGroup } from '../../core/service/groups.js';
 import { broadcastInput, createAssignmentInput, createGroupInput, postUpdateInput, updateGroupInput } from '../../core/service/inputs.js';
 import { broadcast, postUpdate, updates } from '../../core/service/updates.js';
-import { listSessions } from '../../core/queries.js';
+import { PAGE_LIMITS, pageModel, pageQuery } from '../../core/paging.js';
+import { pageConflicts, pageSessions } from '../../core/queries.js';
+import { liveConflictModel } from '../live-protocol.js';
+import { toLiveConflict } from '../live-changes.js';
 import { route, type AnyRoute } from '../route.js';
-import { boolQuery, idParams } from './project-routes.js';
+import { boolQuery, idParams, searchQuery } from './project-routes.js';
 
 const nameParams = z.object({ name: z.string().min(1).max(64) });
 
@@ -15,10 +18,10 @@ const nameParams = z.object({ name: z.string().min(1).max(64) });
 export function fleetDataRoutes(ctx: StoreContext): AnyRoute[] {
   return [
     route({
-      method: 'GET', path: '/assignments', tag: 'assignments', summary: 'List active assignments',
-      query: z.object({ task: z.string().min(1).optional(), removed: boolQuery.optional() }),
-      response: z.array(assignmentModel),
-      handler: ({ query }) => assignments(ctx, { includeRemoved: query.removed === true, ...(query.task === undefined ? {} : { task: query.task }) }),
+      method: 'GET', path: '/assignments', tag: 'assignments', summary: 'List assignments, newest first, a page at a time (active only unless removed=true)',
+      query: z.object({ task: z.string().min(1).max(200).optional(), removed: boolQuery.optional(), ...pageQuery(...PAGE_LIMITS.assignments) }),
+      response: pageModel(assignmentModel),
+      handler: ({ query }) => assignments(ctx, { includeRemoved: query.removed === true, task: query.task, limit: query.limit, cursor: query.cursor }),
     }),
     route({
       method: 'POST', path: '/assignments', tag: 'assignments', summary: 'Assign a task to a session (or auto)', status: 201,
@@ -31,15 +34,16 @@ export function fleetDataRoutes(ctx: StoreContext): AnyRoute[] {
       handler: ({ params }) => unassign(ctx, params.id),
     }),
     route({
-      method: 'GET', path: '/sessions', tag: 'sessions', summary: 'Sessions of the whole fleet',
-      query: z.object({ gone: boolQuery.optional(), host: z.string().min(1).optional() }),
-      response: z.array(sessionModel),
-      handler: ({ query }) => listSessions(ctx.db, { includeGone: query.gone === true, ...(query.host === undefined ? {} : { host: query.host }) }),
+      method: 'GET', path: '/sessions', tag: 'sessions', summary: 'Sessions of the whole fleet by host and name, a page at a time',
+      query: z.object({ gone: boolQuery.optional(), host: z.string().min(1).max(200).optional(), ...pageQuery(...PAGE_LIMITS.sessions) }),
+      response: pageModel(sessionModel),
+      handler: ({ query }) => pageSessions(ctx.db, { includeGone: query.gone === true, host: query.host }, { limit: query.limit, cursor: query.cursor }),
     }),
     route({
-      method: 'GET', path: '/groups', tag: 'groups', summary: 'List groups',
-      response: z.array(groupModel),
-      handler: () => groups(ctx),
+      method: 'GET', path: '/groups', tag: 'groups', summary: 'List groups by name, a page at a time',
+      query: z.object(pageQuery(...PAGE_LIMITS.groups)),
+      response: pageModel(groupModel),
+      handler: ({ query }) => groups(ctx, { limit: query.limit, cursor: query.cursor }),
     }),
     route({
       method: 'POST', path: '/groups', tag: 'groups', summary: 'Create a group or add members to it', status: 201,
@@ -62,14 +66,22 @@ export function fleetDataRoutes(ctx: StoreContext): AnyRoute[] {
       handler: ({ params }) => archiveGroup(ctx, params.name),
     }),
     route({
-      method: 'GET', path: '/updates', tag: 'updates', summary: 'Progress notes and broadcasts, newest first',
-      query: z.object({ limit: z.coerce.number().int().min(1).max(5000).optional(), kind: z.enum(['note', 'broadcast']).optional(), task: z.string().min(1).optional() }),
-      response: z.array(updateModel),
-      handler: ({ query }) => updates(ctx, {
-        ...(query.limit === undefined ? {} : { limit: query.limit }),
-        ...(query.kind === undefined ? {} : { kind: query.kind }),
-        ...(query.task === undefined ? {} : { task: query.task }),
+      method: 'GET', path: '/updates', tag: 'updates', summary: 'Progress notes and broadcasts, newest first, a page at a time',
+      query: z.object({
+        kind: z.enum(['note', 'broadcast']).optional(), task: z.string().min(1).max(200).optional(),
+        q: searchQuery.optional().describe('substring of the text (ASCII case-insensitive)'), ...pageQuery(...PAGE_LIMITS.updates),
       }),
+      response: pageModel(updateModel),
+      handler: ({ query }) => updates(ctx, { kind: query.kind, task: query.task, q: query.q, limit: query.limit, cursor: query.cursor }),
+    }),
+    route({
+      method: 'GET', path: '/conflicts', tag: 'updates', summary: 'Concurrent edits the merge recorded, newest first, a page at a time',
+      query: z.object(pageQuery(...PAGE_LIMITS.conflicts)),
+      response: pageModel(liveConflictModel),
+      handler: ({ query }) => {
+        const p = pageConflicts(ctx.db, { limit: query.limit, cursor: query.cursor });
+        return { items: p.items.map(toLiveConflict), next_cursor: p.next_cursor };
+      },
     }),
     route({
       method: 'POST', path: '/updates', tag: 'updates', summary: 'Post a progress note', status: 201,

@@ -1,20 +1,23 @@
 import { z } from 'zod';
 import type { StoreContext } from '../../core/context.js';
 import { projectModel } from '../../core/models.js';
+import { PAGE_LIMITS, pageModel, pageQuery } from '../../core/paging.js';
 import { createProjectInput, updateProjectInput } from '../../core/service/inputs.js';
 import { createProject, findProject, projects, updateProject } from '../../core/service/projects.js';
 import { route, type AnyRoute } from '../route.js';
 
 const idParams = z.object({ id: z.string().min(1).max(200) });
 const boolQuery = z.enum(['true', 'false', '1', '0']).transform((s) => s === 'true' || s === '1');
+/** A search string (`q`): a substring, ASCII case-insensitive. */
+const searchQuery = z.string().min(1).max(200).describe('substring to look for (ASCII case-insensitive)');
 
 export function projectRoutes(ctx: StoreContext): AnyRoute[] {
   return [
     route({
-      method: 'GET', path: '/projects', tag: 'projects', summary: 'List projects',
-      query: z.object({ archived: boolQuery.optional() }),
-      response: z.array(projectModel),
-      handler: ({ query }) => projects(ctx, { includeArchived: query.archived === true }),
+      method: 'GET', path: '/projects', tag: 'projects', summary: 'List projects by name, a page at a time',
+      query: z.object({ archived: boolQuery.optional(), q: searchQuery.optional(), ...pageQuery(...PAGE_LIMITS.projects) }),
+      response: pageModel(projectModel),
+      handler: ({ query }) => projects(ctx, { includeArchived: query.archived === true, q: query.q, limit: query.limit, cursor: query.cursor }),
     }),
     route({
       method: 'POST', path: '/projects', tag: 'projects', summary: 'Create a project', status: 201,
@@ -34,4 +37,4 @@ export function projectRoutes(ctx: StoreContext): AnyRoute[] {
   ];
 }
 
-export { boolQuery, idParams };
+export { boolQuery, idParams, searchQuery };

@@ -2,10 +2,12 @@ import { z } from 'zod';
 import type { StoreContext } from '../../core/context.js';
 import { taskStatusSchema } from '../../core/domain.js';
 import { taskModel } from '../../core/models.js';
+import { PAGE_LIMITS, pageModel, pageQuery } from '../../core/paging.js';
+import { TASK_ORDERS } from '../../core/task-queries.js';
 import { createTaskInput, dependencyInput, nextInput, updateTaskInput } from '../../core/service/inputs.js';
 import { changeDependency, createTask, findTask, nextTasks, tasks, updateTask } from '../../core/service/tasks.js';
 import { route, type AnyRoute } from '../route.js';
-import { boolQuery, idParams } from './project-routes.js';
+import { boolQuery, idParams, searchQuery } from './project-routes.js';
 
 /** A task as `next` offers it: the task itself plus why it ranks where it does. */
 export const rankedTaskModel = taskModel.extend({ score: z.number(), reasons: z.array(z.string()) });
@@ -13,14 +15,17 @@ export const rankedTaskModel = taskModel.extend({ score: z.number(), reasons: z.
 export function taskRoutes(ctx: StoreContext): AnyRoute[] {
   return [
     route({
-      method: 'GET', path: '/tasks', tag: 'tasks', summary: 'List tasks (filters: project, status, ready)',
-      query: z.object({ project: z.string().min(1).optional(), status: taskStatusSchema.optional(), ready: boolQuery.optional(), archived: boolQuery.optional() }),
-      response: z.array(taskModel),
+      method: 'GET', path: '/tasks', tag: 'tasks', summary: 'List tasks, a page at a time (filters: project, status, ready, archived, q)',
+      query: z.object({
+        project: z.string().min(1).max(200).optional(), status: taskStatusSchema.optional(), ready: boolQuery.optional(), archived: boolQuery.optional(),
+        q: searchQuery.optional().describe('substring of the title (ASCII case-insensitive)'),
+        order: z.enum(TASK_ORDERS).default('created').describe('created: oldest first; urgency: priority, then oldest; recent: newest status change first'),
+        ...pageQuery(...PAGE_LIMITS.tasks),
+      }),
+      response: pageModel(taskModel),
       handler: ({ query }) => tasks(ctx, {
-        ...(query.project === undefined ? {} : { project: query.project }),
-        ...(query.status === undefined ? {} : { status: query.status }),
-        ...(query.ready === undefined ? {} : { ready: query.ready }),
-        includeArchived: query.archived === true,
+        project: query.project, status: query.status, ready: query.ready, includeArchived: query.archived === true, q: query.q,
+        order: query.order, limit: query.limit, cursor: query.cursor,
       }),
     }),
     route({

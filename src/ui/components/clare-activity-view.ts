@@ -1,13 +1,17 @@
 /**
  * The activity stream, newest first: progress notes, broadcasts with their
  * receipts, assignments with their delivery, and conflicts the merge recorded.
+ * Older activity loads page by page as you scroll to the end (or press the button).
+ *
+ * @fires clare-load - LoadEvent `activity` for older items.
  */
 import { LitElement, css, html, nothing, type TemplateResult } from 'lit';
-import { customElement, property, state } from 'lit/decorators.js';
+import { customElement, property, query, state } from 'lit/decorators.js';
 import { repeat } from 'lit/directives/repeat.js';
 import { machineName, type ActivityItem } from '../derive.js';
 import { ago, shortId, stamp } from '../format.js';
 import type { Machine } from '../live/wire-types.js';
+import { requestLoad } from '../load.js';
 import { controls } from '../styles/controls.js';
 import './clare-receipt-list.js';
 
@@ -94,6 +98,12 @@ export class ClareActivityView extends LitElement {
     .empty {
       color: var(--muted);
     }
+    .older {
+      margin-top: 0.75rem;
+    }
+    .sentinel {
+      height: 1px;
+    }
     @media (max-width: 520px) {
       li {
         grid-template-columns: 1fr;
@@ -107,9 +117,39 @@ export class ClareActivityView extends LitElement {
   `];
 
   @property({ attribute: false }) items: readonly ActivityItem[] = [];
+  /** Older activity exists than is loaded. */
+  @property({ attribute: false }) older = false;
   @property({ attribute: false }) machines: ReadonlyMap<string, Machine> = new Map();
   @property({ attribute: false }) now = Date.now();
   @state() private filter: Filter = 'all';
+  @query('.sentinel') private sentinel!: HTMLElement | null;
+  private observer: IntersectionObserver | null = null;
+  private observed: Element | null = null;
+
+  override disconnectedCallback(): void {
+    this.observer?.disconnect();
+    this.observer = null;
+    this.observed = null;
+    super.disconnectedCallback();
+  }
+
+  /**
+   * Watches the sentinel at the end of the list: coming into view loads older items.
+   * Only a change of view does (items are filtered here, so a page may show nothing new).
+   */
+  override updated(): void {
+    if (this.sentinel === this.observed) return;
+    this.observer ??= typeof IntersectionObserver === 'undefined' ? null : new IntersectionObserver((entries) => {
+      if (entries.some((e) => e.isIntersecting)) this.loadOlder();
+    });
+    this.observer?.disconnect();
+    this.observed = this.sentinel;
+    if (this.sentinel !== null) this.observer?.observe(this.sentinel);
+  }
+
+  private loadOlder(): void {
+    if (this.older) requestLoad(this, { kind: 'activity' });
+  }
 
   private when(at: number): TemplateResult {
     const iso = new Date(at).toISOString();
@@ -162,7 +202,8 @@ export class ClareActivityView extends LitElement {
           ${FILTERS.map((f) => html`<button type="button" aria-pressed=${this.filter === f.id ? 'true' : 'false'} @click=${() => { this.filter = f.id; }}>${f.label}</button>`)}
         </div>
       </div>
-      ${shown.length === 0 ? html`<p class="empty">Nothing yet.</p>` : html`<ol>${repeat(shown, (i) => i.key, (i) => this.renderItem(i))}</ol>`}
+      ${shown.length === 0 && !this.older ? html`<p class="empty">Nothing yet.</p>` : html`<ol>${repeat(shown, (i) => i.key, (i) => this.renderItem(i))}</ol>`}
+      ${this.older ? html`<div class="sentinel"></div><button type="button" class="older" @click=${() => this.loadOlder()}>Load older</button>` : nothing}
     `;
   }
 }

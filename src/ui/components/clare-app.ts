@@ -8,7 +8,11 @@ import { customElement, state } from 'lit/decorators.js';
 import { ActionEvent, runAction } from '../actions.js';
 import { activity, counts, hostViews } from '../derive.js';
 import { ClockController } from '../live/clock-controller.js';
+import { contextKey } from '../live/fleet-state.js';
 import { LiveController } from '../live/live-controller.js';
+import { fetchColumn, fetchList } from '../live/pager.js';
+import type { Page, Task, TaskStatus } from '../live/wire-types.js';
+import { LoadEvent, type LoadRequest } from '../load.js';
 import { memo } from '../memo.js';
 import { controls } from '../styles/controls.js';
 import { theme } from '../styles/theme.js';
@@ -156,11 +160,13 @@ export class ClareApp extends LitElement {
     super.connectedCallback();
     window.addEventListener('hashchange', this.onHash);
     this.addEventListener(ActionEvent.eventName, this.onAction);
+    this.addEventListener(LoadEvent.eventName, this.onLoad);
   }
 
   override disconnectedCallback(): void {
     window.removeEventListener('hashchange', this.onHash);
     this.removeEventListener(ActionEvent.eventName, this.onAction);
+    this.removeEventListener(LoadEvent.eventName, this.onLoad);
     super.disconnectedCallback();
   }
 
@@ -177,6 +183,55 @@ export class ClareApp extends LitElement {
       if (!e.quiet) this.notify('bad', err instanceof Error ? err.message : String(err));
     });
   };
+
+  /** Loads in flight, by what they load: a second request for the same page waits for the first. */
+  private readonly loading = new Set<string>();
+
+  private readonly onLoad = (e: LoadEvent): void => {
+    e.stopPropagation();
+    const key = JSON.stringify(e.request);
+    if (this.loading.has(key)) return;
+    this.loading.add(key);
+    this.load(e.request).catch((err: unknown) => {
+      this.notify('bad', `could not load more: ${err instanceof Error ? err.message : String(err)}`);
+    }).finally(() => this.loading.delete(key));
+  };
+
+  /** Fetches the page a view asked for and merges it into the live state (which checks it still fits). */
+  private async load(r: LoadRequest): Promise<void> {
+    const s = this.live.state;
+    if (s === null) return;
+    switch (r.kind) {
+      case 'columns': {
+        const key = contextKey(r.context);
+        const held = s.columns.get(key);
+        // The first pages of a context not loaded yet, or the next page of one of its columns.
+        let statuses: TaskStatus[];
+        const after: Partial<Record<TaskStatus, string>> = {};
+        if (r.status === undefined) {
+          if (held !== undefined) return;
+          statuses = ['open', 'in_progress', 'blocked', 'done'];
+        } else {
+          const next = held?.[r.status].next;
+          if (next === undefined || next === null) return;
+          statuses = [r.status];
+          after[r.status] = next;
+        }
+        const pages: Partial<Record<TaskStatus, Page<Task>>> = {};
+        await Promise.all(statuses.map(async (st) => { pages[st] = await fetchColumn(r.context, st, after[st]); }));
+        this.live.mergeColumns(s.epoch, key, pages, after);
+        return;
+      }
+      case 'list':
+      case 'activity': {
+        const list = r.kind === 'list' ? r.list : activity(s.updates, s.assignments, s.conflicts, s.tasks, s.lists).older;
+        const after = list === null ? null : s.lists[list].next;
+        if (list === null || after === null) return;
+        this.live.mergeList(s.epoch, list, after, await fetchList(list, after));
+        return;
+      }
+    }
+  }
 
   private notify(tone: Notice['tone'], text: string): void {
     this.notices = [...this.notices.slice(-3), { id: ++this.noticeSeq, tone, text }];
@@ -199,21 +254,25 @@ export class ClareApp extends LitElement {
     const now = this.clock.now;
     switch (this.view) {
       case 'fleet':
-        return html`<clare-fleet-view .hosts=${this.hosts(s.sessions, s.machines, s.status.machine.name, now)} .tasks=${s.tasks} .fleet=${s.fleet} .now=${now}></clare-fleet-view>`;
+        return html`<clare-fleet-view .hosts=${this.hosts(s.sessions, s.machines, s.status.machine.name, now)} .tasks=${s.tasks} .fleet=${s.fleet}
+          .moreSessions=${s.lists.sessions.next !== null} .now=${now}></clare-fleet-view>`;
       case 'board':
-        return html`<clare-board-view .tasks=${s.tasks} .projects=${s.projects} .sessions=${s.sessions}></clare-board-view>`;
-      case 'activity':
-        return html`<clare-activity-view .items=${this.activity(s.updates, s.assignments, s.conflicts, s.tasks)} .machines=${s.machines} .now=${now}></clare-activity-view>`;
+        return html`<clare-board-view .tasks=${s.tasks} .columns=${s.columns} .counts=${s.counts} .projects=${s.projects}
+          .moreProjects=${s.lists.projects.next !== null} .sessions=${s.sessions}></clare-board-view>`;
+      case 'activity': {
+        const a = this.activity(s.updates, s.assignments, s.conflicts, s.tasks, s.lists);
+        return html`<clare-activity-view .items=${a.items} .older=${a.older !== null} .machines=${s.machines} .now=${now}></clare-activity-view>`;
+      }
       case 'mesh':
         return html`<clare-mesh-view .peers=${s.peers} .machines=${s.machines} .self=${s.status.machine} .now=${now}></clare-mesh-view>`;
       case 'broadcast':
-        return html`<clare-broadcast-view .groups=${s.groups} .updates=${s.updates} .sessions=${s.sessions} .now=${now}></clare-broadcast-view>`;
+        return html`<clare-broadcast-view .groups=${s.groups} .moreGroups=${s.lists.groups.next !== null} .updates=${s.updates} .sessions=${s.sessions} .now=${now}></clare-broadcast-view>`;
     }
   }
 
   override render(): TemplateResult {
     const s = this.live.state;
-    const c = s === null ? null : this.counts(s.tasks, s.sessions, s.conflicts, s.peers);
+    const c = s === null ? null : this.counts(s.counts, s.peers);
     return html`
       <header>
         <div class="bar">

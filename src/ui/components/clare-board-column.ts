@@ -1,11 +1,13 @@
 /**
- * One status column of the board. A task dropped on it moves to this status.
- * The done column shows the newest few until asked for all.
+ * One status column of the board: the tasks loaded of it. A task dropped on it moves
+ * to this status. When more of the column exists, scrolling to its end (or the
+ * "Load more" button) asks for the next page.
  *
  * @fires clare-action - ActionEvent `update-task` when a task is dropped here.
+ * @fires load-more - CustomEvent: the next page of this column is wanted.
  */
-import { LitElement, css, html, nothing, type TemplateResult } from 'lit';
-import { customElement, property, state } from 'lit/decorators.js';
+import { LitElement, css, html, nothing, type PropertyValues, type TemplateResult } from 'lit';
+import { customElement, property, query, state } from 'lit/decorators.js';
 import { repeat } from 'lit/directives/repeat.js';
 import { requestAction } from '../actions.js';
 import { acceptTaskDrag, droppedTask } from '../drag.js';
@@ -15,9 +17,6 @@ import { controls } from '../styles/controls.js';
 import './clare-task-card.js';
 
 const NO_TASKS: ReadonlyMap<string, Task> = new Map();
-
-/** Done tasks shown before "show all". */
-export const DONE_SHOWN = 30;
 
 @customElement('clare-board-column')
 export class ClareBoardColumn extends LitElement {
@@ -57,6 +56,9 @@ export class ClareBoardColumn extends LitElement {
     .more {
       margin-top: 0.5rem;
     }
+    .sentinel {
+      height: 1px;
+    }
     .empty {
       color: var(--muted);
       font-size: 0.85rem;
@@ -67,11 +69,51 @@ export class ClareBoardColumn extends LitElement {
 
   @property({ attribute: false }) status: TaskStatus = 'open';
   @property({ attribute: false }) tasks: readonly Task[] = [];
+  /** How many tasks the column has in all, when known (the whole board); else the loaded count is shown. */
+  @property({ attribute: false }) total: number | null = null;
+  /** More of the column exists than is loaded. */
+  @property({ attribute: false }) more = false;
+  /** Nothing of the column is loaded yet. */
+  @property({ attribute: false }) loading = false;
   @property({ attribute: false }) projects: ReadonlyMap<string, Project> = new Map();
   @property({ attribute: false }) tasksById: ReadonlyMap<string, Task> = new Map();
   @property({ attribute: false }) sessionKeys: readonly string[] = [];
   @state() private over = false;
-  @state() private showAll = false;
+  @query('.sentinel') private sentinel!: HTMLElement | null;
+  private observer: IntersectionObserver | null = null;
+  private observed: Element | null = null;
+  /** The end of the column is on screen: keep loading while there is more. */
+  private atEnd = false;
+
+  override disconnectedCallback(): void {
+    this.observer?.disconnect();
+    this.observer = null;
+    this.observed = null;
+    super.disconnectedCallback();
+  }
+
+  override updated(changed: PropertyValues<this>): void {
+    this.watchEnd();
+    // A page arrived and the end is still in view: the next one.
+    if (changed.has('tasks') && this.atEnd) this.loadMore();
+  }
+
+  /** Watches the sentinel at the column's end (a new one after each render that adds it). */
+  private watchEnd(): void {
+    if (this.sentinel === this.observed) return;
+    this.observer ??= typeof IntersectionObserver === 'undefined' ? null : new IntersectionObserver((entries) => {
+      this.atEnd = entries.some((e) => e.isIntersecting);
+      if (this.atEnd) this.loadMore();
+    });
+    this.observer?.disconnect();
+    this.atEnd = false;
+    this.observed = this.sentinel;
+    if (this.sentinel !== null) this.observer?.observe(this.sentinel);
+  }
+
+  private loadMore(): void {
+    if (this.more && !this.loading) this.dispatchEvent(new CustomEvent('load-more', { detail: this.status, bubbles: true, composed: true }));
+  }
 
   private readonly onDrop = (e: DragEvent): void => {
     this.over = false;
@@ -83,17 +125,17 @@ export class ClareBoardColumn extends LitElement {
   override render(): TemplateResult {
     // Only cards with dependencies get the task map (for their titles): the others keep
     // their inputs, so they skip re-rendering when some other task changes.
-    const shown = this.status === 'done' && !this.showAll ? this.tasks.slice(0, DONE_SHOWN) : this.tasks;
+    const count = this.total ?? this.tasks.length;
     return html`<section class=${this.over ? 'over' : ''} aria-labelledby="h" data-status=${this.status}
         @dragover=${(e: DragEvent) => { if (acceptTaskDrag(e)) this.over = true; }}
         @dragleave=${() => { this.over = false; }} @drop=${this.onDrop}>
-      <h3 id="h"><span>${STATUS_LABELS[this.status]}</span><span>${this.tasks.length}</span></h3>
-      ${this.tasks.length === 0 ? html`<p class="empty">No tasks.</p>` : nothing}
+      <h3 id="h"><span>${STATUS_LABELS[this.status]}</span><span data-count>${count}${this.total === null && this.more ? '+' : ''}</span></h3>
+      ${this.loading ? html`<p class="empty" role="status">Loading…</p>` : this.tasks.length === 0 && !this.more ? html`<p class="empty">No tasks.</p>` : nothing}
       <ol>
-        ${repeat(shown, (t) => t.id, (t) => html`<li><clare-task-card .task=${t} .projectName=${this.projects.get(t.project_id)?.name ?? t.project}
+        ${repeat(this.tasks, (t) => t.id, (t) => html`<li><clare-task-card .task=${t} .projectName=${this.projects.get(t.project_id)?.name ?? t.project}
           .tasksById=${t.depends_on.length === 0 ? NO_TASKS : this.tasksById} .sessionKeys=${this.sessionKeys}></clare-task-card></li>`)}
       </ol>
-      ${shown.length < this.tasks.length ? html`<button type="button" class="more" @click=${() => { this.showAll = true; }}>Show all ${this.tasks.length}</button>` : nothing}
+      ${this.more && !this.loading ? html`<div class="sentinel"></div><button type="button" class="more" @click=${() => this.loadMore()}>Load more${this.total === null ? '' : ` (${this.tasks.length} of ${this.total})`}</button>` : nothing}
     </section>`;
   }
 }

@@ -1,15 +1,21 @@
 /**
- * The board: tasks of a project (or all) in columns by status, with the sessions
- * beside it as drop targets. Create, edit, complete and assign go through the API.
+ * The board: tasks of a project (or all), optionally only those whose title holds a
+ * search, in columns by status, with the sessions beside it as drop targets. Each
+ * column shows what is loaded of it and pages on as you scroll; a project or a search
+ * the snapshot does not cover loads its first pages from the API. Create, edit,
+ * complete and assign go through the API.
  *
  * @fires clare-action - ActionEvent `create-project` (and those of its children).
+ * @fires clare-load - LoadEvent for a context's columns, the next page of one, or more projects.
  */
-import { LitElement, css, html, nothing, type TemplateResult } from 'lit';
+import { LitElement, css, html, nothing, type PropertyValues, type TemplateResult } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
 import { repeat } from 'lit/directives/repeat.js';
 import { requestAction } from '../actions.js';
 import { COLUMN_ORDER, columns } from '../derive.js';
-import type { Project, Session, Task } from '../live/wire-types.js';
+import { ALL_TASKS, contextKey, type Columns, type TaskContext } from '../live/fleet-state.js';
+import type { LiveCounts, Project, Session, Task, TaskStatus } from '../live/wire-types.js';
+import { requestLoad } from '../load.js';
 import { memo } from '../memo.js';
 import { controls } from '../styles/controls.js';
 import './clare-board-column.js';
@@ -48,6 +54,9 @@ export class ClareBoardView extends LitElement {
       display: flex;
       gap: 0.4rem;
       align-items: flex-end;
+    }
+    input[type='search'] {
+      width: 14rem;
     }
     .layout {
       display: grid;
@@ -116,16 +125,55 @@ export class ClareBoardView extends LitElement {
   `];
 
   @property({ attribute: false }) tasks: ReadonlyMap<string, Task> = new Map();
+  /** What is loaded of the columns, per context (fleet-state.ts). */
+  @property({ attribute: false }) columns: ReadonlyMap<string, Columns> = new Map();
+  /** The daemon's counts: the whole board's column totals. */
+  @property({ attribute: false }) counts: LiveCounts | null = null;
   @property({ attribute: false }) projects: ReadonlyMap<string, Project> = new Map();
+  /** More projects exist than the page holds. */
+  @property({ attribute: false }) moreProjects = false;
   @property({ attribute: false }) sessions: ReadonlyMap<string, Session> = new Map();
   /** The project shown, or null for all; remembered in this browser. */
   @state() private project: string | null = savedProject();
+  /** The title search, as typed (applied after a short pause). */
+  @state() private query = '';
   @state() private dialog: TaskDialogTarget | null = null;
   @state() private projectError: string | null = null;
+  private searchTimer: number | undefined;
 
-  private readonly columns = memo(columns);
+  private readonly columnViews = memo(columns);
   private readonly sessionKeys = memo((sessions: ReadonlyMap<string, Session>) => [...sessions.values()].filter((s) => s.state !== 'exited').map((s) => s.key));
   private readonly sessionList = memo((sessions: ReadonlyMap<string, Session>) => [...sessions.values()]);
+
+  /** What the board shows now: the chosen project (if still known) and the search. */
+  private context(): TaskContext {
+    const project = this.project !== null && this.projects.has(this.project) ? this.project : null;
+    return { project, q: this.query };
+  }
+
+  /** When each context's first pages were last asked for: a failed load is retried, but not on every render. */
+  private readonly asked = new Map<string, number>();
+
+  /** A context the live state has no columns for yet: ask for its first pages. */
+  override updated(_changed: PropertyValues<this>): void {
+    const c = this.context();
+    const key = contextKey(c);
+    if (this.columns.has(key) || Date.now() - (this.asked.get(key) ?? 0) < 5000) return;
+    if (this.asked.size > 50) this.asked.clear();
+    this.asked.set(key, Date.now());
+    requestLoad(this, { kind: 'columns', context: c });
+  }
+
+  override disconnectedCallback(): void {
+    window.clearTimeout(this.searchTimer);
+    super.disconnectedCallback();
+  }
+
+  private readonly onSearch = (e: Event): void => {
+    const v = (e.target as HTMLInputElement).value.trim().slice(0, 200);
+    window.clearTimeout(this.searchTimer);
+    this.searchTimer = window.setTimeout(() => { this.query = v; }, 250);
+  };
 
   private readonly chooseProject = (e: Event): void => {
     const v = (e.target as HTMLSelectElement).value;
@@ -153,8 +201,12 @@ export class ClareBoardView extends LitElement {
   }
 
   override render(): TemplateResult {
-    const project = this.project !== null && this.projects.has(this.project) ? this.project : null;
-    const cols = this.columns(this.tasks, project);
+    const context = this.context();
+    const project = context.project;
+    const key = contextKey(context);
+    const cols = this.columnViews(this.tasks, context, this.columns.get(key));
+    // Totals are the daemon's counts for the whole board; a project or a search shows what is loaded.
+    const total = (st: TaskStatus): number | null => (key === ALL_TASKS && this.counts !== null ? this.counts.counts.tasks[st] ?? 0 : null);
     const keys = this.sessionKeys(this.sessions);
     const sessions = this.sessionList(this.sessions);
     return html`
@@ -166,6 +218,8 @@ export class ClareBoardView extends LitElement {
             ${[...this.projects.values()].map((p) => html`<option value=${p.id} ?selected=${p.id === project}>${p.name}</option>`)}
           </select>
         </label>
+        ${this.moreProjects ? html`<button type="button" @click=${() => requestLoad(this, { kind: 'list', list: 'projects' })}>More projects</button>` : nothing}
+        <label>Search <input type="search" name="q" autocomplete="off" maxlength="200" placeholder="task titles" aria-label="Search task titles" @input=${this.onSearch}></label>
         <button type="button" class="primary" ?disabled=${this.projects.size === 0} @click=${() => { this.dialog = { mode: 'create', project }; }}>New task</button>
         <form @submit=${(e: SubmitEvent) => { void this.createProject(e); }}>
           <label>New project <input name="name" required maxlength="200" autocomplete="off" placeholder="name"></label>
@@ -174,9 +228,11 @@ export class ClareBoardView extends LitElement {
         ${this.projectError === null ? nothing : html`<span class="error-text" role="alert">${this.projectError}</span>`}
       </div>
       ${this.projects.size === 0 ? html`<p class="empty">No projects yet: add one above (or <code>clare project add NAME</code>).</p>` : nothing}
-      <div class="layout" @edit-task=${(e: CustomEvent<string>) => { this.dialog = { mode: 'edit', id: e.detail }; }}>
+      <div class="layout" @edit-task=${(e: CustomEvent<string>) => { this.dialog = { mode: 'edit', id: e.detail }; }}
+          @load-more=${(e: CustomEvent<TaskStatus>) => requestLoad(this, { kind: 'columns', context, status: e.detail })}>
         <div class="columns">
-          ${COLUMN_ORDER.map((status) => html`<clare-board-column .status=${status} .tasks=${cols[status]} .projects=${this.projects}
+          ${COLUMN_ORDER.map((status) => html`<clare-board-column .status=${status} .tasks=${cols[status].tasks} .total=${total(status)}
+            .more=${cols[status].more} .loading=${cols[status].loading} .projects=${this.projects}
             .tasksById=${this.tasks} .sessionKeys=${keys}></clare-board-column>`)}
         </div>
         <aside aria-labelledby="sessions-h">

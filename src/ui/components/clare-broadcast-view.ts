@@ -10,6 +10,7 @@ import { repeat } from 'lit/directives/repeat.js';
 import { requestAction } from '../actions.js';
 import { ago, stamp } from '../format.js';
 import type { Group, Session, Update } from '../live/wire-types.js';
+import { requestLoad } from '../load.js';
 import { memo } from '../memo.js';
 import { controls } from '../styles/controls.js';
 import './clare-receipt-list.js';
@@ -102,6 +103,8 @@ export class ClareBroadcastView extends LitElement {
   `];
 
   @property({ attribute: false }) groups: ReadonlyMap<string, Group> = new Map();
+  /** More groups exist than the page holds. */
+  @property({ attribute: false }) moreGroups = false;
   @property({ attribute: false }) updates: ReadonlyMap<string, Update> = new Map();
   @property({ attribute: false }) sessions: ReadonlyMap<string, Session> = new Map();
   @property({ attribute: false }) now = Date.now();
@@ -158,6 +161,7 @@ export class ClareBroadcastView extends LitElement {
             <select name="group" @change=${(e: Event) => { this.group = (e.target as HTMLSelectElement).value; }}>
               ${groups.map((g) => html`<option value=${g.name} ?selected=${g.name === chosen?.name}>${g.name}</option>`)}
             </select></label>
+          ${this.moreGroups ? html`<button type="button" @click=${() => requestLoad(this, { kind: 'list', list: 'groups' })}>More groups</button>` : nothing}
           <label>Undelivered copies expire after
             <select name="ttl">${TTLS.map((t) => html`<option value=${t.s === null ? '' : String(t.s)}>${t.label}</option>`)}</select></label>
         </div>

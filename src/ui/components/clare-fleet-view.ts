@@ -5,6 +5,7 @@ import { repeat } from 'lit/directives/repeat.js';
 import type { HostView } from '../derive.js';
 import { ago, stamp } from '../format.js';
 import type { FleetStatus, Task } from '../live/wire-types.js';
+import { requestLoad } from '../load.js';
 import { controls } from '../styles/controls.js';
 import './clare-host-card.js';
 import './clare-screen-dialog.js';
@@ -39,6 +40,8 @@ export class ClareFleetView extends LitElement {
   @property({ attribute: false }) hosts: readonly HostView[] = [];
   @property({ attribute: false }) tasks: ReadonlyMap<string, Task> = new Map();
   @property({ attribute: false }) fleet: FleetStatus | null = null;
+  /** More sessions exist than the page holds (a fleet past the snapshot's bound). */
+  @property({ attribute: false }) moreSessions = false;
   @property({ attribute: false }) now = Date.now();
   @state() private peek: PeekDetail | null = null;
 
@@ -58,6 +61,7 @@ export class ClareFleetView extends LitElement {
         <h2>Fleet</h2>
         <span class="muted">${this.hosts.length} hosts · ${sessions} sessions</span>
         ${this.renderPoller()}
+        ${this.moreSessions ? html`<button type="button" @click=${() => requestLoad(this, { kind: 'list', list: 'sessions' })}>More sessions</button>` : nothing}
       </div>
       ${this.hosts.length === 0
         ? html`<p class="empty">No hosts known yet. Sessions appear after a pull (<code>clare pull</code>) on each machine.</p>`

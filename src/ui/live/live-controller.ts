@@ -7,9 +7,9 @@
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import { ApiError, apiRequest } from '../api/api-client.js';
 import { authToken } from '../api/auth-token.js';
-import { applyFrames, type FleetState } from './fleet-state.js';
+import { applyFrames, mergeColumns, mergeList, overFull, type FleetState, type ListName, type ListRows } from './fleet-state.js';
 import { parseFrame } from './parse-frame.js';
-import { LIVE_PROTOCOL_VERSION, type ClientFrame, type ServerMessage } from './wire-types.js';
+import { LIVE_PROTOCOL_VERSION, type ClientFrame, type Page, type ServerMessage, type Task, type TaskStatus } from './wire-types.js';
 
 export type ConnectionState = 'connecting' | 'live' | 'reconnecting';
 
@@ -143,8 +143,33 @@ export class LiveController implements ReactiveController {
     const frames = this.pending;
     this.pending = [];
     this.state = applyFrames(this.state, frames);
+    // The page holds at most so much: past it, start again from a fresh snapshot's windows.
+    if (this.state !== null && overFull(this.state)) this.send({ type: 'resync' });
     this.host.requestUpdate();
   };
+
+  /**
+   * Merges fetched pages of a board context's columns, if no snapshot came in since
+   * they were asked for (`epoch`): a snapshot resets every window.
+   */
+  mergeColumns(epoch: number, key: string, pages: Partial<Record<TaskStatus, Page<Task>>>, after: Partial<Record<TaskStatus, string>>): void {
+    if (this.state === null || this.state.epoch !== epoch) return;
+    const held = this.state.columns.get(key);
+    // Each page must continue what is loaded: the first pages of a context not loaded yet, or the next page after `after`.
+    for (const status of Object.keys(pages) as TaskStatus[]) {
+      const a = after[status];
+      if (a === undefined ? held !== undefined : held?.[status].next !== a) return;
+    }
+    this.state = mergeColumns(this.state, key, pages);
+    this.host.requestUpdate();
+  }
+
+  /** Merges the next page of a list, if it continues what is loaded (same snapshot, same cursor). */
+  mergeList<L extends ListName>(epoch: number, list: L, after: string, page: Page<ListRows[L]>): void {
+    if (this.state === null || this.state.epoch !== epoch || this.state.lists[list].next !== after) return;
+    this.state = mergeList(this.state, list, page);
+    this.host.requestUpdate();
+  }
 
   private refuse(ws: WebSocket, reason: string): void {
     this.problem = `bad frame from the daemon: ${reason}`;

@@ -10,15 +10,18 @@ import { LIVE_ENTITIES, type ServerMessage } from './wire-types.js';
 
 const row = z.looseObject({});
 const rows = z.array(row);
+const page = z.object({ items: rows, next_cursor: z.nullable(z.string()) });
+const counts = { counts: z.looseObject({ tasks: row }), sessions_by_state: row };
 
 const snapshot = z.object({
   type: z.literal('snapshot'),
   protocol: z.number(),
   cursor: z.number(),
   data: z.looseObject({
-    projects: rows, tasks: rows, sessions: rows, assignments: rows, groups: rows,
-    updates: rows, conflicts: rows, machines: rows, peers: rows,
-    status: z.looseObject({ machine: z.looseObject({ name: z.string(), version: z.string() }), counts: row, peers: rows }),
+    projects: page, sessions: page, assignments: page, groups: page, updates: page, conflicts: page,
+    tasks: z.object({ open: page, in_progress: page, blocked: page, done: page }),
+    session_tasks: rows, machines: rows, peers: rows,
+    status: z.looseObject({ machine: z.looseObject({ name: z.string(), version: z.string() }), ...counts, peers: rows }),
   }),
 });
 const change = z.object({
@@ -28,12 +31,13 @@ const change = z.object({
   id: z.string(),
   row: z.nullable(row),
 });
+const countsFrame = z.object({ type: z.literal('counts'), cursor: z.number(), ...counts });
 const peers = z.object({ type: z.literal('peers'), peers: rows });
 const fleet = z.object({ type: z.literal('fleet'), fleet: z.nullable(row) });
 const pong = z.object({ type: z.literal('pong'), t: z.number() });
 const error = z.object({ type: z.literal('error'), code: z.string(), message: z.string() });
 
-const frame = z.discriminatedUnion('type', [snapshot, change, peers, fleet, pong, error]);
+const frame = z.discriminatedUnion('type', [snapshot, change, countsFrame, peers, fleet, pong, error]);
 
 export type ParsedFrame = { readonly ok: true; readonly message: ServerMessage } | { readonly ok: false; readonly reason: string };
 

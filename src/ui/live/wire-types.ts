@@ -6,7 +6,7 @@
  * server can send is assignable to these types, so the two cannot drift apart.
  */
 
-export const LIVE_PROTOCOL_VERSION = 1;
+export const LIVE_PROTOCOL_VERSION = 2;
 
 export type TaskStatus = 'open' | 'in_progress' | 'blocked' | 'done';
 export type SessionState = 'working' | 'waiting' | 'idle' | 'exited';
@@ -41,6 +41,8 @@ export interface Task {
   readonly description: string;
   readonly priority: number;
   readonly status: TaskStatus;
+  /** When the current status was set. */
+  readonly status_at: string;
   readonly archived: boolean;
   readonly depends_on: readonly string[];
   /** Dependencies not yet done. */
@@ -149,29 +151,47 @@ export interface FleetStatus {
   readonly rclaude_version: string | null;
 }
 
-export interface StatusDoc {
+export interface Counts {
+  readonly projects: number;
+  readonly tasks: Readonly<Record<string, number>>;
+  readonly ready_tasks: number;
+  readonly sessions: number;
+  readonly events: number;
+  readonly skipped_events: number;
+  readonly conflicts: number;
+}
+
+/** The counts the page shows, from the snapshot and `counts` frames. */
+export interface LiveCounts {
+  readonly counts: Counts;
+  readonly sessions_by_state: Readonly<Record<string, number>>;
+}
+
+/** The status document as the snapshot carries it (GET /api/v1/status without hosts and machines). */
+export interface StatusDoc extends LiveCounts {
   readonly machine: { readonly id: string; readonly name: string; readonly version: string; readonly started_at: string };
-  readonly counts: {
-    readonly projects: number;
-    readonly tasks: Readonly<Record<string, number>>;
-    readonly ready_tasks: number;
-    readonly sessions: number;
-    readonly events: number;
-    readonly skipped_events: number;
-    readonly conflicts: number;
-  };
+  readonly truncated: { readonly sessions: boolean; readonly machines: boolean };
   readonly peers: readonly PeerStatus[];
   readonly fleet: FleetStatus | null;
 }
 
+/** One page of a list: `next_cursor` (null: no more) continues it through its API route. */
+export interface Page<T> {
+  readonly items: readonly T[];
+  readonly next_cursor: string | null;
+}
+
 export interface SnapshotData {
-  readonly projects: readonly Project[];
-  readonly tasks: readonly Task[];
-  readonly sessions: readonly Session[];
-  readonly assignments: readonly Assignment[];
-  readonly groups: readonly Group[];
-  readonly updates: readonly Update[];
-  readonly conflicts: readonly Conflict[];
+  readonly projects: Page<Project>;
+  readonly sessions: Page<Session>;
+  /** The board's columns: open work by urgency, recently done first. */
+  readonly tasks: Readonly<Record<TaskStatus, Page<Task>>>;
+  /** Tasks the sessions work on that the columns do not carry. */
+  readonly session_tasks: readonly Task[];
+  readonly assignments: Page<Assignment>;
+  readonly groups: Page<Group>;
+  readonly updates: Page<Update>;
+  readonly conflicts: Page<Conflict>;
   readonly machines: readonly Machine[];
   readonly peers: readonly PeerStatus[];
   readonly status: StatusDoc;
@@ -202,6 +222,11 @@ export type ChangeMessage = {
   readonly [E in LiveEntity]: { readonly type: 'change'; readonly cursor: number; readonly entity: E; readonly id: string; readonly row: EntityRows[E] | null };
 }[LiveEntity];
 
+export interface CountsMessage extends LiveCounts {
+  readonly type: 'counts';
+  readonly cursor: number;
+}
+
 export interface PeersMessage {
   readonly type: 'peers';
   readonly peers: readonly PeerStatus[];
@@ -223,6 +248,6 @@ export interface ErrorMessage {
   readonly message: string;
 }
 
-export type ServerMessage = SnapshotMessage | ChangeMessage | PeersMessage | FleetMessage | PongMessage | ErrorMessage;
+export type ServerMessage = SnapshotMessage | ChangeMessage | CountsMessage | PeersMessage | FleetMessage | PongMessage | ErrorMessage;
 
 export type ClientFrame = { readonly type: 'resync' } | { readonly type: 'ping'; readonly t: number };
