@@ -3,8 +3,9 @@
 #   tmux         — behind the rclaude stand-in (test/fixtures/rclaude)
 #   chromium     — the real browser for dashboard tests (driven by playwright-core)
 #   wireguard-go, wireguard-tools, iproute2 — the mesh tests between network namespaces
+#   faketime     — libfaketime, which steps a daemon's clock in the fault campaign (npm run torture)
 # Idempotent: does nothing when everything is present. Run by the pretest, prebench and
-# predemo steps of package.json, so the README's two commands need nothing else.
+# predemo, pretorture and presoak steps of package.json, so the README's two commands need nothing else.
 set -euo pipefail
 
 need=()
@@ -13,6 +14,7 @@ command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v ip >/dev/null 2>&1 || need+=(iproute2)
 command -v wireguard-go >/dev/null 2>&1 || need+=(wireguard-go)
 command -v wg >/dev/null 2>&1 || need+=(wireguard-tools)
+command -v faketime >/dev/null 2>&1 || need+=(faketime)
 
 if ((${#need[@]} == 0)); then
   echo "install-system-deps: all present"
