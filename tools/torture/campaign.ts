@@ -17,7 +17,8 @@ import { dirname, join } from 'node:path';
 import { freePort, waitFor } from '../../test/helpers/daemon.js';
 import { seededRandom } from '../../test/helpers/replication-harness.js';
 import { checkAcknowledged, checkDeliveries, linkProblems, percentiles, type CheckResult, type LinkState } from './checks.js';
-import { explainDifferences, loadSnapshot, missingEvents, type Explained, type Snapshot } from './final-state.js';
+import { diagnose, missingMatrix } from './diagnosis.js';
+import { explainDifferences, loadSnapshot, type Explained, type Snapshot } from './final-state.js';
 import { Nemesis, type FaultRecord } from './nemesis.js';
 import { CURRENT_CLI, findFaketime, runCli, TortureNode } from './node.js';
 import { previousRelease, type PreviousRelease } from './previous-release.js';
@@ -75,7 +76,10 @@ export interface CampaignReport {
   readonly http: WriteStats['answers'];
   readonly server_errors: WriteStats['serverErrors'];
   readonly digests: Record<string, string>;
-  readonly missing_events: Record<string, number>;
+  /** Per daemon, per origin: events held elsewhere that it lacks. */
+  readonly missing_events: Record<string, Record<string, number>>;
+  /** Where the failures point, read against the fault log. */
+  readonly diagnosis: readonly string[];
   readonly differences: { count: number; shortest: readonly Explained[] };
   readonly rss_series: Record<string, readonly [number, number][]>;
   readonly deliveries: Record<string, number>;
@@ -363,7 +367,7 @@ export async function runCampaign(opts: Partial<CampaignOptions> & Pick<Campaign
         schedule: schedule.episodes.map(describeEpisode),
         fault_log: nemesis.log,
         http: stats.answers, server_errors: stats.serverErrors,
-        digests: storedDigests, missing_events: missingEvents(snaps), differences,
+        digests: storedDigests, missing_events: missingMatrix(snaps), diagnosis: diagnose(snaps, nemesis.log, del.problems), differences,
         rss_series: rssSeries,
         deliveries: { broadcasts: del.broadcasts, copies_expected: del.copies_expected, typed_once: del.typed_once, duplicates: del.duplicates, missing: del.missing, failed_receipts: del.failed_receipts, assignment_duplicates: del.assignment_duplicates },
         proxies: proxyCounters,

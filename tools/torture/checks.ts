@@ -110,6 +110,7 @@ export interface DeliveryOutcome {
   /** Copies whose delivery failed or was interrupted (a kill mid-send): at most once is all that is owed. */
   readonly failed_receipts: number;
   readonly assignment_duplicates: number;
+  readonly problems: readonly { marker: string; session: string; typed: number; why: string }[];
   readonly check: CheckResult;
 }
 
@@ -188,7 +189,7 @@ export function checkDeliveries(
   const ok = dups === 0 && missing === 0 && assignmentDups === 0;
   return {
     broadcasts: ledger.filter((a) => a.op === 'broadcast').length, copies_expected: copies, typed_once: once, duplicates: dups, missing,
-    failed_receipts: failedCopies, assignment_duplicates: assignmentDups,
+    failed_receipts: failedCopies, assignment_duplicates: assignmentDups, problems,
     check: {
       name: 'broadcasts typed at most once, exactly once where the session stayed up', ok,
       summary: `${copies} copies owed: ${once} typed once, ${dups} typed twice or more, ${missing} never typed, ${failedCopies} recorded failed (a kill mid-send); assignments typed too often: ${assignmentDups}`,

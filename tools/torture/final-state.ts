@@ -139,14 +139,6 @@ export function explainDifferences(snaps: readonly Snapshot[], limit = 5): { cou
   return { count: rows.length, shortest: explained.slice(0, limit) };
 }
 
-/** Events some node lacks: per node, how many of the union it does not hold. */
-export function missingEvents(snaps: readonly Snapshot[]): Record<string, number> {
-  const all = unionOfEvents(snaps);
-  const out: Record<string, number> = {};
-  for (const s of snaps) out[s.name] = all.size - s.events.size;
-  return out;
-}
-
 /** One history as text lines (for the console). */
 export function formatHistory(h: readonly HistoryLine[], max = 12): string[] {
   const lines = h.slice(0, max).map((l) =>

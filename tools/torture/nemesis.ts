@@ -54,6 +54,7 @@ function framesFor(mode: FrameMode, rnd: () => number): FrameFaults {
 export class Nemesis {
   readonly log: FaultRecord[] = [];
   private readonly timers: NodeJS.Timeout[] = [];
+  private readonly wakers: (() => void)[] = [];
   private readonly running = new Set<Promise<void>>();
   private stopped = false;
   /** Backups taken for restore episodes, by the episode's offset. */
@@ -65,12 +66,27 @@ export class Nemesis {
     return Date.now() - this.d.t0;
   }
 
-  /** Schedules every episode relative to t0. */
+  /**
+   * Schedules every episode relative to t0. Track-A episodes (everything but frame
+   * faults) run one after another: on a loaded machine a restart can outlast its
+   * slot, and the next episode then starts when it is done (the log has the real
+   * times), so a fault never lands on a daemon still coming up from the last one.
+   */
   start(episodes: readonly Episode[]): void {
+    const trackA = episodes.filter((e) => e.kind !== 'frames');
     for (const e of episodes) {
       if (e.kind === 'restore' && e.backup_at_ms !== undefined) this.at(e.backup_at_ms, () => this.backup(e));
-      this.at(e.at_ms, () => this.run(e));
+      if (e.kind === 'frames') this.at(e.at_ms, () => this.run(e));
     }
+    const p = (async () => {
+      for (const e of trackA) {
+        const wait = this.d.t0 + e.at_ms - Date.now();
+        if (wait > 0) await this.sleepUnlessStopped(wait);
+        if (this.stopped) return;
+        await this.run(e).catch((err: unknown) => this.d.log(`nemesis: ${String(err)}`));
+      }
+    })().finally(() => this.running.delete(p));
+    this.running.add(p);
   }
 
   private at(ms: number, fn: () => Promise<void>): void {
@@ -82,10 +98,21 @@ export class Nemesis {
     this.timers.push(t);
   }
 
+  private sleepUnlessStopped(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const t = setTimeout(resolve, ms);
+      this.wakers.push(() => {
+        clearTimeout(t);
+        resolve();
+      });
+    });
+  }
+
   /** Cancels what has not started and waits for episodes in progress to heal. */
   async stop(): Promise<void> {
     this.stopped = true;
     for (const t of this.timers) clearTimeout(t);
+    for (const w of this.wakers.splice(0)) w();
     while (this.running.size > 0) await Promise.all([...this.running]);
   }
 

@@ -23,6 +23,10 @@ export function summaryLines(r: CampaignReport, reportFile: string | null): stri
     out.push(`shortest history for "${ch.name}" (HLC order):`);
     out.push(...formatHistory(ch.history!, 10));
   }
+  if (r.diagnosis.length > 0) {
+    out.push('diagnosis (read against the fault log):');
+    for (const d of r.diagnosis.slice(0, 6)) out.push(`  - ${d}`);
+  }
   if (!r.ok) out.push(`work dir kept: ${r.work_dir} (daemon logs, final databases)`);
   out.push(`reproduce: ${r.reproduce}`);
   if (reportFile !== null) out.push(`report: ${reportFile}`);
