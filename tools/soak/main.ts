@@ -53,7 +53,7 @@ try {
   console.log(`\nsoak ${r.ok ? 'PASS' : 'FAIL'} — ${r.minutes} min, ${r.daemons.length} daemons, ${r.sessions} sessions, ${r.writes.ok} writes (${r.writes.per_s}/s, ${r.writes.failed} failed)`);
   for (const [n, p] of Object.entries(r.peak)) {
     const g = r.growth[n]!;
-    console.log(`  ${n.padEnd(7)} peak RSS ${p.rss_mb} MB (third→third ${g.rss_mb.first?.toFixed(0)}→${g.rss_mb.last?.toFixed(0)}), fds ${p.fds} (${g.fds.first}→${g.fds.last}), WAL ${p.wal_mb} MB, loop p99 ${p.loop_p99_ms ?? '-'} ms, status p99 ${p.status_ms_p99 ?? '-'} ms`);
+    console.log(`  ${n.padEnd(7)} peak RSS ${p.rss_mb} MB (third→third ${g.rss_mb.first?.toFixed(0) ?? '-'}→${g.rss_mb.last?.toFixed(0) ?? '-'}), fds ${p.fds} (${g.fds.first ?? '-'}→${g.fds.last ?? '-'}), WAL ${p.wal_mb} MB, loop p99 ${p.loop_p99_ms ?? '-'} ms, status p99 ${p.status_ms_p99 ?? '-'} ms`);
   }
   const d = r.dashboard_latency_ms;
   console.log(`  write→dashboard: p50 ${d.p50} ms, p99 ${d.p99} ms (n=${d.n}, ${d.timeouts} never shown); event-loop delay: ${r.loop_delay_source}`);
