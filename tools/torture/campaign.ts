@@ -350,7 +350,7 @@ export async function runCampaign(opts: Partial<CampaignOptions> & Pick<Campaign
       checks.push({ name: 'no internal errors (HTTP 500) from the API', ok: internal.length === 0, summary: `${stats.serverErrors.length} 5xx answers, ${internal.length} internal`, ...(internal.length === 0 ? {} : { evidence: internal.slice(0, 10) }) });
 
       const faults: Record<string, number> = {};
-      for (const f of nemesis.log) if (f.error === null) faults[f.kind] = (faults[f.kind] ?? 0) + 1;
+      for (const f of nemesis.log) faults[f.kind] = (faults[f.kind] ?? 0) + 1;
       const ok = checks.every((c) => c.ok);
       const proxyCounters: Record<string, unknown> = {};
       for (const [key, p] of proxies) proxyCounters[key] = p.counters;

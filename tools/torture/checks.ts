@@ -65,7 +65,7 @@ export function checkAcknowledged(ledger: readonly Ack[], snaps: readonly Snapsh
     const evs = matching(ack, index);
     const holders = snaps.filter((s) => evs.some((e) => s.events.has(e.id))).map((s) => s.name);
     if (evs.length > 0 && holders.length === snaps.length && evs.every((e) => snaps.every((s) => s.events.has(e.id)))) continue;
-    const diskFaultsAfter = faults.filter((f) => (f.kind === 'wipe' || f.kind === 'restore') && f.nodes.includes(ack.node) && f.at_ms + t0 > ack.at && f.error === null);
+    const diskFaultsAfter = faults.filter((f) => (f.kind === 'wipe' || f.kind === 'restore') && f.nodes.includes(ack.node) && f.at_ms + t0 > ack.at);
     if (evs.length === 0 && diskFaultsAfter.length > 0) {
       lostWithDisk += 1;
       excused.add(ack.contains[0]!);

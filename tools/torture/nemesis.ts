@@ -74,13 +74,12 @@ export class Nemesis {
    */
   start(episodes: readonly Episode[]): void {
     const trackA = episodes.filter((e) => e.kind !== 'frames');
-    for (const e of episodes) {
-      if (e.kind === 'restore' && e.backup_at_ms !== undefined) this.at(e.backup_at_ms, () => this.backup(e));
-      if (e.kind === 'frames') this.at(e.at_ms, () => this.run(e));
-    }
+    for (const e of episodes) if (e.kind === 'frames') this.at(e.at_ms, () => this.run(e));
     const p = (async () => {
       for (const e of trackA) {
-        const wait = this.d.t0 + e.at_ms - Date.now();
+        // A restore's backup is taken its lead time before the restore itself.
+        const lead = e.kind === 'restore' ? e.at_ms - (e.backup_at_ms ?? e.at_ms) : 0;
+        const wait = this.d.t0 + e.at_ms - lead - Date.now();
         if (wait > 0) await this.sleepUnlessStopped(wait);
         if (this.stopped) return;
         await this.run(e).catch((err: unknown) => this.d.log(`nemesis: ${String(err)}`));
@@ -145,13 +144,15 @@ export class Nemesis {
           if (r.code !== 0) throw new Error(`clare init after wipe failed: ${r.stderr}`);
         });
       case 'restore': {
+        await this.backup(e);
+        await this.sleep(e.at_ms - (e.backup_at_ms ?? e.at_ms));
         const backup = this.backups.get(e.at_ms);
         if (backup === undefined) {
-          const r = this.record('restore', e.nodes, 'skipped: no backup could be taken');
-          r.error = 'no backup';
+          const r = this.record('restore-skipped', e.nodes, 'no backup could be taken (the database was missing at the backup time)');
+          r.healed_at_ms = r.at_ms;
           return;
         }
-        return this.restartAfter(e, 'restore', `from the backup of t+${((e.backup_at_ms ?? 0) / 1000).toFixed(1)}s`, async (n) => {
+        return this.restartAfter(e, 'restore', `from the backup taken ${((e.at_ms - (e.backup_at_ms ?? e.at_ms)) / 1000).toFixed(1)} s before`, async (n) => {
           await n.kill();
           n.wipeDb();
           copyFileSync(backup, n.dbFile);

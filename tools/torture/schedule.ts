@@ -152,7 +152,7 @@ export function describeEpisode(e: Episode): string {
     case 'clock-beyond':
       return `${at} ${e.kind} ${e.nodes.join(',')} by ${e.offset_ms! > 0 ? '+' : ''}${e.offset_ms} ms for ${hold}`;
     case 'restore':
-      return `${at} restore ${e.nodes.join(',')} from its backup of t+${(e.backup_at_ms! / 1000).toFixed(1)}s (down ${hold})`;
+      return `${at} restore ${e.nodes.join(',')} from an online backup taken ${((e.at_ms - e.backup_at_ms!) / 1000).toFixed(1)} s before (down ${hold})`;
     default:
       return `${at} ${e.kind} ${e.nodes.join(',')} (${hold})`;
   }

@@ -10,6 +10,8 @@ export function summaryLines(r: CampaignReport, reportFile: string | null): stri
   if (!r.previous_release.available) out.push(`!!! old-version fault SKIPPED: ${r.previous_release.reason}`);
   for (const [kind, why] of Object.entries(r.skipped_faults)) if (kind !== 'old-version') out.push(`!!! no ${kind} fault: ${why}`);
   out.push(`faults:  ${Object.entries(r.faults).map(([k, n]) => `${k}×${n}`).join('  ') || 'none'}`);
+  const errs = r.fault_log.filter((f) => f.error !== null);
+  if (errs.length > 0) out.push(`!!! ${errs.length} fault(s) did not go as planned: ${errs.slice(0, 2).map((f) => `${f.kind} ${f.nodes.join(',')}: ${(f.error ?? '').slice(0, 100)}`).join('; ')}`);
   const answers = Object.entries(r.http).map(([op, by]) => `${op} ${Object.entries(by).map(([s, n]) => `${s}:${n}`).join('/')}`).join('  ');
   out.push(`writes:  ${r.acknowledged} acknowledged, ${r.lost} lost (${r.lost_everywhere} on no daemon), ${r.lost_with_disk} lost with a wiped/restored disk`);
   out.push(`         ${answers}`);
