@@ -20,7 +20,7 @@ import { launchBrowser, type DashboardPage, type TestBrowser } from '../../test/
 import { freePort, waitFor } from '../../test/helpers/daemon.js';
 import { seededRandom } from '../../test/helpers/replication-harness.js';
 import { percentiles } from '../torture/checks.js';
-import { CURRENT_CLI, TortureNode } from '../torture/node.js';
+import { CURRENT_CLI, listItems, TortureNode } from '../torture/node.js';
 import { WsProxy } from '../torture/ws-proxy.js';
 import { growth, type Growth } from './growth.js';
 import { renderSvg, type Panel } from './plot.js';
@@ -156,9 +156,8 @@ export async function runSoak(opts: Partial<SoakOptions> & Pick<SoakOptions, 'lo
     if (proj.status !== 201) throw new Error(`set-up: POST /projects answered ${proj.status}`);
     await waitFor('every daemon to see every session', async () => {
       for (const n of nodes) {
-        const s = await n.api<unknown[]>('GET', '/sessions');
-        const p = await n.api<unknown[]>('GET', '/projects');
-        if ((s.body?.length ?? 0) < nodes.length * o.sessionsPerHost || (p.body?.length ?? 0) < 1) return false;
+        const s = await n.api('GET', '/sessions');
+        if (listItems(s.body).length < nodes.length * o.sessionsPerHost || (await n.api('GET', '/projects/soak')).status !== 200) return false;
       }
       return true;
     }, 120_000, 500);

@@ -20,7 +20,7 @@ import { checkAcknowledged, checkDeliveries, linkProblems, percentiles, type Che
 import { diagnose, missingMatrix } from './diagnosis.js';
 import { explainDifferences, loadSnapshot, type Explained, type Snapshot } from './final-state.js';
 import { Nemesis, type FaultRecord } from './nemesis.js';
-import { CURRENT_CLI, findFaketime, runCli, TortureNode } from './node.js';
+import { CURRENT_CLI, findFaketime, listItems, runCli, TortureNode } from './node.js';
 import { previousRelease, type PreviousRelease } from './previous-release.js';
 import { buildSchedule, describeEpisode, type Schedule } from './schedule.js';
 import { Writer, type Ack, type SharedWorld, type WriteStats } from './workload.js';
@@ -193,9 +193,9 @@ export async function runCampaign(opts: Partial<CampaignOptions> & Pick<Campaign
     const sessions = main.flatMap((n) => SESSIONS.map((s) => `${n.name}:${s}`));
     await waitFor('every daemon to know the shared tasks and every session', async () => {
       for (const n of main) {
-        const t = await n.api<unknown[]>('GET', '/tasks');
-        const s = await n.api<unknown[]>('GET', '/sessions');
-        if (t.status !== 200 || (t.body?.length ?? 0) < hot.length || s.status !== 200 || (s.body?.length ?? 0) < sessions.length) return false;
+        for (const id of hot) if ((await n.api('GET', `/tasks/${id}`)).status !== 200) return false;
+        const s = await n.api('GET', '/sessions');
+        if (s.status !== 200 || listItems(s.body).length < sessions.length) return false;
       }
       return true;
     }, 90_000, 250);

@@ -51,6 +51,16 @@ export interface NodeOptions {
   readonly logLevel?: string;
 }
 
+/**
+ * The items of a list answer: the first version answers a JSON array, paged
+ * builds `{ items, next_cursor }`. The campaign only ever needs the first page.
+ */
+export function listItems(body: unknown): unknown[] {
+  if (Array.isArray(body)) return body;
+  if (typeof body === 'object' && body !== null && Array.isArray((body as { items?: unknown }).items)) return (body as { items: unknown[] }).items;
+  return [];
+}
+
 /** What a response of the API looked like; `status` 0 when no answer came. */
 export interface ApiAnswer<T> {
   readonly status: number;
