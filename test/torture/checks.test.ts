@@ -50,11 +50,11 @@ describe('broadcast delivery', () => {
     expect(audienceOf(groups.ones, sessions)).toEqual(['a:a1', 'b:a1']);
     const snaps = [snap('a', [sent]), snap('b', [sent])];
     const once = new Map([['a', [typed('a', 'a1')]], ['b', [typed('b', 'a1')]]]);
-    expect(checkDeliveries([bAck], groups, sessions, once, snaps, new Set()).check.ok).toBe(true);
+    expect(checkDeliveries([bAck], groups, sessions, once, snaps, new Set(), new Set()).check.ok).toBe(true);
     const twice = new Map([['a', [typed('a', 'a1'), typed('a', 'a1')]], ['b', [typed('b', 'a1')]]]);
-    expect(checkDeliveries([bAck], groups, sessions, twice, snaps, new Set()).duplicates).toBe(1);
+    expect(checkDeliveries([bAck], groups, sessions, twice, snaps, new Set(), new Set()).duplicates).toBe(1);
     const never = new Map([['a', [typed('a', 'a1')]]]);
-    const r = checkDeliveries([bAck], groups, sessions, never, snaps, new Set());
+    const r = checkDeliveries([bAck], groups, sessions, never, snaps, new Set(), new Set());
     expect(r.missing).toBe(1);
     expect(r.check.ok).toBe(false);
   });
@@ -62,9 +62,21 @@ describe('broadcast delivery', () => {
   it('a copy recorded as failed (a kill mid-send) is owed at most once', () => {
     const receipts = [{ update_id: 'u9', host: 'b', session: 'a1', status: 'failed', detail: 'interrupted' }];
     const snaps = [snap('a', [sent]), snap('b', [sent], {}, receipts)];
-    const r = checkDeliveries([bAck], groups, sessions, new Map([['a', [typed('a', 'a1')]]]), snaps, new Set());
+    const r = checkDeliveries([bAck], groups, sessions, new Map([['a', [typed('a', 'a1')]]]), snaps, new Set(), new Set());
     expect(r.check.ok).toBe(true);
     expect(r.failed_receipts).toBe(1);
+  });
+
+  it('typed twice on a wiped host: excused only when a typing left no delivery record anywhere', () => {
+    const receipt = (id: string) => ev(id, `00${id.length}:00000:m-a`, 'm-a', 'broadcast.receipt', { update_id: 'u9', host: 'a', session: 'a1', status: 'delivered' });
+    const twice = new Map([['a', [typed('a', 'a1'), typed('a', 'a1')]], ['b', [typed('b', 'a1')]]]);
+    const oneRecord = [snap('a', [sent, receipt('r1')]), snap('b', [sent, receipt('r1')])];
+    const lostRecord = checkDeliveries([bAck], groups, sessions, twice, oneRecord, new Set(), new Set(['a']));
+    expect(lostRecord.check.ok).toBe(true);
+    expect(lostRecord.duplicates_with_disk).toBe(1);
+    expect(checkDeliveries([bAck], groups, sessions, twice, oneRecord, new Set(), new Set()).check.ok).toBe(false);
+    const twoRecords = [snap('a', [sent, receipt('r1'), receipt('r22')]), snap('b', [sent, receipt('r1'), receipt('r22')])];
+    expect(checkDeliveries([bAck], groups, sessions, twice, twoRecords, new Set(), new Set(['a'])).duplicates).toBe(1);
   });
 });
 

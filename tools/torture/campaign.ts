@@ -342,7 +342,8 @@ export async function runCampaign(opts: Partial<CampaignOptions> & Pick<Campaign
       const lp = linkProblems(links, ids);
       checks.push({ name: 'no link stuck (connected, not faulty, lag 0)', ok: lp.length === 0, summary: lp.length === 0 ? `${members.length * (members.length - 1)} links up with lag 0` : `${lp.length} problems: ${lp.slice(0, 4).join('; ')}`, ...(lp.length === 0 ? {} : { evidence: lp }) });
       const sends = new Map(main.map((n) => [n.name, n.sends()]));
-      const del = checkDeliveries(ledger, groups, sessions, sends, snaps, acks.excused);
+      const diskHosts = new Set(nemesis.log.filter((f) => f.kind === 'wipe' || f.kind === 'restore').flatMap((f) => f.nodes));
+      const del = checkDeliveries(ledger, groups, sessions, sends, snaps, acks.excused, diskHosts);
       checks.push(del.check);
       const overRss = Object.entries(rssPeak).filter(([, mb]) => mb > o.maxRssMb);
       checks.push({ name: `RSS bounded (≤ ${o.maxRssMb} MB)`, ok: overRss.length === 0, summary: Object.entries(rssPeak).map(([n, mb]) => `${n} ${Math.round(mb)}`).join(', ') + ' MB peak' });
@@ -369,7 +370,7 @@ export async function runCampaign(opts: Partial<CampaignOptions> & Pick<Campaign
         http: stats.answers, server_errors: stats.serverErrors,
         digests: storedDigests, missing_events: missingMatrix(snaps), diagnosis: diagnose(snaps, nemesis.log, del.problems), differences,
         rss_series: rssSeries,
-        deliveries: { broadcasts: del.broadcasts, copies_expected: del.copies_expected, typed_once: del.typed_once, duplicates: del.duplicates, missing: del.missing, failed_receipts: del.failed_receipts, assignment_duplicates: del.assignment_duplicates },
+        deliveries: { broadcasts: del.broadcasts, copies_expected: del.copies_expected, typed_once: del.typed_once, duplicates: del.duplicates, missing: del.missing, failed_receipts: del.failed_receipts, assignment_duplicates: del.assignment_duplicates, duplicates_with_disk: del.duplicates_with_disk },
         proxies: proxyCounters,
         final_links: links,
         final_watermarks: Object.fromEntries(members.map((n, i) => [n.name, last[i]?.watermarks ?? {}])),

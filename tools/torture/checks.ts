@@ -110,6 +110,8 @@ export interface DeliveryOutcome {
   /** Copies whose delivery failed or was interrupted (a kill mid-send): at most once is all that is owed. */
   readonly failed_receipts: number;
   readonly assignment_duplicates: number;
+  /** Typed again after the only record of the first typing went with a wiped/restored disk (excused). */
+  readonly duplicates_with_disk: number;
   readonly problems: readonly { marker: string; session: string; typed: number; why: string }[];
   readonly check: CheckResult;
 }
@@ -119,12 +121,14 @@ export interface DeliveryOutcome {
  * session stayed up (all stand-in sessions stay up for the whole run) — unless
  * the delivering host recorded the copy as failed (e.g. interrupted by a SIGKILL
  * mid-send, which is never retried so as not to type it twice). Assignments: no
- * session got one task typed more often than it was assigned there.
+ * session got one task typed more often than it was assigned there. A copy typed
+ * again on a host whose disk was wiped or restored, where fewer delivery records
+ * exist anywhere than typings, lost its only record with that disk: counted apart.
  */
 export function checkDeliveries(
   ledger: readonly Ack[], groups: Readonly<Record<string, readonly string[]>>, sessions: readonly string[],
   sends: ReadonlyMap<string, readonly { host: string; session: string; text: string }[]>,
-  snaps: readonly Snapshot[], excused: ReadonlySet<string>,
+  snaps: readonly Snapshot[], excused: ReadonlySet<string>, diskHosts: ReadonlySet<string>,
 ): DeliveryOutcome {
   const typed = new Map<string, number>();
   const assignedTyped = new Map<string, number>();
@@ -141,11 +145,34 @@ export function checkDeliveries(
   const updateOf = new Map<string, string>();
   for (const s of snaps) for (const r of s.receipts) if (r.status === 'failed') failed.add(`${r.update_id}|${r.host}:${r.session}`);
   const all = unionOfEvents(snaps);
+  // Delivery records (events) per copy, anywhere: a typing with no record left was recorded
+  // only on a disk the nemesis then wiped or restored — that fault, not the product, lost it.
+  const records = new Map<string, number>();
+  const bump = (k: string): void => {
+    records.set(k, (records.get(k) ?? 0) + 1);
+  };
+  const assignmentTarget = new Map<string, string>();
   for (const e of all.values()) {
-    if (e.type !== 'broadcast.sent') continue;
-    const p = JSON.parse(e.payload) as { update_id: string; text: string };
-    updateOf.set(p.text, p.update_id);
+    if (e.type === 'broadcast.sent') {
+      const p = JSON.parse(e.payload) as { update_id: string; text: string };
+      updateOf.set(p.text, p.update_id);
+    } else if (e.type === 'assignment.created') {
+      const p = JSON.parse(e.payload) as { assignment_id: string; task_id: string; host: string; session: string };
+      assignmentTarget.set(p.assignment_id, `${p.task_id}|${p.host}:${p.session}`);
+    }
   }
+  for (const e of all.values()) {
+    if (e.type === 'broadcast.receipt') {
+      const p = JSON.parse(e.payload) as { update_id: string; host: string; session: string; status: string };
+      if (p.status === 'delivered') bump(`${p.update_id}|${p.host}:${p.session}`);
+    } else if (e.type === 'assignment.delivered') {
+      const t = assignmentTarget.get((JSON.parse(e.payload) as { assignment_id: string }).assignment_id);
+      if (t !== undefined) bump(t);
+    }
+  }
+  const lostRecord = (recordKey: string, session: string, typedN: number): boolean =>
+    diskHosts.has(session.split(':')[0]!) && typedN > (records.get(recordKey) ?? 0);
+  let dupsWithDisk = 0;
   let copies = 0;
   let once = 0;
   let dups = 0;
@@ -162,9 +189,11 @@ export function checkDeliveries(
       const wasFailed = updateId !== undefined && failed.has(`${updateId}|${key}`);
       if (wasFailed) failedCopies += 1;
       if (n === 1) once += 1;
-      if (n > 1) {
+      if (n > 1 && updateId !== undefined && lostRecord(`${updateId}|${key}`, key, n)) {
+        dupsWithDisk += 1;
+      } else if (n > 1) {
         dups += 1;
-        problems.push({ marker: ack.marker, session: key, typed: n, why: 'typed more than once' });
+        problems.push({ marker: ack.marker, session: key, typed: n, why: `typed ${n}× with ${records.get(`${updateId ?? ''}|${key}`) ?? 0} delivery records` });
       } else if (n === 0 && !wasFailed) {
         missing += 1;
         problems.push({ marker: ack.marker, session: key, typed: 0, why: updateId === undefined ? 'the broadcast event is on no daemon' : 'never typed, and no failed receipt' });
@@ -181,7 +210,9 @@ export function checkDeliveries(
   }
   let assignmentDups = 0;
   for (const [k, n] of assignedTyped) {
-    if (n > (assignedCount.get(k) ?? 0)) {
+    if (n > (assignedCount.get(k) ?? 0) && lostRecord(k, k.split('|')[1]!, n)) {
+      dupsWithDisk += 1;
+    } else if (n > (assignedCount.get(k) ?? 0)) {
       assignmentDups += 1;
       problems.push({ marker: k, session: k.split('|')[1]!, typed: n, why: `assignment typed ${n}× but assigned ${assignedCount.get(k) ?? 0}×` });
     }
@@ -189,10 +220,10 @@ export function checkDeliveries(
   const ok = dups === 0 && missing === 0 && assignmentDups === 0;
   return {
     broadcasts: ledger.filter((a) => a.op === 'broadcast').length, copies_expected: copies, typed_once: once, duplicates: dups, missing,
-    failed_receipts: failedCopies, assignment_duplicates: assignmentDups, problems,
+    failed_receipts: failedCopies, assignment_duplicates: assignmentDups, duplicates_with_disk: dupsWithDisk, problems,
     check: {
       name: 'broadcasts typed at most once, exactly once where the session stayed up', ok,
-      summary: `${copies} copies owed: ${once} typed once, ${dups} typed twice or more, ${missing} never typed, ${failedCopies} recorded failed (a kill mid-send); assignments typed too often: ${assignmentDups}`,
+      summary: `${copies} copies owed: ${once} typed once, ${dups} typed twice or more, ${missing} never typed, ${failedCopies} recorded failed (a kill mid-send); assignments typed too often: ${assignmentDups}${dupsWithDisk > 0 ? `; ${dupsWithDisk} retyped after their only delivery record was lost with a wiped/restored disk (not counted)` : ''}`,
       ...(ok ? {} : { evidence: problems.slice(0, 10) }),
     },
   };
