@@ -255,6 +255,7 @@ export async function runCampaign(opts: Partial<CampaignOptions> & Pick<Campaign
     try {
       await sleep(o.durationS * 1000);
       log(`t+${o.durationS}s: writers stop; healing everything`);
+      nemesis.cancel();
       await Promise.all([...writers.values()].map((w) => w.stop()));
       await nemesis.stop();
       const finalNodes = legacy !== null && nemesis.log.some((f) => f.kind === 'old-version') ? [...main, legacy] : main;

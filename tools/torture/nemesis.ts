@@ -107,11 +107,16 @@ export class Nemesis {
     });
   }
 
-  /** Cancels what has not started and waits for episodes in progress to heal. */
-  async stop(): Promise<void> {
+  /** No episode starts from now on (those in progress go on to their heal). */
+  cancel(): void {
     this.stopped = true;
     for (const t of this.timers) clearTimeout(t);
     for (const w of this.wakers.splice(0)) w();
+  }
+
+  /** Cancels what has not started and waits for episodes in progress to heal. */
+  async stop(): Promise<void> {
+    this.cancel();
     while (this.running.size > 0) await Promise.all([...this.running]);
   }
 
