@@ -20,6 +20,7 @@ import { checkAcknowledged, checkDeliveries, linkProblems, percentiles, type Che
 import { diagnose, missingMatrix } from './diagnosis.js';
 import { explainDifferences, loadSnapshot, type Explained, type Snapshot } from './final-state.js';
 import { Nemesis, type FaultRecord } from './nemesis.js';
+import { ConvergenceProbe, waitQuiescent } from './settling.js';
 import { CURRENT_CLI, findFaketime, listItems, runCli, TortureNode } from './node.js';
 import { previousRelease, type PreviousRelease } from './previous-release.js';
 import { buildSchedule, describeEpisode, type Schedule } from './schedule.js';
@@ -91,27 +92,10 @@ export interface CampaignReport {
   readonly reproduce: string;
 }
 
-interface SyncState {
-  readonly digest: string;
-  readonly event_count: number;
-  readonly watermarks: Record<string, string>;
-}
-
 const SESSIONS = ['a1', 'a2'];
 
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
-}
-
-/** Pointwise maximum of watermark maps. */
-function frontierOf(states: readonly SyncState[]): Record<string, string> {
-  const f: Record<string, string> = {};
-  for (const s of states) for (const [o, h] of Object.entries(s.watermarks)) if (f[o] === undefined || h > f[o]) f[o] = h;
-  return f;
-}
-
-function covers(s: SyncState, frontier: Record<string, string>): boolean {
-  return Object.entries(frontier).every(([o, h]) => (s.watermarks[o] ?? '') >= h);
 }
 
 /** Runs one campaign; never throws for a failed check (the report says), only for a broken set-up. */
@@ -162,11 +146,7 @@ export async function runCampaign(opts: Partial<CampaignOptions> & Pick<Campaign
   const writers = new Map<string, Writer>();
   const rssPeak: Record<string, number> = {};
   const rssSeries: Record<string, [number, number][]> = {};
-  const convergeMs: number[] = [];
-  let censored = 0;
-  const probes = new Set<Promise<void>>();
   let t0 = Date.now();
-  let runEnded = false;
   let nemesis: Nemesis | null = null;
 
   try {
@@ -206,39 +186,11 @@ export async function runCampaign(opts: Partial<CampaignOptions> & Pick<Campaign
 
     // ---- the run ---------------------------------------------------------
     const running = (): TortureNode[] => [...nodes.values()].filter((n) => n.running());
-    const states = async (ns: readonly TortureNode[]): Promise<(SyncState | null)[]> =>
-      Promise.all(ns.map(async (n) => {
-        const r = await n.api<SyncState>('GET', '/sync/state', undefined, 5000);
-        return r.status === 200 ? r.body : null;
-      }));
-    const measure = async (healMs: number, kind: string): Promise<void> => {
-      const members = running();
-      const st = await states(members);
-      const frontier = frontierOf(st.filter((s): s is SyncState => s !== null));
-      const deadline = Date.now() + 60_000;
-      for (;;) {
-        const now = await states(members);
-        if (now.every((s) => s !== null && covers(s, frontier))) {
-          const ms = Date.now() - t0 - healMs;
-          convergeMs.push(ms);
-          log(`  converged ${ms} ms after the ${kind} heal at t+${(healMs / 1000).toFixed(1)}s`);
-          return;
-        }
-        if (Date.now() > deadline || runEnded) {
-          censored += 1;
-          log(`  not converged ${runEnded ? 'before the run ended' : 'within 60 s'} after the ${kind} heal at t+${(healMs / 1000).toFixed(1)}s`);
-          return;
-        }
-        await sleep(200);
-      }
-    };
+    const convergence = new ConvergenceProbe(running, () => t0, log);
     t0 = Date.now();
     nemesis = new Nemesis({
       nodes: new Map(main.map((n) => [n.name, n])), proxies, legacy, previousCli: prev.cli, currentCli: CURRENT_CLI, t0, log,
-      onHeal: (at, kind) => {
-        const p = measure(at, kind).finally(() => probes.delete(p));
-        probes.add(p);
-      },
+      onHeal: (at, kind) => convergence.heal(at, kind),
       onNodeUp: (n) => writers.get(n.name)?.start(),
       onNodeDown: () => undefined,
     }, seededRandom(o.seed * 31 + 7));
@@ -260,36 +212,13 @@ export async function runCampaign(opts: Partial<CampaignOptions> & Pick<Campaign
       await nemesis.stop();
       const finalNodes = legacy !== null && nemesis.log.some((f) => f.kind === 'old-version') ? [...main, legacy] : main;
       await nemesis.healAll(finalNodes);
-      runEnded = true;
-      await Promise.all([...probes]);
+      await convergence.end();
       const healAt = Date.now();
-
-      // ---- quiescence ------------------------------------------------------
       const members = finalNodes;
+      const q = await waitQuiescent(members, healAt, healAt + o.quiesceTimeoutS * 1000, Math.max(3000, o.pollIntervalS * 2000));
+      const { states: last, links } = q;
+      const quiesceMs = q.ms;
       const ids = new Map(members.map((n) => [n.name, n.machineId]));
-      let last: (SyncState | null)[] = [];
-      let links: LinkState[] = [];
-      let quiesceMs: number | null = null;
-      let stableSince: { digest: string; at: number } | null = null;
-      const deadline = healAt + o.quiesceTimeoutS * 1000;
-      for (;;) {
-        last = await states(members);
-        links = await Promise.all(members.map(async (n) => ({ node: n.name, peers: (await n.api<{ peers: LinkState['peers'] }>('GET', '/status', undefined, 5000)).body?.peers ?? [] })));
-        const equal = last.every((s) => s !== null && s.digest === last[0]!.digest && s.event_count === last[0]!.event_count);
-        const linksOk = linkProblems(links, ids).length === 0;
-        if (equal && linksOk) {
-          const d = last[0]!.digest;
-          if (stableSince === null || stableSince.digest !== d) stableSince = { digest: d, at: Date.now() };
-          else if (Date.now() - stableSince.at >= Math.max(3000, o.pollIntervalS * 2000)) {
-            quiesceMs = stableSince.at - healAt;
-            break;
-          }
-        } else {
-          stableSince = null;
-        }
-        if (Date.now() > deadline) break;
-        await sleep(500);
-      }
       clearInterval(sampler);
       if (quiesceMs === null && o.lingerS > 0) {
         log(`not quiesced: the mesh stays up ${o.lingerS} s for inspection (token ${token}):`);
@@ -360,7 +289,7 @@ export async function runCampaign(opts: Partial<CampaignOptions> & Pick<Campaign
         ok, seed: o.seed, duration_s: o.durationS, daemons: o.daemons, legacy: legacyName,
         acknowledged: acks.acknowledged, lost: acks.lost, lost_everywhere: acks.lost_everywhere, lost_with_disk: acks.lost_with_disk,
         converged: quiesceMs !== null, digests_equal: digestsEqual, faults,
-        converge_ms: { ...percentiles(convergeMs), censored },
+        converge_ms: { ...percentiles(convergence.times), censored: convergence.censored },
         quiesce_ms: quiesceMs,
         peak_rss_mb: Object.fromEntries(Object.entries(rssPeak).map(([n, mb]) => [n, Math.round(mb)])),
         checks,
@@ -383,7 +312,6 @@ export async function runCampaign(opts: Partial<CampaignOptions> & Pick<Campaign
       clearInterval(sampler);
     }
   } finally {
-    runEnded = true;
     await Promise.all([...writers.values()].map((w) => w.stop()));
     await nemesis?.stop();
     await Promise.all([...nodes.values()].map((n) => n.stop(5000)));
