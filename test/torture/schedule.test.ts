@@ -31,6 +31,12 @@ describe('nemesis schedule', () => {
     }
   });
 
+  it('--only keeps to the chosen kinds', () => {
+    const s = buildSchedule({ seed: 3, ...shape, only: ['kill', 'frames'] });
+    expect(new Set(s.episodes.map((e) => e.kind))).toEqual(new Set(['kill', 'frames']));
+    expect(buildSchedule({ seed: 3, ...shape, only: ['frames'] }).episodes.every((e) => e.kind === 'frames')).toBe(true);
+  });
+
   it('says which faults it could not do, and why', () => {
     const s = buildSchedule({ seed: 1, ...shape, legacy: null, clock: false });
     expect(s.episodes.some((e) => e.kind === 'old-version' || e.kind.startsWith('clock'))).toBe(false);

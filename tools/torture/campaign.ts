@@ -23,7 +23,7 @@ import { Nemesis, type FaultRecord } from './nemesis.js';
 import { ConvergenceProbe, waitQuiescent } from './settling.js';
 import { CURRENT_CLI, findFaketime, listItems, runCli, TortureNode } from './node.js';
 import { previousRelease, type PreviousRelease } from './previous-release.js';
-import { buildSchedule, describeEpisode, type Schedule } from './schedule.js';
+import { buildSchedule, describeEpisode, type FaultKind, type Schedule } from './schedule.js';
 import { Writer, type Ack, type SharedWorld, type WriteStats } from './workload.js';
 import { WsProxy } from './ws-proxy.js';
 
@@ -46,6 +46,8 @@ export interface CampaignOptions {
   readonly keep: boolean;
   /** When the mesh does not quiesce, keep it running this long (s) for a person to inspect. */
   readonly lingerS: number;
+  /** Only these fault kinds (all when absent). */
+  readonly only?: readonly FaultKind[];
   readonly log: (line: string) => void;
 }
 
@@ -103,7 +105,7 @@ export async function runCampaign(opts: Partial<CampaignOptions> & Pick<Campaign
   const o: CampaignOptions = { ...DEFAULTS, ...opts };
   const log = o.log;
   const root = mkdtempSync(join(tmpdir(), `clare-torture-${o.seed}-`));
-  const reproduce = `npm run torture -- --seed ${o.seed} --duration ${o.durationS} --daemons ${o.daemons}`;
+  const reproduce = `npm run torture -- --seed ${o.seed} --duration ${o.durationS} --daemons ${o.daemons}${o.only === undefined ? '' : ` --only ${o.only.join(',')}`}`;
   log(`torture: seed ${o.seed}, ${o.daemons} daemons, ${o.durationS} s, ${o.opsPerSecond} writes/s per daemon; work dir ${root}`);
 
   const prev: PreviousRelease = o.previous ? previousRelease() : { commit: '-', cli: null, reason: 'disabled (--no-previous)', buildMs: 0 };
@@ -135,6 +137,7 @@ export async function runCampaign(opts: Partial<CampaignOptions> & Pick<Campaign
 
   const schedule: Schedule = buildSchedule({
     seed: o.seed, durationMs: o.durationS * 1000, nodes: names, legacy: legacyName, maxSkewMs: o.maxSkewMs, clock: faketime !== null,
+    ...(o.only === undefined ? {} : { only: o.only }),
   });
   const skipped: Record<string, string> = { ...schedule.skipped };
   log('schedule:');

@@ -5,6 +5,7 @@
  */
 import { parseArgs } from 'node:util';
 import { DEFAULTS, finishReport, runCampaign } from './campaign.js';
+import { REQUIRED_KINDS, type FaultKind } from './schedule.js';
 import { killEverything } from './node.js';
 import { summaryLines } from './summary.js';
 
@@ -20,6 +21,7 @@ const { values } = parseArgs({
     'no-previous': { type: 'boolean' },
     keep: { type: 'boolean' },
     linger: { type: 'string' },
+    only: { type: 'string' },
     help: { type: 'boolean' },
   },
   strict: true,
@@ -36,7 +38,7 @@ function num(name: string, v: string | undefined, dflt: number, min: number): nu
 }
 
 if (values.help === true) {
-  console.log('npm run torture -- [--duration 60] [--seed N] [--daemons 5] [--report FILE] [--rate 3] [--quiesce-timeout 120] [--max-rss-mb 512] [--no-previous] [--keep] [--linger S]\nSee docs/fault-campaign.md.');
+  console.log('npm run torture -- [--duration 60] [--seed N] [--daemons 5] [--report FILE] [--rate 3] [--quiesce-timeout 120] [--max-rss-mb 512] [--no-previous] [--keep] [--linger S] [--only kill,partition,…]\nSee docs/fault-campaign.md.');
   process.exit(0);
 }
 for (const sig of ['SIGINT', 'SIGTERM'] as const) {
@@ -45,6 +47,13 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
     killEverything();
     process.exit(130);
   });
+}
+const only = values.only?.split(',').map((k) => k.trim()).filter((k) => k !== '');
+for (const k of only ?? []) {
+  if (!(REQUIRED_KINDS as readonly string[]).includes(k)) {
+    console.error(`torture: --only takes fault kinds from ${REQUIRED_KINDS.join(', ')}, not ${JSON.stringify(k)}`);
+    process.exit(2);
+  }
 }
 const seed = values.seed === undefined ? Math.floor(Math.random() * 2 ** 31) : Math.floor(num('seed', values.seed, 0, 0));
 const report = values.report ?? null;
@@ -59,6 +68,7 @@ try {
     previous: values['no-previous'] !== true,
     keep: values.keep === true,
     lingerS: num('linger', values.linger, 0, 0),
+    ...(only === undefined ? {} : { only: only as FaultKind[] }),
     log: (l) => console.log(l),
   });
   finishReport(r, report, values.keep === true);

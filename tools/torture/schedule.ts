@@ -46,6 +46,8 @@ export interface ScheduleInput {
   readonly maxSkewMs: number;
   /** Whether clocks can be stepped (libfaketime present). */
   readonly clock: boolean;
+  /** Only these kinds (all when absent), e.g. to study one subsystem. */
+  readonly only?: readonly FaultKind[];
 }
 
 export interface Schedule {
@@ -104,14 +106,17 @@ export function buildSchedule(input: ScheduleInput): Schedule {
 
   // Track A: every required kind once (in a seeded order), then random kinds while time lasts.
   const clockKinds: readonly FaultKind[] = ['clock-within', 'clock-beyond'];
-  const possible = (k: FaultKind): boolean => k !== 'frames' && (k !== 'old-version' || input.legacy !== null) && (input.clock || !clockKinds.includes(k));
+  const chosen = (k: FaultKind): boolean => input.only === undefined || input.only.includes(k);
+  const possible = (k: FaultKind): boolean => k !== 'frames' && chosen(k) && (k !== 'old-version' || input.legacy !== null) && (input.clock || !clockKinds.includes(k));
   const trackA: FaultKind[] = shuffle(REQUIRED_KINDS.filter(possible));
-  if (input.legacy === null) skipped['old-version'] = 'the previous release is not available (see the report\'s previous_release)';
-  if (!input.clock) for (const k of clockKinds) skipped[k] = 'libfaketime is not installed';
+  for (const k of REQUIRED_KINDS) if (!chosen(k)) skipped[k] = 'not chosen (--only)';
+  if (input.legacy === null && chosen('old-version')) skipped['old-version'] = 'the previous release is not available (see the report\'s previous_release)';
+  if (!input.clock) for (const k of clockKinds) if (chosen(k)) skipped[k] = 'libfaketime is not installed';
   const repeatable: FaultKind[] = (['kill', 'partition', 'partition', 'clock-within', 'clock-beyond', 'wipe', 'restore', 'kill'] as const).filter(possible);
   let t = WARMUP_MS;
   let i = 0;
   for (;;) {
+    if (i >= trackA.length && repeatable.length === 0) break;
     const kind = i < trackA.length ? trackA[i]! : pick(repeatable);
     const e = make(kind, t);
     if (e.at_ms + e.hold_ms > end) {
@@ -127,14 +132,14 @@ export function buildSchedule(input: ScheduleInput): Schedule {
   const links: string[] = [];
   for (let a = 0; a < input.nodes.length; a++) for (let b = a + 1; b < input.nodes.length; b++) links.push(`${input.nodes[a]}~${input.nodes[b]}`);
   let tb = WARMUP_MS + between(0, 2000);
-  for (;;) {
+  while (chosen('frames')) {
     const hold = between(3000, 8000);
     if (tb + hold > end) break;
     const chosen = rnd() < 0.3 ? links : shuffle(links).slice(0, Math.max(1, Math.floor(links.length / 3)));
     episodes.push({ at_ms: tb, kind: 'frames', hold_ms: hold, nodes: [], other: chosen, frame_mode: pick(['delay', 'reorder', 'duplicate', 'mixed'] as const) });
     tb += hold + between(2000, 6000);
   }
-  if (!episodes.some((e) => e.kind === 'frames')) skipped.frames = `a ${Math.round(end / 1000)} s run had no room for it`;
+  if (chosen('frames') && !episodes.some((e) => e.kind === 'frames')) skipped.frames = `a ${Math.round(end / 1000)} s run had no room for it`;
   episodes.sort((x, y) => x.at_ms - y.at_ms);
   return { episodes, skipped };
 }
