@@ -68,7 +68,8 @@ export interface CampaignReport {
   readonly converged: boolean;
   readonly digests_equal: boolean;
   readonly faults: Record<string, number>;
-  readonly converge_ms: { p50: number | null; p99: number | null; n: number; censored: number };
+  /** After each track-A heal until every event held anywhere at the heal is everywhere; `interrupted`: the next fault came first (not timed). */
+  readonly converge_ms: { p50: number | null; p99: number | null; n: number; censored: number; interrupted: number };
   readonly quiesce_ms: number | null;
   readonly peak_rss_mb: Record<string, number>;
   readonly checks: readonly CheckResult[];
@@ -194,6 +195,7 @@ export async function runCampaign(opts: Partial<CampaignOptions> & Pick<Campaign
     nemesis = new Nemesis({
       nodes: new Map(main.map((n) => [n.name, n])), proxies, legacy, previousCli: prev.cli, currentCli: CURRENT_CLI, t0, log,
       onHeal: (at, kind) => convergence.heal(at, kind),
+      onInject: () => convergence.interrupt(),
       onNodeUp: (n) => writers.get(n.name)?.start(),
       onNodeDown: () => undefined,
     }, seededRandom(o.seed * 31 + 7));
@@ -292,7 +294,7 @@ export async function runCampaign(opts: Partial<CampaignOptions> & Pick<Campaign
         ok, seed: o.seed, duration_s: o.durationS, daemons: o.daemons, legacy: legacyName,
         acknowledged: acks.acknowledged, lost: acks.lost, lost_everywhere: acks.lost_everywhere, lost_with_disk: acks.lost_with_disk,
         converged: quiesceMs !== null, digests_equal: digestsEqual, faults,
-        converge_ms: { ...percentiles(convergence.times), censored: convergence.censored },
+        converge_ms: { ...percentiles(convergence.times), censored: convergence.censored, interrupted: convergence.interrupted },
         quiesce_ms: quiesceMs,
         peak_rss_mb: Object.fromEntries(Object.entries(rssPeak).map(([n, mb]) => [n, Math.round(mb)])),
         checks,

@@ -33,6 +33,8 @@ export interface NemesisDeps {
   readonly log: (line: string) => void;
   /** A track-A fault was healed at this time (ms since t0): start timing convergence. */
   readonly onHeal: (atMs: number, kind: string) => void;
+  /** A track-A fault is being injected now. */
+  readonly onInject: (kind: string) => void;
   /** A node (re)joined: its writer may run. */
   readonly onNodeUp: (n: TortureNode) => void;
   readonly onNodeDown: (n: TortureNode) => void;
@@ -129,6 +131,7 @@ export class Nemesis {
   private record(kind: string, nodes: readonly string[], detail: string): FaultRecord {
     const r: FaultRecord = { kind, nodes, detail, at_ms: this.now(), healed_at_ms: null, error: null };
     this.log.push(r);
+    if (kind !== 'frames') this.d.onInject(kind);
     this.d.log(`nemesis t+${(r.at_ms / 1000).toFixed(1)}s ${kind} ${nodes.join(',')} ${detail}`);
     return r;
   }

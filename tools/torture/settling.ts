@@ -36,12 +36,18 @@ function covers(s: SyncState, frontier: Record<string, string>): boolean {
   return Object.entries(frontier).every(([o, h]) => (s.watermarks[o] ?? '') >= h);
 }
 
-/** Times convergence after heals; each heal is measured on its own (60 s at most). */
+/**
+ * Times convergence after heals; each heal is measured on its own (60 s at most),
+ * until the next fault is injected: what that fault delays is not the heal's doing,
+ * so such a measurement is dropped (counted as `interrupted`).
+ */
 export class ConvergenceProbe {
   readonly times: number[] = [];
   censored = 0;
+  interrupted = 0;
   private readonly probes = new Set<Promise<void>>();
   private ended = false;
+  private generation = 0;
 
   constructor(
     private readonly members: () => readonly TortureNode[],
@@ -55,6 +61,11 @@ export class ConvergenceProbe {
     this.probes.add(p);
   }
 
+  /** A new fault was injected: open measurements stop at their next look. */
+  interrupt(): void {
+    this.generation += 1;
+  }
+
   /** The run is over: open measurements end (as not converged) at their next look. */
   async end(): Promise<void> {
     this.ended = true;
@@ -62,6 +73,7 @@ export class ConvergenceProbe {
   }
 
   private async measure(healMs: number, kind: string): Promise<void> {
+    const generation = this.generation;
     const members = this.members();
     const frontier = frontierOf((await syncStates(members)).filter((s): s is SyncState => s !== null));
     const deadline = Date.now() + 60_000;
@@ -72,6 +84,11 @@ export class ConvergenceProbe {
         const ms = Date.now() - this.t0() - healMs;
         this.times.push(ms);
         this.log(`  converged ${ms} ms after ${at}`);
+        return;
+      }
+      if (this.generation !== generation && !this.ended) {
+        this.interrupted += 1;
+        this.log(`  convergence after ${at} not timed: the next fault came first`);
         return;
       }
       if (Date.now() > deadline || this.ended) {

@@ -16,7 +16,7 @@ export function summaryLines(r: CampaignReport, reportFile: string | null): stri
   out.push(`writes:  ${r.acknowledged} acknowledged, ${r.lost} lost (${r.lost_everywhere} on no daemon), ${r.lost_with_disk} lost with a wiped/restored disk`);
   out.push(`         ${answers}`);
   const c = r.converge_ms;
-  out.push(`converge after heals: p50 ${c.p50 ?? '-'} ms, p99 ${c.p99 ?? '-'} ms (n=${c.n}, not converged in time: ${c.censored}); quiesced ${r.quiesce_ms === null ? 'NO' : `${r.quiesce_ms} ms`} after the final heal`);
+  out.push(`converge after heals: p50 ${c.p50 ?? '-'} ms, p99 ${c.p99 ?? '-'} ms (n=${c.n}, not converged in time: ${c.censored}, cut short by the next fault: ${c.interrupted}); quiesced ${r.quiesce_ms === null ? 'NO' : `${r.quiesce_ms} ms`} after the final heal`);
   out.push(`peak RSS MB: ${Object.entries(r.peak_rss_mb).map(([n, mb]) => `${n} ${mb}`).join(', ')}`);
   out.push('checks:');
   for (const ch of r.checks) out.push(`  ${ch.ok ? 'ok  ' : 'FAIL'} ${ch.name}: ${ch.summary}`);
