@@ -4,7 +4,8 @@
  * docs/fault-campaign.md. Exits 1 when memory, descriptors or WAL grow without
  * bound, a dashboard misses a write, or the mesh does not converge at the end.
  */
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { killEverything } from '../torture/node.js';
 import { runSoak, SOAK_DEFAULTS } from './soak.js';
@@ -18,7 +19,7 @@ const { values } = parseArgs({
   strict: true,
 });
 if (values.help === true) {
-  console.log('npm run soak -- [--minutes 10] [--report soak-report.json] [--plot soak.svg] [--sessions-per-host 5] [--rate 1] [--offline-every 3] [--offline-s 60] [--sample-s 10]');
+  console.log('npm run soak -- [--minutes 10] [--report test-output/soak-report.json] [--plot soak.svg] [--sessions-per-host 5] [--rate 1] [--offline-every 3] [--offline-s 60] [--sample-s 10]');
   process.exit(0);
 }
 const num = (name: string, v: string | undefined, d: number): number => {
@@ -36,7 +37,7 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
     process.exit(130);
   });
 }
-const report = values.report ?? 'soak-report.json';
+const report = values.report ?? 'test-output/soak-report.json';
 const plot = values.plot ?? report.replace(/\.json$/, '') + '.svg';
 try {
   const r = await runSoak({
@@ -48,6 +49,8 @@ try {
     sampleS: num('sample-s', values['sample-s'], SOAK_DEFAULTS.sampleS),
     log: (l) => console.log(l),
   });
+  mkdirSync(dirname(report), { recursive: true });
+  mkdirSync(dirname(plot), { recursive: true });
   writeFileSync(plot, r.svg);
   writeFileSync(report, `${JSON.stringify({ ...r, svg: undefined, plot }, null, 2)}\n`);
   console.log(`\nsoak ${r.ok ? 'PASS' : 'FAIL'} — ${r.minutes} min, ${r.daemons.length} daemons, ${r.sessions} sessions, ${r.writes.ok} writes (${r.writes.per_s}/s, ${r.writes.failed} failed)`);
