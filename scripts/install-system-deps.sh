@@ -5,8 +5,9 @@
 #   wireguard-go, wireguard-tools, iproute2 — the mesh tests between network namespaces
 #   systemd      — systemd-analyze, to verify the unit (works without a running systemd)
 #   util-linux   — setpriv, to run the daemon with no-new-privileges as the unit does
+#   faketime     — libfaketime, which steps a daemon's clock in the fault campaign (npm run torture)
 # Idempotent: does nothing when everything is present. Run by the pretest, prebench and
-# predemo steps of package.json, so the README's two commands need nothing else.
+# predemo, pretorture and presoak steps of package.json, so the README's two commands need nothing else.
 set -euo pipefail
 
 need=()
@@ -17,6 +18,7 @@ command -v wireguard-go >/dev/null 2>&1 || need+=(wireguard-go)
 command -v wg >/dev/null 2>&1 || need+=(wireguard-tools)
 command -v systemd-analyze >/dev/null 2>&1 || need+=(systemd)
 command -v setpriv >/dev/null 2>&1 || need+=(util-linux)
+command -v faketime >/dev/null 2>&1 || need+=(faketime)
 
 if ((${#need[@]} == 0)); then
   echo "install-system-deps: all present"
