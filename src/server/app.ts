@@ -13,7 +13,7 @@ import type { StoreContext } from '../core/context.js';
 import { ClareError } from '../core/errors.js';
 import { pinoOf, redactUrl, type Logger } from '../core/log.js';
 import { overview } from '../core/service/overview.js';
-import { getSyncState } from '../replication/http-sync.js';
+import { getSyncState } from '../replication/http-sync-server.js';
 import { MAX_FRAME_BYTES } from '../replication/tuning.js';
 import { accessGuard } from './access-guard.js';
 import { registerJsonBodyParser } from './json-body.js';

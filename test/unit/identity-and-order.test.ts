@@ -10,7 +10,7 @@ import { digest } from '../../src/core/digest.js';
 import { formatHlc } from '../../src/core/hlc.js';
 import { newEventId, newMachineId } from '../../src/core/ids.js';
 import { eventCount, eventsAfter, ingest, watermarks } from '../../src/core/store.js';
-import { postEvents } from '../../src/replication/http-sync.js';
+import { postEvents } from '../../src/replication/http-sync-server.js';
 import { connectRawPeer, makeCtx, makeEvent, refusal, MemoryNetwork, waitFor, writeProjects } from '../helpers/replication-harness.js';
 
 

@@ -12,7 +12,7 @@ import { eventCount } from '../../src/core/store.js';
 import { MAX_PAYLOAD_BYTES, MAX_PAYLOAD_DEPTH } from '../../src/core/events/envelope.js';
 import { encodeBatch } from '../../src/replication/batch-codec.js';
 import { CLOSE } from '../../src/replication/close-codes.js';
-import { postEvents } from '../../src/replication/http-sync.js';
+import { postEvents } from '../../src/replication/http-sync-server.js';
 import { MAX_SYNC_SESSIONS } from '../../src/replication/replication-service.js';
 import { SyncSession } from '../../src/replication/sync-session.js';
 import type { CloseInfo } from '../../src/replication/transport.js';
