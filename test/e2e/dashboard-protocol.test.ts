@@ -65,7 +65,7 @@ async function harness(opts: { token?: string; ui?: boolean } = {}): Promise<Har
   const config = parseConfig(text, file);
   const ctx = openContext(openDb(':memory:'), config);
   const peers = new PeerRegistry(file, config.peers);
-  const part = await livePart({ uiDir: opts.ui === false ? null : uiDir, pollMs: 50 })({ ctx, config, log: silentLogger, peers, rclaude: { path: '/bin/false', version: 'test', timeoutMs: 1000 } });
+  const part = await livePart({ uiDir: opts.ui === false ? null : uiDir, pollMs: 50 })({ ctx, config, log: silentLogger, peers, rclaude: { path: '/bin/false', version: 'test', timeoutMs: 1000 }, version: 'test', startedAt: new Date() });
   const app = buildApp({
     ctx, config, log: silentLogger, version: 'test', startedAt: new Date(), peers,
     registerExtra: async (a) => { await part.register?.(a, {}); },
