@@ -8,6 +8,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { openDb, type Db } from '../../src/core/db.js';
 import { digest } from '../../src/core/digest.js';
+import { registerDigestFunctions } from '../../src/core/event-digest.js';
 import { HybridClock, type Hlc } from '../../src/core/hlc.js';
 import { newMachineId } from '../../src/core/ids.js';
 import { rebuild } from '../../src/core/rebuild.js';
@@ -156,12 +157,15 @@ describe('store laws', () => {
       // The same rows in a store at the schema before the migration, then migrated.
       const old = new Database(':memory:');
       try {
+        registerDigestFunctions(old);
         for (const m of MIGRATIONS.slice(0, mine)) old.exec(m);
         const tables = old.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").pluck().all() as string[];
         for (const t of tables) {
-          const rows = s.db.prepare(`SELECT * FROM ${t}`).raw().all() as unknown[][];
+          // The columns the old schema has (later migrations add some).
+          const cols = (old.prepare(`SELECT name FROM pragma_table_info('${t}')`).pluck().all() as string[]).join(', ');
+          const rows = s.db.prepare(`SELECT ${cols} FROM ${t}`).raw().all() as unknown[][];
           if (rows.length === 0) continue;
-          const ins = old.prepare(`INSERT INTO ${t} VALUES (${rows[0]!.map(() => '?').join(', ')})`);
+          const ins = old.prepare(`INSERT INTO ${t} (${cols}) VALUES (${rows[0]!.map(() => '?').join(', ')})`);
           for (const r of rows) ins.run(...r);
         }
         old.exec(MIGRATIONS[mine]!);

@@ -7,7 +7,7 @@ import { run } from '../run.js';
 
 export function taskRow(t: Task): string[] {
   const state = t.archived ? 'archived' : t.status === 'open' && t.blocked_by.length > 0 ? `waiting(${t.blocked_by.length})` : t.status;
-  const who = t.assignment === null ? '-' : `${t.assignment.host}:${t.assignment.session}`;
+  const who = t.holder !== null ? `${t.holder.host}:${t.holder.session}` : t.assignment === null ? '-' : `${t.assignment.host}:${t.assignment.session}`;
   return [short(t.id), `P${t.priority}`, state, t.project ?? short(t.project_id), truncate(t.title, 60), who];
 }
 
@@ -85,9 +85,20 @@ export function taskCommands(y: Argv<{ json: boolean }>): Argv<{ json: boolean }
     (a) => run(a, async () => show(await api<Task>(await daemonTarget(), 'POST', `/tasks/${seg(a.task)}/dependencies`, { depends_on: a.dependsOn, remove: a.remove }), a.json)))
     .command('archive <task>', 'Archive a task', (c) => c.positional('task', { type: 'string', demandOption: true }),
       (a) => run(a, async () => show(await api<Task>(await daemonTarget(), 'PATCH', `/tasks/${seg(a.task)}`, { archived: true }), a.json)));
-  c = statusCommand(c, 'done', 'done', 'Mark a task done');
-  c = statusCommand(c, 'start', 'in_progress', 'Mark a task in progress');
-  c = statusCommand(c, 'block', 'blocked', 'Mark a task blocked');
-  c = statusCommand(c, 'reopen', 'open', 'Reopen a task');
+  c = statusCommand(c, 'done', 'done', 'Mark a task done (its session is then free for new work)');
+  c = c.command('start <task>', 'Start a task; with a session (--session or $CLARE_SESSION) that session claims it', (c) => c
+    .positional('task', { type: 'string', demandOption: true, describe: 'task id, short id or title' })
+    .option('session', { alias: 's', type: 'string', describe: 'host:session taking the task; default $CLARE_SESSION' })
+    .option('force', { type: 'boolean', default: false, describe: 'take the task over from the session holding it' })
+    .option('note', { type: 'string', describe: 'why (kept with the event)' }),
+  (a) => run(a, async () => {
+    const session = a.session ?? process.env['CLARE_SESSION'];
+    const body = {
+      ...(session === undefined || session === '' ? {} : { session }), ...(a.force ? { force: true } : {}), ...(a.note === undefined ? {} : { note: a.note }),
+    };
+    show(await api<Task>(await daemonTarget(), 'POST', `/tasks/${seg(a.task)}/start`, body), a.json);
+  }));
+  c = statusCommand(c, 'block', 'blocked', 'Mark a task blocked (its holder keeps it)');
+  c = statusCommand(c, 'reopen', 'open', 'Reopen a task (back among the ready ones: its holder and assignment end)');
   return c.demandCommand(1, 'clare task: say add, list, show, update, done, start, block, reopen, depend or archive');
 }

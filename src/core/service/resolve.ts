@@ -27,7 +27,7 @@ function pick(kind: string, ref: string, rows: readonly { id: string; label: str
  * range of the primary key, a suffix of 8 or more characters goes through the
  * index on the last 8 (migration 4); only a 6–7 character suffix scans that index.
  */
-function byShortId(db: Db, table: 'projects' | 'tasks', labelCol: string, ref: string, extra: string): { id: string; label: string }[] {
+function byShortId(db: Db, table: 'projects' | 'tasks' | 'assignments', labelCol: string, ref: string, extra: string): { id: string; label: string }[] {
   if (!/^[0-9a-f-]{6,36}$/.test(ref)) return [];
   const suffix = ref.length >= 8 ? 'substr(id, -8) = substr(@r, -8) AND id LIKE @s' : 'substr(id, -8) LIKE @s';
   const rows = [
@@ -60,6 +60,15 @@ export function resolveTask(db: Db, ref: string): string {
   if (short.length > 0) return pick('task', ref, short);
   const titled = stmt(db, 'SELECT id, title AS label FROM tasks WHERE created = 1 AND archived = 0 AND title = ?').all(ref) as { id: string; label: string }[];
   return pick('task', ref, titled);
+}
+
+/** Resolves an assignment by id or short id (removed ones included: unassign answers them as they are). */
+export function resolveAssignment(db: Db, ref: string): string {
+  if (isUuid(ref)) {
+    if (stmt(db, 'SELECT 1 FROM assignments WHERE id = ? AND created = 1').get(ref) !== undefined) return ref;
+    throw new ClareError('CLARE_NOT_FOUND', `no assignment with id ${ref}`, { kind: 'assignment', ref });
+  }
+  return pick('assignment', ref, byShortId(db, 'assignments', "host || ':' || session", ref, ''));
 }
 
 /** Parses `host:session` (both validated) without checking that the session exists. */
