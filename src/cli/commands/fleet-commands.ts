@@ -8,7 +8,7 @@ import { fetchPage, pageOptions, printMore } from '../paging.js';
 import { run } from '../run.js';
 import { TASK_HEADER, taskRow } from './task-commands.js';
 
-type Ranked = Task & { score: number; reasons: string[] };
+type Ranked = Task & { score: number; reasons: string[]; held: boolean; assigned: boolean };
 
 /** "1h30m", "45s", "2d" → seconds. */
 export function parseDuration(s: string): number {
@@ -86,8 +86,8 @@ export function fleetCommands(y: Argv<{ json: boolean }>): Argv<{ json: boolean 
       printTable(['ID', 'TASK', 'SESSION', 'DELIVERY', 'SINCE'], page.items.map((r) => [r.id, short(r.task_id), `${r.host}:${r.session}`, r.delivery + (r.error === null ? '' : ` (${truncate(r.error, 40)})`) + (r.removed ? ' (removed)' : ''), ago(r.created_at)]));
       printMore(page);
     }))
-    .command('next', 'The ready tasks, best first (what to work on)', (c) => c
-      .option('session', { alias: 's', type: 'string', describe: 'host:session asking (prefers its project); default $CLARE_SESSION' })
+    .command('next', 'What to work on: the session\'s own task first (held), then ready tasks, best first', (c) => c
+      .option('session', { alias: 's', type: 'string', describe: 'host:session asking (its held task first, then its project\'s); default $CLARE_SESSION' })
       .option('project', { type: 'string' })
       .option('limit', { alias: 'n', type: 'number', default: 10 }),
     (a) => run(a, async () => {
@@ -97,7 +97,11 @@ export function fleetCommands(y: Argv<{ json: boolean }>): Argv<{ json: boolean 
       if (a.project !== undefined) q.set('project', a.project);
       const ts = await api<Ranked[]>(await daemonTarget(), 'GET', `/tasks/next?${q.toString()}`);
       if (a.json) return printJson(ts);
-      printTable(TASK_HEADER, ts.map(taskRow), 'nothing ready: every open task waits for a dependency, or none is open');
+      printTable(TASK_HEADER, ts.map((t) => {
+        const row = taskRow(t);
+        row[2] = t.held ? `${row[2]} (held)` : t.assigned ? `${row[2]} (assigned)` : row[2]!;
+        return row;
+      }), 'nothing ready: every open task waits for a dependency, or none is open');
     }))
     .command('status', 'The fleet: sessions per host, tasks, peers', (c) => c,
       (a) => run(a, async () => {
