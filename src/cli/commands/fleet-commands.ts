@@ -68,7 +68,7 @@ export function fleetCommands(y: Argv<{ json: boolean }>): Argv<{ json: boolean 
       if (a.json) return printJson(r);
       process.stdout.write(`assigned ${short(r.task_id)} to ${r.host}:${r.session} (assignment ${short(r.id)}, delivery ${r.delivery})\n`);
     }))
-    .command('unassign <assignment>', 'Remove an assignment (its full id, see clare assignments)', (c) => c.positional('assignment', { type: 'string', demandOption: true }),
+    .command('unassign <assignment>', 'Remove an assignment (its id or short id, see clare assignments)', (c) => c.positional('assignment', { type: 'string', demandOption: true }),
       (a) => run(a, async () => {
         const r = await api<Assignment>(await daemonTarget(), 'DELETE', `/assignments/${seg(a.assignment)}`);
         if (a.json) return printJson(r);
@@ -83,7 +83,7 @@ export function fleetCommands(y: Argv<{ json: boolean }>): Argv<{ json: boolean 
       if (a.removed) q.set('removed', 'true');
       const page = await fetchPage<Assignment>(await daemonTarget(), '/assignments', q, a);
       if (a.json) return printJson(page);
-      printTable(['ID', 'TASK', 'SESSION', 'DELIVERY', 'SINCE'], page.items.map((r) => [r.id, short(r.task_id), `${r.host}:${r.session}`, r.delivery + (r.error === null ? '' : ` (${truncate(r.error, 40)})`) + (r.removed ? ' (removed)' : ''), ago(r.created_at)]));
+      printTable(['ID', 'TASK', 'SESSION', 'DELIVERY', 'SINCE'], page.items.map((r) => [short(r.id, page.items.map((x) => x.id)), short(r.task_id), `${r.host}:${r.session}`, r.delivery + (r.error === null ? '' : ` (${truncate(r.error, 40)})`) + (r.removed ? ' (removed)' : ''), ago(r.created_at)]));
       printMore(page);
     }))
     .command('next', 'What to work on: the session\'s own task first (held), then ready tasks, best first', (c) => c
@@ -98,7 +98,7 @@ export function fleetCommands(y: Argv<{ json: boolean }>): Argv<{ json: boolean 
       const ts = await api<Ranked[]>(await daemonTarget(), 'GET', `/tasks/next?${q.toString()}`);
       if (a.json) return printJson(ts);
       printTable(TASK_HEADER, ts.map((t) => {
-        const row = taskRow(t);
+        const row = taskRow(t, ts.map((x) => x.id));
         row[2] = t.held ? `${row[2]} (held)` : t.assigned ? `${row[2]} (assigned)` : row[2]!;
         return row;
       }), 'nothing ready: every open task waits for a dependency, or none is open');

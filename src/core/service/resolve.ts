@@ -9,17 +9,16 @@ import { hostNameSchema, sessionNameSchema } from '../domain.js';
 import { ClareError } from '../errors.js';
 import { isUuid } from '../ids.js';
 import { cachedStatement as stmt } from '../projections/registers.js';
+import { shortId } from '../short-id.js';
 
-/** The short form of an id the CLI shows: its last 8 characters (UUIDv7 prefixes are timestamps and repeat). */
-export function shortId(id: string): string {
-  return id.slice(-8);
-}
+export { shortId } from '../short-id.js';
 
 function pick(kind: string, ref: string, rows: readonly { id: string; label: string }[]): string {
   if (rows.length === 1) return rows[0]!.id;
   if (rows.length === 0) throw new ClareError('CLARE_NOT_FOUND', `no ${kind} ${JSON.stringify(ref)}`, { kind, ref });
-  const list = rows.slice(0, 5).map((r) => `${shortId(r.id)} (${r.label})`).join(', ');
-  throw new ClareError('CLARE_AMBIGUOUS', `${JSON.stringify(ref)} matches ${rows.length} ${kind}s: ${list}; use the full id`, { kind, ref, candidates: rows.map((r) => r.id) });
+  const ids = rows.map((r) => r.id);
+  const list = rows.slice(0, 5).map((r) => `${shortId(r.id, ids)} (${r.label})`).join(', ');
+  throw new ClareError('CLARE_AMBIGUOUS', `${JSON.stringify(ref)} matches ${rows.length} ${kind}s: ${list}; give more characters of the id`, { kind, ref, candidates: ids });
 }
 
 /**

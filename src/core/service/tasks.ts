@@ -22,7 +22,7 @@ function activeProject(ctx: StoreContext, ref: string): ProjectId {
 }
 
 function cycleError(path: readonly string[]): ClareError {
-  return new ClareError('CLARE_DEPENDENCY_CYCLE', `dependency cycle: ${path.map(shortId).join(' → ')}; a task cannot wait for itself`, { cycle: [...path] });
+  return new ClareError('CLARE_DEPENDENCY_CYCLE', `dependency cycle: ${path.map((id) => shortId(id, path)).join(' → ')}; a task cannot wait for itself`, { cycle: [...path] });
 }
 
 export function createTask(ctx: StoreContext, raw: CreateTaskInput): Task {
