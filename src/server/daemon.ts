@@ -62,6 +62,9 @@ export interface DaemonEnv {
   readonly rclaude: { readonly path: string; readonly version: string; readonly timeoutMs: number };
   /** Set when the daemon started recovering this machine's own events (recovery.ts); null otherwise. */
   readonly recovery?: Recovery | null;
+  /** Clare's version (package.json) and when this daemon started: the status document's machine line. */
+  readonly version: string;
+  readonly startedAt: Date;
 }
 
 export type PartFactory = (env: DaemonEnv) => DaemonPart | Promise<DaemonPart>;
@@ -114,14 +117,16 @@ export async function startDaemon(opts: StartOptions): Promise<Daemon> {
     if (recovery === null) announce();
 
     const peers = new PeerRegistry(config.file, config.peers);
-    const denv: DaemonEnv = { ctx, config, log, peers, rclaude: { path: rclaudePath, version, timeoutMs: config.rclaude.timeout_ms }, recovery };
+    const denv: DaemonEnv = {
+      ctx, config, log, peers, rclaude: { path: rclaudePath, version, timeoutMs: config.rclaude.timeout_ms }, recovery, version: packageVersion(), startedAt: new Date(),
+    };
     const parts: DaemonPart[] = [];
     for (const f of opts.parts ?? []) parts.push(await f(denv));
 
     const replication = parts.find((p) => p.replication !== undefined)?.replication;
     const fleet = parts.find((p) => p.fleet !== undefined)?.fleet;
     app = buildApp({
-      ctx, config, log, version: packageVersion(), startedAt: new Date(), peers,
+      ctx, config, log, version: denv.version, startedAt: denv.startedAt, peers,
       ...(replication === undefined ? {} : { replication }),
       ...(fleet === undefined ? {} : { fleet }),
       extraRoutes: parts.flatMap((p) => p.routes ?? []),

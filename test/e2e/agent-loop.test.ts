@@ -9,7 +9,8 @@
  * both machines, and the losing session is told through its host's delivery.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, machinePool, waitFor, type TestMachine } from '../helpers/daemon.js';
+import { freePort, machinePool, type TestMachine } from '../helpers/daemon.js';
+import { waitFor } from '../helpers/wait-for.js';
 import { capture, editConfig, spawnSessions } from './fleet-helpers.js';
 
 interface Holder { host: string; session: string; since: string }

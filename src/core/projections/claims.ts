@@ -11,10 +11,10 @@
  * other, form a conflict (the conflicts table, field `holder`); the loser goes into
  * lost_claims, where the losing host's delivery service finds it to tell its session.
  */
-import type { Db } from '../db.js';
 import { sessionKey } from '../domain.js';
 import type { ApplicableEvent } from './apply-event.js';
-import { cachedStatement as stmt, recordFieldWrite } from './registers.js';
+import { cachedStatement as stmt, type Db } from '../db.js';
+import { recordFieldWrite } from './registers.js';
 
 /** Splits a `host:session` key (host names have no ':'). */
 export function splitSessionKey(key: string): { host: string; session: string } {
