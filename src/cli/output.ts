@@ -1,4 +1,5 @@
 /** Printing: aligned tables for people, JSON for scripts and agents. */
+import { shortId } from '../core/short-id.js';
 
 export function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
@@ -15,8 +16,9 @@ export function printTable(header: readonly string[], rows: readonly (readonly s
   process.stdout.write(`${line(header)}\n${rows.map(line).join('\n')}\n`);
 }
 
-export function short(id: string | null | undefined): string {
-  return id == null ? '-' : id.slice(-8);
+/** An id as the CLI shows it (short-id.ts): unique among `among`, the ids printed with it. */
+export function short(id: string | null | undefined, among: Iterable<string> = []): string {
+  return id == null ? '-' : shortId(id, among);
 }
 
 /** "3m", "2h", "5d" — how long ago an ISO time was. */

@@ -42,6 +42,8 @@ export const taskModel = z.object({
   blocked_by: z.array(z.string()).describe('dependencies not yet done'),
   ready: z.boolean().describe('open, not archived, all dependencies done, not assigned'),
   assignment: assignmentModel.nullable().describe('the active assignment, if any'),
+  holder: z.object({ host: z.string(), session: z.string(), since: z.string().describe('ISO-8601 time of the claim') }).nullable()
+    .describe('the session working on it: the standing claim, while the task is in_progress or blocked'),
   created_at: z.string(),
 });
 export type Task = z.infer<typeof taskModel>;
@@ -54,7 +56,7 @@ export const sessionModel = z.object({
   state: z.enum(SESSION_STATES).nullable(),
   last_activity: z.string().nullable(),
   gone: z.boolean(),
-  task_id: z.string().nullable().describe('task of the active assignment to this session'),
+  task_id: z.string().nullable().describe('the task it holds (in progress or blocked), else the task of an assignment still being delivered to it'),
 });
 export type Session = z.infer<typeof sessionModel>;
 

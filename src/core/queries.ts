@@ -101,15 +101,43 @@ export function pageAssignments(db: Db, f: { includeRemoved?: boolean; taskId?: 
   return toPage(rows, p, scope, (r) => [r.created_hlc ?? '', r.id], toAssignment);
 }
 
-/** The task of a session's newest active assignment, if any (index assignments_target). */
-export function sessionTask(db: Db, host: string, session: string): string | null {
-  const r = stmt(db, 'SELECT task_id FROM assignments WHERE host = ? AND session = ? AND removed = 0 AND created = 1 ORDER BY created_hlc DESC LIMIT 1').get(host, session) as { task_id: string } | undefined;
-  return r?.task_id ?? null;
+/**
+ * Tasks a session holds (its standing claim, status in_progress or blocked), newest
+ * claim first, in progress before blocked (index tasks_holder).
+ */
+export function heldTasks(db: Db, host: string, session: string, opts: { inProgressOnly?: boolean; limit?: number } = {}): string[] {
+  const statuses = opts.inProgressOnly === true ? "('in_progress')" : "('in_progress', 'blocked')";
+  return (stmt(db, `SELECT id FROM tasks WHERE holder_host = ? AND holder_session = ? AND status IN ${statuses} AND created = 1 AND archived = 0
+    ORDER BY status DESC, holder_hlc DESC LIMIT ?`).all(host, session, opts.limit ?? 10) as { id: string }[]).map((r) => r.id);
 }
 
-/** Whether a session has an active assignment whose delivery did not fail (it is busy). */
+/**
+ * Tasks assigned to a session whose delivery is still pending (not yet typed, so not
+ * yet claimed), oldest first; not done or archived (index assignments_target).
+ */
+export function pendingAssignedTasks(db: Db, host: string, session: string, limit = 10): string[] {
+  return (stmt(db, `SELECT a.task_id FROM assignments a JOIN tasks t ON t.id = a.task_id AND t.created = 1 AND t.archived = 0 AND coalesce(t.status, 'open') <> 'done'
+    WHERE a.host = ? AND a.session = ? AND a.removed = 0 AND a.created = 1 AND a.delivery IS NULL ORDER BY a.created_hlc LIMIT ?`).all(host, session, limit) as { task_id: string }[]).map((r) => r.task_id);
+}
+
+/** The task a session works on: the one it holds, else one being delivered to it. */
+export function sessionTask(db: Db, host: string, session: string): string | null {
+  return heldTasks(db, host, session, { limit: 1 })[0] ?? pendingAssignedTasks(db, host, session, 1)[0] ?? null;
+}
+
+/**
+ * Whether a session is busy: it holds a task in progress, or an assignment is on its
+ * way to it. A session whose tasks are done, blocked, reopened or taken by another
+ * session is idle (`assign --auto` may pick it).
+ */
 export function sessionBusy(db: Db, host: string, session: string): boolean {
-  return stmt(db, "SELECT 1 FROM assignments WHERE host = ? AND session = ? AND removed = 0 AND created = 1 AND coalesce(delivery, '') <> 'failed' LIMIT 1").get(host, session) !== undefined;
+  return heldTasks(db, host, session, { inProgressOnly: true, limit: 1 }).length > 0 || pendingAssignedTasks(db, host, session, 1).length > 0;
+}
+
+/** The claim register of a task as it stands (whatever its status): for a new claim's base. */
+export function claimRegister(db: Db, id: string): { host: string; session: string; hlc: Hlc } | null {
+  const r = stmt(db, 'SELECT holder_host AS host, holder_session AS session, holder_hlc AS hlc FROM tasks WHERE id = ? AND holder_hlc IS NOT NULL').get(id) as { host: string; session: string; hlc: Hlc } | undefined;
+  return r ?? null;
 }
 
 // ---- tasks (the read-model; the lists are in task-queries.ts) -------------------
@@ -117,9 +145,10 @@ export function sessionBusy(db: Db, host: string, session: string): boolean {
 export interface TaskRow {
   id: string; project_id: string | null; title: string | null; description: string | null; priority: number | null;
   status: string | null; status_hlc: string | null; archived: number; created_hlc: string | null;
+  holder_host: string | null; holder_session: string | null; holder_hlc: string | null;
 }
 
-export const TASK_COLS = 't.id, t.project_id, t.title, t.description, t.priority, t.status, t.status_hlc, t.archived, t.created_hlc';
+export const TASK_COLS = 't.id, t.project_id, t.title, t.description, t.priority, t.status, t.status_hlc, t.archived, t.created_hlc, t.holder_host, t.holder_session, t.holder_hlc';
 
 /**
  * Completes task rows into read-models: dependencies, which still block, project
@@ -163,6 +192,9 @@ export function assembleTasks(db: Db, rows: readonly TaskRow[]): Task[] {
       blocked_by: blockedBy,
       ready: status === 'open' && r.archived === 0 && blockedBy.length === 0 && assignment === null,
       assignment,
+      holder: (status === 'in_progress' || status === 'blocked') && r.holder_host !== null && r.holder_session !== null
+        ? { host: r.holder_host, session: r.holder_session, since: iso(r.holder_hlc) }
+        : null,
       created_at: iso(r.created_hlc),
     };
   });

@@ -232,6 +232,32 @@ CREATE INDEX updates_kind ON updates (kind, hlc);
 CREATE INDEX updates_task ON updates (task_id, hlc);
 CREATE INDEX conflicts_recent ON conflicts (loser_hlc, field, winner_event);
 `,
+  /* 5: claims — the session holding each task, and claims lost in a merge */ `
+-- The claim register of a task (projections/claims.ts): which session holds it. Not
+-- last-writer-wins: a claim replaces the standing one when its base is newer, or
+-- when the bases are equal and its HLC is older (earliest concurrent claim wins).
+-- The holder counts only while status is in_progress or blocked.
+ALTER TABLE tasks ADD COLUMN holder_host TEXT;    -- host of the claiming session (NULL: never claimed)
+ALTER TABLE tasks ADD COLUMN holder_session TEXT; -- session name of the claiming session
+ALTER TABLE tasks ADD COLUMN holder_hlc TEXT;     -- HLC of the standing task.claimed event
+ALTER TABLE tasks ADD COLUMN holder_base TEXT;    -- its base ('' when it saw no claim)
+CREATE INDEX tasks_holder ON tasks (holder_host, holder_session, status);
+
+-- Claims that lost to a concurrent one (found when the merge records the conflict),
+-- and whether the losing session was told. The losing host's delivery service types
+-- the message; its task.claim_notice event fills status.
+CREATE TABLE lost_claims (
+  claim_event TEXT PRIMARY KEY, -- the losing task.claimed event
+  lost INTEGER,                 -- 1 once a conflict found it losing (a notice may arrive first)
+  task_id TEXT, host TEXT, session TEXT, -- the losing claim's task and session
+  status TEXT, status_hlc TEXT, -- delivered | failed: the notice (LWW register)
+  detail TEXT, detail_hlc TEXT  -- why it failed, written with status
+);
+CREATE INDEX lost_claims_pending ON lost_claims (host, status);
+
+-- Assignments by the short id every verb accepts (unassign), as tasks_short_id.
+CREATE INDEX assignments_short_id ON assignments (substr(id, -8));
+`,
 ];
 
 /**
@@ -243,7 +269,7 @@ CREATE INDEX conflicts_recent ON conflicts (loser_hlc, field, winner_event);
 export const READ_INDEXES: readonly string[] = [
   'tasks_created', 'tasks_status_created', 'tasks_status_urgency', 'tasks_status_recent', 'tasks_project', 'tasks_short_id',
   'projects_name', 'projects_short_id', 'assignments_created', 'assignments_target', 'updates_hlc', 'updates_kind', 'updates_task',
-  'conflicts_recent', 'task_state_ready',
+  'conflicts_recent', 'task_state_ready', 'tasks_holder', 'lost_claims_pending', 'assignments_short_id',
 ];
 
 /** Projection tables in digest order, each with its ordering key. Rebuild clears these. */
@@ -259,6 +285,7 @@ export const PROJECTION_TABLES: readonly { readonly name: string; readonly key: 
   { name: 'receipts', key: 'update_id, host, session', digest: true },
   { name: 'machines', key: 'machine_id', digest: true },
   { name: 'conflicts', key: 'entity, entity_id, field, winner_event, loser_event', digest: true },
+  { name: 'lost_claims', key: 'claim_event', digest: true },
   { name: 'field_writes', key: 'entity, entity_id, field, hlc', digest: false },
   { name: 'skipped_events', key: 'event_id', digest: false },
   // Derived from the rows above (so equal whenever they are); not hashed twice.

@@ -2,6 +2,7 @@
  * Views of the fleet state that several elements show: hosts with their sessions,
  * the board's columns, the activity stream. Pure functions of the state.
  */
+import { shortId } from './format.js';
 import { AT_OF, inContext, inWindow, type Columns, type ListWindow, type TaskContext } from './live/fleet-state.js';
 import { COLUMN_ORDER_OF, compareTasks } from './live/task-order.js';
 import type { Assignment, Conflict, LiveCounts, Machine, PeerStatus, Session, Task, TaskStatus, Update } from './live/wire-types.js';
@@ -136,5 +137,5 @@ export function counts(live: LiveCounts, peers: readonly PeerStatus[]): Counts {
 
 /** Name of a machine id as the fleet knows it. */
 export function machineName(machines: ReadonlyMap<string, Machine>, id: string): string {
-  return machines.get(id)?.name ?? id.slice(0, 8);
+  return machines.get(id)?.name ?? shortId(id);
 }

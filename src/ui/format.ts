@@ -31,8 +31,8 @@ export function stamp(iso: string | null): string {
   return Number.isNaN(d.getTime()) ? iso : d.toLocaleString();
 }
 
-/** The first 8 characters of a uuid, as the CLI shows ids. */
-export const shortId = (id: string): string => id.slice(0, 8);
+/** Ids are shown as everywhere else (the CLI, the API's messages): src/core/short-id.ts. */
+export { shortId } from '../core/short-id.js';
 
 /** Epoch ms of an HLC `<15-digit ms>:<counter>:<machine>`. */
 export function hlcMs(hlc: string): number {

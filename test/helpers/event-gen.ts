@@ -68,6 +68,8 @@ export type Action =
   | { kind: 'task.status'; pick: number; known: boolean; status: TaskStatus; note: string | null }
   | { kind: 'task.dependency'; pick: number; on: number; add: boolean }
   | { kind: 'task.archive'; pick: number; known: boolean }
+  | { kind: 'task.claim'; pick: number; session: number; takeOver: boolean }
+  | { kind: 'claim.notice'; pick: number; delivered: boolean }
   | { kind: 'assignment.create'; pick: number; task: number; session: number }
   | { kind: 'assignment.outcome'; pick: number; outcome: 'removed' | 'delivered' | 'failed' }
   | { kind: 'session.seen'; session: number; cwd: string; state: SessionState }
@@ -123,6 +125,8 @@ export const actionArb: fc.Arbitrary<Action> = fc.oneof(
     status: fc.constantFrom(...TASK_STATUSES), note: fc.option(textArb, { nil: null }) }), weight: 6 },
   { arbitrary: fc.record({ kind: fc.constant('task.dependency' as const), pick, on: pick, add: fc.boolean() }), weight: 3 },
   { arbitrary: fc.record({ kind: fc.constant('task.archive' as const), pick, known: fc.boolean() }), weight: 1 },
+  { arbitrary: fc.record({ kind: fc.constant('task.claim' as const), pick, session: pick, takeOver: fc.boolean() }), weight: 5 },
+  { arbitrary: fc.record({ kind: fc.constant('claim.notice' as const), pick, delivered: fc.boolean() }), weight: 2 },
   { arbitrary: fc.record({ kind: fc.constant('assignment.create' as const), pick, task: pick, session: pick }), weight: 3 },
   { arbitrary: fc.record({ kind: fc.constant('assignment.outcome' as const), pick, outcome: fc.constantFrom('removed' as const, 'delivered' as const, 'failed' as const) }), weight: 3 },
   { arbitrary: fc.record({ kind: fc.constant('session.seen' as const), session: pick, cwd: word('/srv/api', '/home/me/src/clare'), state: fc.constantFrom(...SESSION_STATES) }), weight: 4 },
@@ -327,6 +331,18 @@ class Mesh {
       }
       case 'task.archive':
         return { type: 'task.archived', payload: { task_id: knownOr('tasks', TASKS, a.pick, a.known) } };
+      case 'task.claim': {
+        // As the service does: base is the claim this machine holds for the task, previous its session.
+        const id = knownOr('tasks', TASKS, a.pick, true);
+        const held = db.prepare('SELECT holder_host AS host, holder_session AS session, holder_hlc AS hlc FROM tasks WHERE id = ? AND holder_hlc IS NOT NULL').get(id) as { host: string; session: string; hlc: Hlc } | undefined;
+        return { type: 'task.claimed', payload: { task_id: id, ...session(a.session), base: held?.hlc ?? null, previous: held !== undefined && a.takeOver ? { host: held.host, session: held.session } : null } };
+      }
+      case 'claim.notice': {
+        const lost = db.prepare('SELECT claim_event, task_id, host, session FROM lost_claims WHERE lost = 1 ORDER BY claim_event').all() as { claim_event: EventId; task_id: TaskId; host: string; session: string }[];
+        if (lost.length === 0) return null;
+        const l = at(lost, a.pick);
+        return { type: 'task.claim_notice', payload: { claim_event: l.claim_event, task_id: l.task_id, host: l.host, session: l.session, status: a.delivered ? 'delivered' : 'failed', detail: a.delivered ? null : 'session not found' } };
+      }
       case 'assignment.create': {
         const id = fresh('assignments', ASSIGNMENTS, a.pick);
         if (id === null) return null;

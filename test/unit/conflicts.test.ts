@@ -180,7 +180,7 @@ describe('not conflicts', () => {
 });
 
 describe('conflicts in generated histories', () => {
-  it('are sound (different origins, neither had stored the other when writing, winner newer) and the same in any delivery order', () => {
+  it('are sound (different origins, neither had stored the other when writing, different values, winner by the field\'s rule) and the same in any delivery order', () => {
     // Machines only: "had seen" is read from each writer's own log, and the raw peers keep none.
     const arb = historyArb({ raw: false }).chain((h) => deliveryArb(h.events).map((d) => ({ h, d })));
     fc.assert(fc.property(arb, ({ h, d }) => {
@@ -205,10 +205,82 @@ describe('conflicts in generated histories', () => {
         expect(w.origin).not.toBe(l.origin);
         expect(row.winner_hlc).toBe(w.hlc);
         expect(row.loser_hlc).toBe(l.hlc);
-        expect(w.hlc > l.hlc).toBe(true);
+        if (row.field === 'holder') {
+          // Claims: the newer base wins, then the older HLC (docs/protocol.md, "Claims").
+          const [wb, lb] = [(w.payload.base ?? '') as string, (l.payload.base ?? '') as string];
+          expect(wb > lb || (wb === lb && w.hlc < l.hlc)).toBe(true);
+        } else {
+          expect(w.hlc > l.hlc).toBe(true);
+        }
+        expect(row.winner_value).not.toBe(row.loser_value);
         expect(sawBefore(w, l)).toBe(false);
         expect(sawBefore(l, w)).toBe(false);
       }
     }), { numRuns: Number(process.env.FC_RUNS ?? 25) });
+  });
+});
+
+describe('concurrent claims', () => {
+  const holderOf = (db: Db): unknown => db.prepare('SELECT holder_host, holder_session FROM tasks WHERE id = ?').get(TASK);
+  const lost = (db: Db): unknown[] => db.prepare('SELECT claim_event, lost, task_id, host, session, status FROM lost_claims ORDER BY claim_event').all();
+  function claim(m: Machine, session: string, host = 'desk'): EventEnvelope {
+    const base = m.db.prepare('SELECT holder_hlc FROM tasks WHERE id = ?').pluck().get(TASK) as Hlc | null;
+    return write(m, { type: 'task.claimed', payload: { task_id: TASK, host, session, base, previous: null } });
+  }
+
+  it('the earliest of two claims made apart holds the task, the other is a conflict and a lost claim, in any arrival order and after rebuild', () => {
+    const { a, b, setup } = twoMachinesWithTask();
+    const early = claim(a, 'api-1');
+    b.wall.now = a.wall.now + 50;
+    const late = claim(b, 'api-2', 'build');
+    expect(early.hlc < late.hlc).toBe(true);
+    const expected = {
+      holder: { holder_host: 'desk', holder_session: 'api-1' },
+      conflict: { field: 'holder', winner_event: early.id, loser_event: late.id, winner_value: '"desk:api-1"', loser_value: '"build:api-2"' },
+      lost: [{ claim_event: late.id, lost: 1, task_id: TASK, host: 'build', session: 'api-2', status: null }],
+    };
+    const results = everyOrder(setup, [early, late]).map((events) => {
+      const s = freshDb();
+      for (const e of events) ingest(s.db, s.clock, [JSON.parse(JSON.stringify(e)) as unknown]);
+      const d = digest(s.db);
+      rebuild(s.db);
+      expect(digest(s.db)).toBe(d);
+      return { d, holder: holderOf(s.db), conflicts: conflicts(s.db), lost: lost(s.db) };
+    });
+    for (const r of results) {
+      expect(r.holder).toEqual(expected.holder);
+      expect(r.conflicts).toHaveLength(1);
+      expect(r.conflicts[0]).toMatchObject(expected.conflict);
+      expect(r.lost).toEqual(expected.lost);
+      expect(r.d).toBe(results[0]!.d);
+    }
+  });
+
+  it('a claim made after seeing the holder (a take-over) replaces it and is no conflict, though its HLC is newer', () => {
+    const { a, b } = twoMachinesWithTask();
+    claim(a, 'api-1');
+    sync(a, b);
+    const takeover = claim(b, 'api-2', 'build');
+    expect(takeover.payload.base).not.toBeNull();
+    sync(b, a);
+    for (const m of [a, b]) {
+      expect(holderOf(m.db)).toEqual({ holder_host: 'build', holder_session: 'api-2' });
+      expect(conflicts(m.db)).toEqual([]);
+      expect(lost(m.db)).toEqual([]);
+    }
+  });
+
+  it('a notice that arrives before the conflict is found keeps its status once the loss is recorded', () => {
+    const { a, b, setup } = twoMachinesWithTask();
+    const early = claim(a, 'api-1');
+    b.wall.now = a.wall.now + 50;
+    const late = claim(b, 'api-2', 'build');
+    sync(a, b);
+    const notice = write(b, { type: 'task.claim_notice', payload: { claim_event: late.id, task_id: TASK, host: 'build', session: 'api-2', status: 'delivered', detail: null } });
+    for (const order of [[...setup, notice, late, early], [...setup, early, late, notice]]) {
+      const s = freshDb();
+      for (const e of order) ingest(s.db, s.clock, [JSON.parse(JSON.stringify(e)) as unknown]);
+      expect(lost(s.db)).toEqual([{ claim_event: late.id, lost: 1, task_id: TASK, host: 'build', session: 'api-2', status: 'delivered' }]);
+    }
   });
 });

@@ -12,7 +12,7 @@ function project(id: string, extra: Partial<Project> = {}): Project {
 function task(id: string, extra: Partial<Task> = {}): Task {
   return {
     id, project_id: 'p', project: 'p', title: id, description: '', priority: 2, status: 'open', status_at: new Date(NOW - DAY).toISOString(), archived: false,
-    depends_on: [], blocked_by: [], ready: true, assignment: null, created_at: new Date(NOW - DAY).toISOString(), ...extra,
+    depends_on: [], blocked_by: [], ready: true, assignment: null, holder: null, created_at: new Date(NOW - DAY).toISOString(), ...extra,
   };
 }
 

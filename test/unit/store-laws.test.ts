@@ -162,9 +162,11 @@ describe('store laws', () => {
         for (const m of MIGRATIONS.slice(0, mine)) old.exec(m);
         const tables = old.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").pluck().all() as string[];
         for (const t of tables) {
-          const rows = s.db.prepare(`SELECT * FROM ${t}`).raw().all() as unknown[][];
+          // The columns the old schema has (later migrations add some).
+          const cols = (old.prepare(`SELECT name FROM pragma_table_info('${t}')`).pluck().all() as string[]).join(', ');
+          const rows = s.db.prepare(`SELECT ${cols} FROM ${t}`).raw().all() as unknown[][];
           if (rows.length === 0) continue;
-          const ins = old.prepare(`INSERT INTO ${t} VALUES (${rows[0]!.map(() => '?').join(', ')})`);
+          const ins = old.prepare(`INSERT INTO ${t} (${cols}) VALUES (${rows[0]!.map(() => '?').join(', ')})`);
           for (const r of rows) ins.run(...r);
         }
         old.exec(MIGRATIONS[mine]!);

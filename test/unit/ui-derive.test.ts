@@ -11,7 +11,7 @@ import type { Assignment, SnapshotMessage, Task, Update } from '../../src/ui/liv
 const at = (ms: number): string => new Date(Date.UTC(2025, 0, 6) + ms).toISOString();
 const task = (id: string, priority: number, createdMs: number, extra: Partial<Task> = {}): Task => ({
   id, project_id: 'p', project: 'p', title: id, description: '', priority, status: 'open', status_at: at(createdMs), archived: false,
-  depends_on: [], blocked_by: [], ready: true, assignment: null, created_at: at(createdMs), ...extra,
+  depends_on: [], blocked_by: [], ready: true, assignment: null, holder: null, created_at: at(createdMs), ...extra,
 });
 const update = (id: string, ms: number): Update => ({ id, kind: 'note', text: id, origin: 'm', task_id: null, host: null, session: null, group: null, ttl_s: null, expires_at: null, created_at: at(ms), receipts: [] });
 const assignment = (id: string, ms: number): Assignment => ({ id, task_id: 't', host: 'h', session: 's', delivery: 'pending', error: null, removed: false, created_at: at(ms) });

@@ -8,7 +8,7 @@ import { fetchPage, pageOptions, printMore } from '../paging.js';
 import { run } from '../run.js';
 import { TASK_HEADER, taskRow } from './task-commands.js';
 
-type Ranked = Task & { score: number; reasons: string[] };
+type Ranked = Task & { score: number; reasons: string[]; held: boolean; assigned: boolean };
 
 /** "1h30m", "45s", "2d" → seconds. */
 export function parseDuration(s: string): number {
@@ -68,7 +68,7 @@ export function fleetCommands(y: Argv<{ json: boolean }>): Argv<{ json: boolean 
       if (a.json) return printJson(r);
       process.stdout.write(`assigned ${short(r.task_id)} to ${r.host}:${r.session} (assignment ${short(r.id)}, delivery ${r.delivery})\n`);
     }))
-    .command('unassign <assignment>', 'Remove an assignment (its full id, see clare assignments)', (c) => c.positional('assignment', { type: 'string', demandOption: true }),
+    .command('unassign <assignment>', 'Remove an assignment (its id or short id, see clare assignments)', (c) => c.positional('assignment', { type: 'string', demandOption: true }),
       (a) => run(a, async () => {
         const r = await api<Assignment>(await daemonTarget(), 'DELETE', `/assignments/${seg(a.assignment)}`);
         if (a.json) return printJson(r);
@@ -83,11 +83,11 @@ export function fleetCommands(y: Argv<{ json: boolean }>): Argv<{ json: boolean 
       if (a.removed) q.set('removed', 'true');
       const page = await fetchPage<Assignment>(await daemonTarget(), '/assignments', q, a);
       if (a.json) return printJson(page);
-      printTable(['ID', 'TASK', 'SESSION', 'DELIVERY', 'SINCE'], page.items.map((r) => [r.id, short(r.task_id), `${r.host}:${r.session}`, r.delivery + (r.error === null ? '' : ` (${truncate(r.error, 40)})`) + (r.removed ? ' (removed)' : ''), ago(r.created_at)]));
+      printTable(['ID', 'TASK', 'SESSION', 'DELIVERY', 'SINCE'], page.items.map((r) => [short(r.id, page.items.map((x) => x.id)), short(r.task_id), `${r.host}:${r.session}`, r.delivery + (r.error === null ? '' : ` (${truncate(r.error, 40)})`) + (r.removed ? ' (removed)' : ''), ago(r.created_at)]));
       printMore(page);
     }))
-    .command('next', 'The ready tasks, best first (what to work on)', (c) => c
-      .option('session', { alias: 's', type: 'string', describe: 'host:session asking (prefers its project); default $CLARE_SESSION' })
+    .command('next', 'What to work on: the session\'s own task first (held), then ready tasks, best first', (c) => c
+      .option('session', { alias: 's', type: 'string', describe: 'host:session asking (its held task first, then its project\'s); default $CLARE_SESSION' })
       .option('project', { type: 'string' })
       .option('limit', { alias: 'n', type: 'number', default: 10 }),
     (a) => run(a, async () => {
@@ -97,7 +97,11 @@ export function fleetCommands(y: Argv<{ json: boolean }>): Argv<{ json: boolean 
       if (a.project !== undefined) q.set('project', a.project);
       const ts = await api<Ranked[]>(await daemonTarget(), 'GET', `/tasks/next?${q.toString()}`);
       if (a.json) return printJson(ts);
-      printTable(TASK_HEADER, ts.map(taskRow), 'nothing ready: every open task waits for a dependency, or none is open');
+      printTable(TASK_HEADER, ts.map((t) => {
+        const row = taskRow(t, ts.map((x) => x.id));
+        row[2] = t.held ? `${row[2]} (held)` : t.assigned ? `${row[2]} (assigned)` : row[2]!;
+        return row;
+      }), 'nothing ready: every open task waits for a dependency, or none is open');
     }))
     .command('status', 'The fleet: sessions per host, tasks, peers', (c) => c,
       (a) => run(a, async () => {

@@ -32,7 +32,7 @@ export function projectCommands(y: Argv<{ json: boolean }>): Argv<{ json: boolea
       if (a.search !== undefined) q.set('q', a.search);
       const page = await fetchPage<Project>(await daemonTarget(), '/projects', q, a);
       if (a.json) return printJson(page);
-      printTable(['ID', 'NAME', 'PATH', 'WEIGHT', 'DESCRIPTION'], page.items.map((p) => [short(p.id), p.name + (p.archived ? ' (archived)' : ''), p.path ?? '-', String(p.weight), truncate(p.description, 40)]), 'no projects yet: clare project add NAME --path DIR');
+      printTable(['ID', 'NAME', 'PATH', 'WEIGHT', 'DESCRIPTION'], page.items.map((p) => [short(p.id, page.items.map((x) => x.id)), p.name + (p.archived ? ' (archived)' : ''), p.path ?? '-', String(p.weight), truncate(p.description, 40)]), 'no projects yet: clare project add NAME --path DIR');
       printMore(page);
     }))
     .command('show <project>', 'Show one project', (c) => c.positional('project', { type: 'string', demandOption: true }),

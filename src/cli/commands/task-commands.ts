@@ -5,10 +5,11 @@ import { printJson, printTable, short, truncate } from '../output.js';
 import { fetchPage, pageOptions, printMore } from '../paging.js';
 import { run } from '../run.js';
 
-export function taskRow(t: Task): string[] {
+/** A task as a table row; `among`: the ids of the rows printed with it (short ids unique among them). */
+export function taskRow(t: Task, among: readonly string[] = []): string[] {
   const state = t.archived ? 'archived' : t.status === 'open' && t.blocked_by.length > 0 ? `waiting(${t.blocked_by.length})` : t.status;
-  const who = t.assignment === null ? '-' : `${t.assignment.host}:${t.assignment.session}`;
-  return [short(t.id), `P${t.priority}`, state, t.project ?? short(t.project_id), truncate(t.title, 60), who];
+  const who = t.holder !== null ? `${t.holder.host}:${t.holder.session}` : t.assignment === null ? '-' : `${t.assignment.host}:${t.assignment.session}`;
+  return [short(t.id, among), `P${t.priority}`, state, t.project ?? short(t.project_id), truncate(t.title, 60), who];
 }
 
 export const TASK_HEADER = ['ID', 'PRI', 'STATUS', 'PROJECT', 'TITLE', 'SESSION'];
@@ -16,7 +17,7 @@ export const TASK_HEADER = ['ID', 'PRI', 'STATUS', 'PROJECT', 'TITLE', 'SESSION'
 function show(t: Task, json: boolean): void {
   if (json) return printJson(t);
   printTable(TASK_HEADER, [taskRow(t)]);
-  if (t.depends_on.length > 0) process.stdout.write(`depends on: ${t.depends_on.map(short).join(', ')}${t.blocked_by.length > 0 ? ` (waiting for ${t.blocked_by.map(short).join(', ')})` : ''}\n`);
+  if (t.depends_on.length > 0) process.stdout.write(`depends on: ${t.depends_on.map((d) => short(d, t.depends_on)).join(', ')}${t.blocked_by.length > 0 ? ` (waiting for ${t.blocked_by.map((d) => short(d, t.depends_on)).join(', ')})` : ''}\n`);
   if (t.description !== '') process.stdout.write(`\n${t.description}\n`);
 }
 
@@ -61,7 +62,7 @@ export function taskCommands(y: Argv<{ json: boolean }>): Argv<{ json: boolean }
       if (a.archived) q.set('archived', 'true');
       const page = await fetchPage<Task>(await daemonTarget(), '/tasks', q, a);
       if (a.json) return printJson(page);
-      printTable(TASK_HEADER, page.items.map(taskRow), 'no tasks');
+      printTable(TASK_HEADER, page.items.map((t) => taskRow(t, page.items.map((x) => x.id))), 'no tasks');
       printMore(page);
     }))
     .command('show <task>', 'Show one task', (c) => c.positional('task', { type: 'string', demandOption: true }),
@@ -85,9 +86,20 @@ export function taskCommands(y: Argv<{ json: boolean }>): Argv<{ json: boolean }
     (a) => run(a, async () => show(await api<Task>(await daemonTarget(), 'POST', `/tasks/${seg(a.task)}/dependencies`, { depends_on: a.dependsOn, remove: a.remove }), a.json)))
     .command('archive <task>', 'Archive a task', (c) => c.positional('task', { type: 'string', demandOption: true }),
       (a) => run(a, async () => show(await api<Task>(await daemonTarget(), 'PATCH', `/tasks/${seg(a.task)}`, { archived: true }), a.json)));
-  c = statusCommand(c, 'done', 'done', 'Mark a task done');
-  c = statusCommand(c, 'start', 'in_progress', 'Mark a task in progress');
-  c = statusCommand(c, 'block', 'blocked', 'Mark a task blocked');
-  c = statusCommand(c, 'reopen', 'open', 'Reopen a task');
+  c = statusCommand(c, 'done', 'done', 'Mark a task done (its session is then free for new work)');
+  c = c.command('start <task>', 'Start a task; with a session (--session or $CLARE_SESSION) that session claims it', (c) => c
+    .positional('task', { type: 'string', demandOption: true, describe: 'task id, short id or title' })
+    .option('session', { alias: 's', type: 'string', describe: 'host:session taking the task; default $CLARE_SESSION' })
+    .option('force', { type: 'boolean', default: false, describe: 'take the task over from the session holding it' })
+    .option('note', { type: 'string', describe: 'why (kept with the event)' }),
+  (a) => run(a, async () => {
+    const session = a.session ?? process.env['CLARE_SESSION'];
+    const body = {
+      ...(session === undefined || session === '' ? {} : { session }), ...(a.force ? { force: true } : {}), ...(a.note === undefined ? {} : { note: a.note }),
+    };
+    show(await api<Task>(await daemonTarget(), 'POST', `/tasks/${seg(a.task)}/start`, body), a.json);
+  }));
+  c = statusCommand(c, 'block', 'blocked', 'Mark a task blocked (its holder keeps it)');
+  c = statusCommand(c, 'reopen', 'open', 'Reopen a task (back among the ready ones: its holder and assignment end)');
   return c.demandCommand(1, 'clare task: say add, list, show, update, done, start, block, reopen, depend or archive');
 }

@@ -12,7 +12,7 @@ import {
   noteSchema, pathSchema, prioritySchema, projectNameSchema, receiptStatusSchema, sessionNameSchema, sessionStateSchema,
   taskStatusSchema, textSchema, titleSchema, weightSchema,
 } from '../domain.js';
-import { assignmentIdSchema, projectIdSchema, taskIdSchema, updateIdSchema } from '../ids.js';
+import { assignmentIdSchema, eventIdSchema, projectIdSchema, taskIdSchema, updateIdSchema } from '../ids.js';
 
 /** The HLC of the newest value the writer saw for the fields it changes (null: none); used to detect concurrent edits. */
 const baseSchema = hlcSchema.nullable();
@@ -46,6 +46,22 @@ export const taskUpdated = z.strictObject({
 export const taskStatusChanged = z.strictObject({ task_id: taskIdSchema, base: baseSchema, status: taskStatusSchema, note: noteSchema.optional() });
 export const taskDependency = z.strictObject({ task_id: taskIdSchema, depends_on: taskIdSchema });
 export const taskArchived = z.strictObject({ task_id: taskIdSchema });
+/**
+ * A session takes a task (it becomes the task's holder). `base` is the HLC of the
+ * claim the writer held for the task (null: none); concurrent claims merge by the
+ * rule in docs/protocol.md ("Claims"): the newer base wins, and between equal bases
+ * the earlier claim. `previous` is the holder it took the task from (`--force`, or an
+ * assignment delivered to another session), null when the task was free.
+ */
+export const taskClaimed = z.strictObject({
+  task_id: taskIdSchema, ...sessionRef, base: baseSchema,
+  previous: z.strictObject(sessionRef).nullable(),
+});
+/** The owning host typed the "your claim lost" message into the losing session (or failed to). */
+export const taskClaimNotice = z.strictObject({
+  claim_event: eventIdSchema, task_id: taskIdSchema, ...sessionRef,
+  status: z.enum(['delivered', 'failed']), detail: z.string().max(2000).nullable(),
+});
 
 export const assignmentCreated = z.strictObject({ assignment_id: assignmentIdSchema, task_id: taskIdSchema, ...sessionRef });
 export const assignmentRemoved = z.strictObject({ assignment_id: assignmentIdSchema });
@@ -87,6 +103,8 @@ export const EVENT_CATALOG = {
   'task.dependency_added': { v: 1, schema: taskDependency },
   'task.dependency_removed': { v: 1, schema: taskDependency },
   'task.archived': { v: 1, schema: taskArchived },
+  'task.claimed': { v: 1, schema: taskClaimed },
+  'task.claim_notice': { v: 1, schema: taskClaimNotice },
   'assignment.created': { v: 1, schema: assignmentCreated },
   'assignment.removed': { v: 1, schema: assignmentRemoved },
   'assignment.delivered': { v: 1, schema: assignmentDelivered },

@@ -33,3 +33,13 @@ export function assignmentMessage(task: Task, project: Project | null): string {
 export function broadcastMessage(group: string, text: string): string {
   return oneLine(`[clare broadcast to ${group}] ${text}`);
 }
+
+/** The line typed into a session whose claim on `task` lost to `winner` when the machines merged. */
+export function claimLostMessage(task: Task, winner: string | null): string {
+  return oneLine([
+    `[clare] Your claim on task ${task.id} (${task.title}) lost:`,
+    winner === null ? 'another session claimed it first while the machines were apart.' : `${winner} claimed it first while the machines were apart.`,
+    'Stop working on it and post what you did: clare update --task ' + task.id + ' "…".',
+    'Then pick other work: clare next --session',
+  ].join(' '));
+}

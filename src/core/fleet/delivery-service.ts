@@ -17,13 +17,15 @@
 import { commitLocal, type StoreContext } from '../context.js';
 import { ClareError } from '../errors.js';
 import type { EventDraft } from '../events/catalog.js';
-import { assignmentIdSchema, updateIdSchema } from '../ids.js';
+import { sessionKey } from '../domain.js';
+import { assignmentIdSchema, eventIdSchema, taskIdSchema, updateIdSchema } from '../ids.js';
 import type { Logger } from '../log.js';
-import { getProject, getTask } from '../queries.js';
+import { claimRegister, getProject, getTask } from '../queries.js';
+import { claimOnDelivery } from '../service/claims.js';
 import type { Service } from '../service-lifecycle.js';
-import { assignmentMessage, broadcastMessage } from './delivery-message.js';
+import { assignmentMessage, broadcastMessage, claimLostMessage } from './delivery-message.js';
 import {
-  clearIntent, hasOutcome, itemKey, listIntents, pendingAssignments, pendingBroadcastCopies, stillPending, writeIntent,
+  clearIntent, hasOutcome, itemKey, listIntents, lostClaimTask, pendingAssignments, pendingBroadcastCopies, pendingClaimNotices, stillPending, writeIntent,
   type DeliveryItem, type Intent,
 } from './delivery-work.js';
 import { sendText, type RclaudeOptions } from './rclaude.js';
@@ -32,7 +34,7 @@ import { sendText, type RclaudeOptions } from './rclaude.js';
 export const INTERRUPTED = 'interrupted during delivery; not resent to avoid a duplicate (it may or may not have arrived)';
 
 /** Event types after which there may be new work to deliver. */
-const WORK_EVENTS = new Set(['assignment.created', 'broadcast.sent', 'session.seen', 'group.created', 'group.member_added', 'task.created']);
+const WORK_EVENTS = new Set(['assignment.created', 'broadcast.sent', 'session.seen', 'group.created', 'group.member_added', 'task.created', 'task.claimed']);
 
 const ERROR_MAX = 2000;
 
@@ -97,7 +99,7 @@ export class DeliveryService implements Service {
     let n = 0;
     for (const i of left) {
       if (!hasOutcome(ctx.db, i)) {
-        commitLocal(ctx, [failureDraft(i, INTERRUPTED)]);
+        commitLocal(ctx, [failureDraft(ctx, i, INTERRUPTED)]);
         log.warn('delivery was interrupted by a restart; recorded as failed, not resent', { kind: i.kind, ref: i.ref, target: `${i.host}:${i.session}`, started_at: i.started_at });
         n++;
       }
@@ -124,7 +126,7 @@ export class DeliveryService implements Service {
   /** Finds undelivered work for this host and queues each item on its session's queue. */
   scan(): void {
     const { ctx, host, broadcastGraceMs } = this.o;
-    const items = [...pendingAssignments(ctx.db, host), ...pendingBroadcastCopies(ctx.db, host, broadcastGraceMs)];
+    const items = [...pendingAssignments(ctx.db, host), ...pendingClaimNotices(ctx.db, host), ...pendingBroadcastCopies(ctx.db, host, broadcastGraceMs)];
     // An intent without an outcome outside `inflight` is a send whose receipt could not
     // be written (e.g. a database error): it may have arrived, so it is left for `recover`.
     const started = new Set(listIntents(ctx.db).map(itemKey));
@@ -171,8 +173,8 @@ export class DeliveryService implements Service {
     } catch (e) {
       error = (e instanceof ClareError ? e.message : String(e)).slice(0, ERROR_MAX);
     }
-    const draft: EventDraft = error === null ? successDraft(item) : failureDraft(item, error);
-    commitLocal(ctx, [draft]);
+    const drafts: EventDraft[] = error === null ? successDrafts(ctx, item) : [failureDraft(ctx, item, error)];
+    commitLocal(ctx, drafts);
     clearIntent(ctx.db, item);
     if (error === null) log.info('delivered', { kind: item.kind, ref: item.ref, target });
     else log.warn('delivery failed', { kind: item.kind, ref: item.ref, target, err: error });
@@ -182,6 +184,10 @@ export class DeliveryService implements Service {
     if (item.kind === 'broadcast') return broadcastMessage(item.group, item.text);
     const task = getTask(this.o.ctx.db, item.taskId);
     if (task === null) return null;
+    if (item.kind === 'claim') {
+      const w = claimRegister(this.o.ctx.db, task.id);
+      return claimLostMessage(task, w === null ? null : sessionKey(w.host, w.session));
+    }
     return assignmentMessage(task, getProject(this.o.ctx.db, task.project_id));
   }
 
@@ -200,14 +206,31 @@ export class DeliveryService implements Service {
   }
 }
 
-function successDraft(i: DeliveryItem): EventDraft {
-  return i.kind === 'assignment'
-    ? { type: 'assignment.delivered', payload: { assignment_id: assignmentIdSchema.parse(i.ref) } }
-    : { type: 'broadcast.receipt', payload: { update_id: updateIdSchema.parse(i.ref), host: i.host, session: i.session, status: 'delivered', detail: null } };
+/** The receipt of a send that worked; an assignment typed into its session also claims the task for it. */
+function successDrafts(ctx: StoreContext, i: DeliveryItem): EventDraft[] {
+  switch (i.kind) {
+    case 'assignment':
+      return [{ type: 'assignment.delivered', payload: { assignment_id: assignmentIdSchema.parse(i.ref) } }, ...claimOnDelivery(ctx.db, i.taskId, i)];
+    case 'claim':
+      return [claimNotice(ctx, i, 'delivered', null)];
+    case 'broadcast':
+      return [{ type: 'broadcast.receipt', payload: { update_id: updateIdSchema.parse(i.ref), host: i.host, session: i.session, status: 'delivered', detail: null } }];
+  }
 }
 
-function failureDraft(i: Pick<Intent, 'kind' | 'ref' | 'host' | 'session'>, error: string): EventDraft {
-  return i.kind === 'assignment'
-    ? { type: 'assignment.failed', payload: { assignment_id: assignmentIdSchema.parse(i.ref), error } }
-    : { type: 'broadcast.receipt', payload: { update_id: updateIdSchema.parse(i.ref), host: i.host, session: i.session, status: 'failed', detail: error } };
+function claimNotice(ctx: StoreContext, i: Pick<Intent, 'ref' | 'host' | 'session'>, status: 'delivered' | 'failed', detail: string | null): EventDraft {
+  // The lost_claims row is what made the notice due, so it is there.
+  const taskId = taskIdSchema.parse(lostClaimTask(ctx.db, i.ref));
+  return { type: 'task.claim_notice', payload: { claim_event: eventIdSchema.parse(i.ref), task_id: taskId, host: i.host, session: i.session, status, detail } };
+}
+
+function failureDraft(ctx: StoreContext, i: Pick<Intent, 'kind' | 'ref' | 'host' | 'session'>, error: string): EventDraft {
+  switch (i.kind) {
+    case 'assignment':
+      return { type: 'assignment.failed', payload: { assignment_id: assignmentIdSchema.parse(i.ref), error } };
+    case 'claim':
+      return claimNotice(ctx, i, 'failed', error);
+    case 'broadcast':
+      return { type: 'broadcast.receipt', payload: { update_id: updateIdSchema.parse(i.ref), host: i.host, session: i.session, status: 'failed', detail: error } };
+  }
 }

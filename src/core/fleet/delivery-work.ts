@@ -7,9 +7,10 @@ import { cachedStatement as stmt, type Db } from '../db.js';
 import { matchesPattern, sessionKey } from '../domain.js';
 import { hlcMs, type Hlc } from '../hlc.js';
 
-/** One send to one session: an assignment, or one copy of a broadcast. */
+/** One send to one session: an assignment, one copy of a broadcast, or the news that its claim lost (ref: the claim event). */
 export type DeliveryItem =
   | { readonly kind: 'assignment'; readonly ref: string; readonly host: string; readonly session: string; readonly taskId: string }
+  | { readonly kind: 'claim'; readonly ref: string; readonly host: string; readonly session: string; readonly taskId: string }
   | { readonly kind: 'broadcast'; readonly ref: string; readonly host: string; readonly session: string; readonly group: string; readonly text: string; readonly expiresMs: number | null };
 
 /** A stable key of an item: one per (kind, ref, host, session). */
@@ -24,6 +25,22 @@ export function pendingAssignments(db: Db, host: string): DeliveryItem[] {
       AND EXISTS (SELECT 1 FROM tasks t WHERE t.id = a.task_id AND t.created = 1)
     ORDER BY a.created_hlc, a.id`).all(host) as { id: string; task_id: string; session: string }[];
   return rows.map((r) => ({ kind: 'assignment', ref: r.id, host, session: r.session, taskId: r.task_id }));
+}
+
+/** Most lost-claim notices one scan queues (the rest wait for the next scan). */
+const CLAIM_NOTICES_PER_SCAN = 100;
+
+/** Claims of this host's sessions that lost a merge and whose session was not told yet (index lost_claims_pending). */
+export function pendingClaimNotices(db: Db, host: string): DeliveryItem[] {
+  const rows = stmt(db, `SELECT claim_event, task_id, session FROM lost_claims WHERE host = ? AND status IS NULL AND lost = 1
+    ORDER BY claim_event LIMIT ?`).all(host, CLAIM_NOTICES_PER_SCAN) as { claim_event: string; task_id: string; session: string }[];
+  return rows.map((r) => ({ kind: 'claim', ref: r.claim_event, host, session: r.session, taskId: r.task_id }));
+}
+
+/** The task of a lost claim, if the merge recorded it here. */
+export function lostClaimTask(db: Db, claimEvent: string): string | null {
+  const r = stmt(db, 'SELECT task_id FROM lost_claims WHERE claim_event = ? AND task_id IS NOT NULL').get(claimEvent) as { task_id: string } | undefined;
+  return r?.task_id ?? null;
 }
 
 /**
@@ -74,17 +91,19 @@ export function stillPending(db: Db, i: DeliveryItem): boolean {
   if (i.kind === 'assignment') {
     return stmt(db, 'SELECT 1 FROM assignments WHERE id = ? AND removed = 0 AND delivery IS NULL').get(i.ref) !== undefined;
   }
+  if (i.kind === 'claim') return !hasOutcome(db, i);
   return stmt(db, 'SELECT 1 FROM receipts WHERE update_id = ? AND host = ? AND session = ? AND status IS NOT NULL').get(i.ref, i.host, i.session) === undefined;
 }
 
 /** Whether an outcome (delivered/failed/expired) is recorded for the item. */
 export function hasOutcome(db: Db, i: { kind: string; ref: string; host: string; session: string }): boolean {
   if (i.kind === 'assignment') return stmt(db, 'SELECT 1 FROM assignments WHERE id = ? AND delivery IS NOT NULL').get(i.ref) !== undefined;
+  if (i.kind === 'claim') return stmt(db, 'SELECT 1 FROM lost_claims WHERE claim_event = ? AND status IS NOT NULL').get(i.ref) !== undefined;
   return stmt(db, 'SELECT 1 FROM receipts WHERE update_id = ? AND host = ? AND session = ? AND status IS NOT NULL').get(i.ref, i.host, i.session) !== undefined;
 }
 
 export interface Intent {
-  readonly kind: 'assignment' | 'broadcast';
+  readonly kind: 'assignment' | 'broadcast' | 'claim';
   readonly ref: string;
   readonly host: string;
   readonly session: string;

@@ -6,6 +6,7 @@ import { cachedStatement, type Db } from '../db.js';
 import type { EventDraft } from '../events/catalog.js';
 import { hlcMs, type Hlc } from '../hlc.js';
 import type { EventId, MachineId } from '../ids.js';
+import { applyClaim } from './claims.js';
 import { insertOnce, recordFieldWrite, writeElement, writeRegisters, type RegisterTable, type SqlValue } from './registers.js';
 import { refreshTasks } from './task-state.js';
 
@@ -30,6 +31,7 @@ const SESSIONS: RegisterTable = { table: 'sessions', key: ['host', 'session'] };
 const GROUPS: RegisterTable = { table: 'groups', key: ['name'] };
 const RECEIPTS: RegisterTable = { table: 'receipts', key: ['update_id', 'host', 'session'] };
 const MACHINES: RegisterTable = { table: 'machines', key: ['machine_id'] };
+const LOST_CLAIMS: RegisterTable = { table: 'lost_claims', key: ['claim_event'] };
 
 /** Drops keys whose value is undefined (optional fields not being changed). */
 function defined(o: Readonly<Record<string, SqlValue | undefined>>): Record<string, SqlValue> {
@@ -113,6 +115,12 @@ export function applyEvent(db: Db, e: ApplicableEvent, opts: ApplyOptions = {}):
     case 'task.archived':
       writeRegisters(db, TASKS, [d.payload.task_id], { archived: 1 }, e.hlc);
       refresh([d.payload.task_id]);
+      return [{ entity: 'task', id: d.payload.task_id }];
+    case 'task.claimed':
+      applyClaim(db, e, d.payload);
+      return [{ entity: 'task', id: d.payload.task_id }];
+    case 'task.claim_notice':
+      writeRegisters(db, LOST_CLAIMS, [d.payload.claim_event], { status: d.payload.status, detail: d.payload.detail }, e.hlc);
       return [{ entity: 'task', id: d.payload.task_id }];
 
     case 'assignment.created': {

@@ -73,30 +73,46 @@ export interface FieldWrite {
   readonly origin: string;
   readonly eventId: string;
   readonly value: SqlValue;
+  /**
+   * Which of two concurrent writes stands: `newest` (the LWW registers: the newer
+   * HLC) or `claim` (the claim register, claims.ts: the newer base, then the older HLC).
+   */
+  readonly rule?: 'newest' | 'claim';
+}
+
+/** One conflict pair a write formed: the event ids and values (JSON) of both sides. */
+export interface ConflictPair {
+  readonly winner: { readonly event: string; readonly value: string };
+  readonly loser: { readonly event: string; readonly value: string };
 }
 
 /**
  * Records an edit and every conflict it forms with earlier-applied edits of the
  * same field: two writes from different machines conflict when neither writer had
- * seen the other (each one's HLC is newer than the other's base). Pairs are found
+ * seen the other (each one's HLC is newer than the other's base) and they wrote
+ * different values (the same value written twice loses nothing). Pairs are found
  * whichever arrives first, so the conflicts table is order-independent too.
+ * Returns the pairs this write formed.
  */
-export function recordFieldWrite(db: Db, w: FieldWrite): void {
+export function recordFieldWrite(db: Db, w: FieldWrite): ConflictPair[] {
+  const value = JSON.stringify(w.value);
   // Only the concurrent ones: another origin, and each write newer than the other's base.
   const others = stmt(db, `SELECT hlc, base, origin, event_id, value FROM field_writes
-    WHERE entity = ? AND entity_id = ? AND field = ? AND hlc > ? AND base < ? AND origin <> ?`)
-    .all(w.entity, w.entityId, w.field, w.base, w.hlc, w.origin) as { hlc: string; base: string; origin: string; event_id: string; value: string }[];
-  const value = JSON.stringify(w.value);
+    WHERE entity = ? AND entity_id = ? AND field = ? AND hlc > ? AND base < ? AND origin <> ? AND value <> ?`)
+    .all(w.entity, w.entityId, w.field, w.base, w.hlc, w.origin, value) as { hlc: string; base: string; origin: string; event_id: string; value: string }[];
+  const pairs: ConflictPair[] = [];
   for (const o of others) {
-    const mineWins = w.hlc > o.hlc;
+    const mineWins = w.rule === 'claim' ? w.base > o.base || (w.base === o.base && w.hlc < o.hlc) : w.hlc > o.hlc;
     const [win, lose] = mineWins
       ? [{ e: w.eventId, h: w.hlc, v: value }, { e: o.event_id, h: o.hlc, v: o.value }]
       : [{ e: o.event_id, h: o.hlc, v: o.value }, { e: w.eventId, h: w.hlc, v: value }];
     stmt(db, `INSERT OR IGNORE INTO conflicts (entity, entity_id, field, winner_event, winner_hlc, winner_value, loser_event, loser_hlc, loser_value)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(w.entity, w.entityId, w.field, win.e, win.h, win.v, lose.e, lose.h, lose.v);
+    pairs.push({ winner: { event: win.e, value: win.v }, loser: { event: lose.e, value: lose.v } });
   }
   stmt(db, 'INSERT OR IGNORE INTO field_writes (entity, entity_id, field, hlc, base, origin, event_id, value) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
     .run(w.entity, w.entityId, w.field, w.hlc, w.base, w.origin, w.eventId, value);
+  return pairs;
 }
 
 /** Inserts an immutable row once; later copies of the same event change nothing. */

@@ -9,7 +9,7 @@ import { getAssignment, getTask, pageAssignments, pageSessions, projectsByIds, s
 import { rankTasks } from '../scheduler.js';
 import { createAssignmentInput, type CreateAssignmentInput } from './inputs.js';
 import { parseInput } from './parse-input.js';
-import { resolveSession, resolveTask, shortId } from './resolve.js';
+import { resolveAssignment, resolveSession, resolveTask, shortId } from './resolve.js';
 
 /**
  * Assigns a task to a session (`host:session`), or with `auto` to the idle session
@@ -54,9 +54,9 @@ export function assignments(ctx: StoreContext, opts: { includeRemoved?: boolean;
   }, opts);
 }
 
-export function unassign(ctx: StoreContext, id: string): Assignment {
-  const a = getAssignment(ctx.db, id);
-  if (a === null) throw new ClareError('CLARE_NOT_FOUND', `no assignment ${id}`, { kind: 'assignment', ref: id });
+/** Removes an assignment, by id or short id. */
+export function unassign(ctx: StoreContext, ref: string): Assignment {
+  const a = getAssignment(ctx.db, resolveAssignment(ctx.db, ref))!;
   if (!a.removed) commitLocal(ctx, [{ type: 'assignment.removed', payload: { assignment_id: a.id as AssignmentId } }]);
-  return getAssignment(ctx.db, id)!;
+  return getAssignment(ctx.db, a.id)!;
 }

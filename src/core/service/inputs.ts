@@ -92,3 +92,10 @@ export const nextInput = z.strictObject({
   limit: z.coerce.number().int().min(1).max(1000).default(10),
 });
 export type NextInput = z.input<typeof nextInput>;
+
+export const startTaskInput = z.strictObject({
+  session: z.string().min(3).max(200).optional().describe('host:session that takes the task (becomes its holder)'),
+  force: z.boolean().optional().describe('take the task over from the session holding it'),
+  note: noteSchema.optional().describe('why (kept with the status event)'),
+});
+export type StartTaskInput = z.infer<typeof startTaskInput>;

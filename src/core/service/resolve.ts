@@ -8,17 +8,16 @@ import { cachedStatement as stmt, type Db } from '../db.js';
 import { hostNameSchema, sessionNameSchema } from '../domain.js';
 import { ClareError } from '../errors.js';
 import { isUuid } from '../ids.js';
+import { shortId } from '../short-id.js';
 
-/** The short form of an id the CLI shows: its last 8 characters (UUIDv7 prefixes are timestamps and repeat). */
-export function shortId(id: string): string {
-  return id.slice(-8);
-}
+export { shortId } from '../short-id.js';
 
 function pick(kind: string, ref: string, rows: readonly { id: string; label: string }[]): string {
   if (rows.length === 1) return rows[0]!.id;
   if (rows.length === 0) throw new ClareError('CLARE_NOT_FOUND', `no ${kind} ${JSON.stringify(ref)}`, { kind, ref });
-  const list = rows.slice(0, 5).map((r) => `${shortId(r.id)} (${r.label})`).join(', ');
-  throw new ClareError('CLARE_AMBIGUOUS', `${JSON.stringify(ref)} matches ${rows.length} ${kind}s: ${list}; use the full id`, { kind, ref, candidates: rows.map((r) => r.id) });
+  const ids = rows.map((r) => r.id);
+  const list = rows.slice(0, 5).map((r) => `${shortId(r.id, ids)} (${r.label})`).join(', ');
+  throw new ClareError('CLARE_AMBIGUOUS', `${JSON.stringify(ref)} matches ${rows.length} ${kind}s: ${list}; give more characters of the id`, { kind, ref, candidates: ids });
 }
 
 /**
@@ -26,7 +25,7 @@ function pick(kind: string, ref: string, rows: readonly { id: string; label: str
  * range of the primary key, a suffix of 8 or more characters goes through the
  * index on the last 8 (migration 4); only a 6–7 character suffix scans that index.
  */
-function byShortId(db: Db, table: 'projects' | 'tasks', labelCol: string, ref: string, extra: string): { id: string; label: string }[] {
+function byShortId(db: Db, table: 'projects' | 'tasks' | 'assignments', labelCol: string, ref: string, extra: string): { id: string; label: string }[] {
   if (!/^[0-9a-f-]{6,36}$/.test(ref)) return [];
   const suffix = ref.length >= 8 ? 'substr(id, -8) = substr(@r, -8) AND id LIKE @s' : 'substr(id, -8) LIKE @s';
   const rows = [
@@ -59,6 +58,15 @@ export function resolveTask(db: Db, ref: string): string {
   if (short.length > 0) return pick('task', ref, short);
   const titled = stmt(db, 'SELECT id, title AS label FROM tasks WHERE created = 1 AND archived = 0 AND title = ?').all(ref) as { id: string; label: string }[];
   return pick('task', ref, titled);
+}
+
+/** Resolves an assignment by id or short id (removed ones included: unassign answers them as they are). */
+export function resolveAssignment(db: Db, ref: string): string {
+  if (isUuid(ref)) {
+    if (stmt(db, 'SELECT 1 FROM assignments WHERE id = ? AND created = 1').get(ref) !== undefined) return ref;
+    throw new ClareError('CLARE_NOT_FOUND', `no assignment with id ${ref}`, { kind: 'assignment', ref });
+  }
+  return pick('assignment', ref, byShortId(db, 'assignments', "host || ':' || session", ref, ''));
 }
 
 /** Parses `host:session` (both validated) without checking that the session exists. */

@@ -4,10 +4,10 @@ import { commitLocal } from '../context.js';
 import type { TaskStatus } from '../domain.js';
 import { ClareError } from '../errors.js';
 import type { EventDraft } from '../events/catalog.js';
-import { newTaskId, type ProjectId, type TaskId } from '../ids.js';
+import { newTaskId, type AssignmentId, type ProjectId, type TaskId } from '../ids.js';
 import type { Task } from '../models.js';
 import type { Page } from '../paging.js';
-import { fieldsBase, getProject, getSession, getTask, projectsByIds, projectsHolding } from '../queries.js';
+import { fieldsBase, getProject, getSession, getTask, heldTasks, pendingAssignedTasks, projectsByIds, projectsHolding, tasksByIds } from '../queries.js';
 import { dependencyGraph, pageTasks, readyCandidates, type TaskOrder } from '../task-queries.js';
 import { findCycle, rankTasks, type RankedTask } from '../scheduler.js';
 import { createTaskInput, dependencyInput, nextInput, updateTaskInput, type CreateTaskInput, type DependencyInput, type NextInput, type UpdateTaskInput } from './inputs.js';
@@ -22,7 +22,7 @@ function activeProject(ctx: StoreContext, ref: string): ProjectId {
 }
 
 function cycleError(path: readonly string[]): ClareError {
-  return new ClareError('CLARE_DEPENDENCY_CYCLE', `dependency cycle: ${path.map(shortId).join(' → ')}; a task cannot wait for itself`, { cycle: [...path] });
+  return new ClareError('CLARE_DEPENDENCY_CYCLE', `dependency cycle: ${path.map((id) => shortId(id, path)).join(' → ')}; a task cannot wait for itself`, { cycle: [...path] });
 }
 
 export function createTask(ctx: StoreContext, raw: CreateTaskInput): Task {
@@ -76,6 +76,8 @@ export function updateTask(ctx: StoreContext, ref: string, raw: UpdateTaskInput)
   if (input.status !== undefined && input.status !== current.status) {
     const note = input.note === undefined ? {} : { note: input.note };
     drafts.push({ type: 'task.status_changed', payload: { task_id: id, base: fieldsBase(ctx.db, 'tasks', id, ['status']), status: input.status, ...note } });
+    // Reopening puts the task back among the ready ones: its assignment ends with its holder.
+    if (input.status === 'open' && current.assignment !== null) drafts.push({ type: 'assignment.removed', payload: { assignment_id: current.assignment.id as AssignmentId } });
   }
   if (input.archived === true) drafts.push({ type: 'task.archived', payload: { task_id: id } });
   if (drafts.length > 0) commitLocal(ctx, drafts);
@@ -109,22 +111,45 @@ export function changeDependency(ctx: StoreContext, ref: string, raw: Dependency
   return getTask(ctx.db, id)!;
 }
 
+/** A task `next` offers: ranked, and whether it is the asking session's own. */
+export interface NextTask extends RankedTask {
+  /** The asking session holds it (its claim, in progress): work on this first. */
+  readonly held: boolean;
+  /** Assigned to the asking session, on its way (not yet typed into it, so not yet claimed). */
+  readonly assigned: boolean;
+}
+
 /**
- * The ranked ready tasks, best first. With a session, tasks of the project whose
- * path holds the session's working directory rank higher.
+ * What to work on, best first. With a session: the tasks it holds first (`held`),
+ * then those being assigned to it (`assigned`), then the ranked ready tasks — which
+ * no session holds or is assigned, by definition of ready — where tasks of the
+ * project whose path holds the session's working directory rank higher.
  */
-export function nextTasks(ctx: StoreContext, raw: NextInput, now: number = Date.now()): RankedTask[] {
+export function nextTasks(ctx: StoreContext, raw: NextInput, now: number = Date.now()): NextTask[] {
   const input = parseInput(nextInput, raw);
   let cwd: string | null = null;
+  const own: NextTask[] = [];
+  const projectId = input.project === undefined ? undefined : resolveProject(ctx.db, input.project);
   if (input.session !== undefined) {
     const s = parseSessionRef(input.session);
     cwd = getSession(ctx.db, s.host, s.session)?.cwd ?? null;
+    const held = heldTasks(ctx.db, s.host, s.session, { inProgressOnly: true, limit: input.limit });
+    const assigned = pendingAssignedTasks(ctx.db, s.host, s.session, input.limit).filter((id) => !held.includes(id));
+    const byId = tasksByIds(ctx.db, [...held, ...assigned]);
+    const mine = (ids: readonly string[], kind: 'held' | 'assigned'): NextTask[] => ids.flatMap((id) => {
+      const task = byId.get(id);
+      if (task === undefined || (projectId !== undefined && task.project_id !== projectId)) return [];
+      return [{ task, score: 0, reasons: [kind === 'held' ? 'held by this session' : 'assigned to this session'], held: kind === 'held', assigned: kind === 'assigned' }];
+    });
+    own.push(...mine(held, 'held'), ...mine(assigned, 'assigned'));
   }
-  const projectId = input.project === undefined ? undefined : resolveProject(ctx.db, input.project);
+  const rest = input.limit - own.length;
+  if (rest <= 0) return own.slice(0, input.limit);
   // SQL picks the best-scored ready tasks (a few spare for floating-point ties); the scheduler ranks them.
-  const candidates = readyCandidates(ctx.db, { projectId, now, limit: input.limit + NEXT_SPARE, nearProjects: cwd === null ? [] : projectsHolding(ctx.db, cwd) });
+  const candidates = readyCandidates(ctx.db, { projectId, now, limit: rest + NEXT_SPARE, nearProjects: cwd === null ? [] : projectsHolding(ctx.db, cwd) });
   const projects = projectsByIds(ctx.db, candidates.map((t) => t.project_id));
-  return rankTasks(candidates, [...projects.values()], { now, cwd }).slice(0, input.limit);
+  const ranked = rankTasks(candidates, [...projects.values()], { now, cwd }).slice(0, rest);
+  return [...own, ...ranked.map((r) => ({ ...r, held: false, assigned: false }))];
 }
 
 /** Candidates beyond `limit` that `next` ranks, so scores equal up to rounding cannot push a better task out. */

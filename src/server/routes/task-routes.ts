@@ -4,13 +4,18 @@ import { taskStatusSchema } from '../../core/domain.js';
 import { taskModel } from '../../core/models.js';
 import { PAGE_LIMITS, pageModel, pageQuery } from '../../core/paging.js';
 import { TASK_ORDERS } from '../../core/task-queries.js';
-import { createTaskInput, dependencyInput, nextInput, updateTaskInput } from '../../core/service/inputs.js';
+import { createTaskInput, dependencyInput, nextInput, startTaskInput, updateTaskInput } from '../../core/service/inputs.js';
+import { startTask } from '../../core/service/claims.js';
 import { changeDependency, createTask, findTask, nextTasks, tasks, updateTask } from '../../core/service/tasks.js';
 import { route, type AnyRoute } from '../route.js';
 import { boolQuery, idParams, searchQuery } from './project-routes.js';
 
 /** A task as `next` offers it: the task itself plus why it ranks where it does. */
-export const rankedTaskModel = taskModel.extend({ score: z.number(), reasons: z.array(z.string()) });
+export const rankedTaskModel = taskModel.extend({
+  score: z.number(), reasons: z.array(z.string()),
+  held: z.boolean().describe('the asking session holds it: its own work, first'),
+  assigned: z.boolean().describe('assigned to the asking session and on its way to it'),
+});
 
 export function taskRoutes(ctx: StoreContext): AnyRoute[] {
   return [
@@ -34,9 +39,9 @@ export function taskRoutes(ctx: StoreContext): AnyRoute[] {
       handler: ({ body }) => createTask(ctx, body),
     }),
     route({
-      method: 'GET', path: '/tasks/next', tag: 'tasks', summary: 'Ready tasks ranked by the scheduler, best first',
+      method: 'GET', path: '/tasks/next', tag: 'tasks', summary: 'What to work on: the asking session\'s own tasks (held, then assigned), then ready tasks ranked by the scheduler',
       query: nextInput, response: z.array(rankedTaskModel),
-      handler: ({ query }) => nextTasks(ctx, query).map((r) => ({ ...r.task, score: r.score, reasons: r.reasons })),
+      handler: ({ query }) => nextTasks(ctx, query).map((r) => ({ ...r.task, score: r.score, reasons: r.reasons, held: r.held, assigned: r.assigned })),
     }),
     route({
       method: 'GET', path: '/tasks/:id', tag: 'tasks', summary: 'One task, by id, short id or exact title',
@@ -47,6 +52,11 @@ export function taskRoutes(ctx: StoreContext): AnyRoute[] {
       method: 'PATCH', path: '/tasks/:id', tag: 'tasks', summary: 'Change fields, status, or archive a task', grouped: true,
       params: idParams, body: updateTaskInput, response: taskModel,
       handler: ({ params, body }) => updateTask(ctx, params.id, body),
+    }),
+    route({
+      method: 'POST', path: '/tasks/:id/start', tag: 'tasks', summary: 'Start a task; with a session, that session claims it (CLARE_CONFLICT if another holds it, unless force)', grouped: true,
+      params: idParams, body: startTaskInput, response: taskModel,
+      handler: ({ params, body }) => startTask(ctx, params.id, body),
     }),
     route({
       method: 'POST', path: '/tasks/:id/dependencies', tag: 'tasks', summary: 'Add (or with remove: true, remove) a dependency', grouped: true,

@@ -49,6 +49,8 @@ export interface Task {
   readonly blocked_by: readonly string[];
   readonly ready: boolean;
   readonly assignment: Assignment | null;
+  /** The session working on it (its claim), while in progress or blocked. */
+  readonly holder: { readonly host: string; readonly session: string; readonly since: string } | null;
   readonly created_at: string;
 }
 
