@@ -13,6 +13,8 @@ export {
 export { createMemoryPair, MemoryTransport, type MemoryFaults, type MemoryPair, type MemoryPairOptions } from './memory-transport.js';
 export { normalizePeerUrl, peerApiUrl, SYNC_WS_PATH, syncSocketUrl } from './peer-url.js';
 export { CURRENT_PROTOCOL_VERSION, negotiateVersion, PROTOCOL_VERSIONS } from './protocol-version.js';
+export { DEFAULT_CALL_TIMEOUT_MS, RemoteCalls, type CallExecutor, type RemoteCallsOptions } from './remote-calls.js';
+export { callOpSchema, MAX_CAPTURE_LINES, type CallOp } from './messages/index.js';
 export { ReplicationService, type Connector, type PeerStatus, type ReplicationServiceOptions } from './replication-service.js';
 export type { Divergence } from './session-reconciler.js';
 export { SyncSession, type Direction, type RemotePeer, type SessionEnd, type SyncSessionOptions } from './sync-session.js';
