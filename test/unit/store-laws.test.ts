@@ -8,6 +8,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { openDb, type Db } from '../../src/core/db.js';
 import { digest } from '../../src/core/digest.js';
+import { registerDigestFunctions } from '../../src/core/event-digest.js';
 import { HybridClock, type Hlc } from '../../src/core/hlc.js';
 import { newMachineId } from '../../src/core/ids.js';
 import { rebuild } from '../../src/core/rebuild.js';
@@ -156,6 +157,7 @@ describe('store laws', () => {
       // The same rows in a store at the schema before the migration, then migrated.
       const old = new Database(':memory:');
       try {
+        registerDigestFunctions(old); // earlier migrations use them, as openDb registers them
         for (const m of MIGRATIONS.slice(0, mine)) old.exec(m);
         const tables = old.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").pluck().all() as string[];
         for (const t of tables) {

@@ -8,7 +8,7 @@
  * fault is skipped and the report says so loudly.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, renameSync, rmSync, symlinkSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readlinkSync, renameSync, rmSync, symlinkSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT } from './node.js';
@@ -33,6 +33,25 @@ function git(args: readonly string[]): { code: number; stdout: string; stderr: s
   return { code: r.status ?? -1, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
 }
 
+/**
+ * Points the cached build's node_modules at this checkout's: the cache outlives the
+ * checkout that built it, whose link would dangle. Left alone when it already points
+ * here, so a daemon running from the cache never sees it missing.
+ */
+function linkModules(dir: string): void {
+  const link = join(dir, 'node_modules');
+  const want = join(ROOT, 'node_modules');
+  let have: string | null = null;
+  try {
+    if (lstatSync(link).isSymbolicLink()) have = readlinkSync(link);
+  } catch {
+    have = null;
+  }
+  if (have === want) return;
+  if (have !== null) unlinkSync(link);
+  symlinkSync(want, link, 'dir');
+}
+
 /** Builds (or finds in the cache) the previous release's `dist/cli/clare.js`. */
 export function previousRelease(commit = PREVIOUS_RELEASE): PreviousRelease {
   const t0 = Date.now();
@@ -44,7 +63,10 @@ export function previousRelease(commit = PREVIOUS_RELEASE): PreviousRelease {
   const sha = full.stdout.trim();
   const dir = join(tmpdir(), `clare-torture-release-${sha.slice(0, 12)}`);
   const cli = join(dir, 'dist', 'cli', 'clare.js');
-  if (existsSync(cli)) return { commit: sha, cli, reason: null, buildMs: 0 };
+  if (existsSync(cli)) {
+    linkModules(dir);
+    return { commit: sha, cli, reason: null, buildMs: 0 };
+  }
   const work = `${dir}.tmp-${process.pid}`;
   rmSync(work, { recursive: true, force: true });
   mkdirSync(work, { recursive: true });
