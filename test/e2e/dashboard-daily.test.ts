@@ -154,6 +154,26 @@ describe('a dashboard to keep open all day', () => {
     await page.close();
   });
 
+  it('folds done work older than a day behind a button', async () => {
+    const done = await task('Rate limiter');
+    expect(done.status).toBe('done');
+    const p = await browser.open(`${m.url}/#/board?state=done`, { waitLive: false });
+    const { page } = p;
+    // Two days on, as the page sees it: today's done work is now old.
+    await page.clock.setFixedTime(Date.now() + 2 * 24 * 3600_000);
+    await page.reload();
+    await p.waitConnection('live');
+    const fold = page.getByRole('button', { name: 'Show 1 done more than a day ago' });
+    await fold.waitFor();
+    expect(await page.locator('clare-task-card article[aria-label="Rate limiter"]').count()).toBe(0);
+    await fold.click();
+    await page.locator('clare-task-card article[aria-label="Rate limiter"]').waitFor();
+    await page.getByRole('button', { name: 'Fold done work older than a day' }).click();
+    await expect.poll(() => page.locator('clare-task-card article[aria-label="Rate limiter"]').count()).toBe(0);
+    expect(p.problems).toEqual([]);
+    await page.close();
+  });
+
   it('peek is live: the screen follows the agent while the dialog is open', async () => {
     const p = await browser.open(`${m.url}/#/fleet`);
     const { page } = p;
