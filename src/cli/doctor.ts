@@ -19,7 +19,7 @@ import type { ClarePaths } from '../core/paths.js';
 import { getGroup } from '../core/queries.js';
 import { MIGRATIONS } from '../core/schema.js';
 import { bearerHeaders } from '../replication/auth.js';
-import { syncStateSchema } from '../replication/http-sync.js';
+import { syncStateSchema } from '../replication/http-sync-wire.js';
 import { peerApiUrl } from '../replication/peer-url.js';
 import { CURRENT_PROTOCOL_VERSION } from '../replication/protocol-version.js';
 import { checkBind } from '../server/bind-check.js';

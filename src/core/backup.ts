@@ -15,10 +15,9 @@
 import { closeSync, existsSync, fsyncSync, openSync, renameSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
-import type { Db } from './db.js';
+import { cachedStatement as stmt, type Db } from './db.js';
 import { ClareError } from './errors.js';
 import { machineIdSchema, type MachineId } from './ids.js';
-import { cachedStatement as stmt } from './projections/registers.js';
 import { MIGRATIONS } from './schema.js';
 
 /** local_meta keys a backup carries (the copy only; the live database never has them). */

@@ -4,12 +4,31 @@
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import Database from 'better-sqlite3';
+import Database, { type Statement } from 'better-sqlite3';
 import { ClareError } from './errors.js';
 import { registerDigestFunctions } from './event-digest.js';
 import { MIGRATIONS } from './schema.js';
 
 export type Db = Database.Database;
+
+// Prepared statements per handle and SQL text; keyed by the handle so there is no
+// module-level connection, and dropped with it.
+const statements = new WeakMap<Db, Map<string, Statement>>();
+
+/** The prepared statement for `sql` on `db`, prepared once per handle. Every query goes through here. */
+export function cachedStatement(db: Db, sql: string): Statement {
+  let m = statements.get(db);
+  if (m === undefined) {
+    m = new Map();
+    statements.set(db, m);
+  }
+  let s = m.get(sql);
+  if (s === undefined) {
+    s = db.prepare(sql);
+    m.set(sql, s);
+  }
+  return s;
+}
 
 export interface OpenOptions {
   /** Open read-only (no migrations); fails if the file is missing. */

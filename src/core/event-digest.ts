@@ -20,9 +20,8 @@
  * Wire form of a digest: 16 lower-case hex digits of the unsigned 64-bit value.
  */
 import { createHash, hash } from 'node:crypto';
-import type { Db } from './db.js';
+import { cachedStatement as stmt, type Db } from './db.js';
 import type { Hlc } from './hlc.js';
-import { cachedStatement as stmt } from './projections/registers.js';
 
 /** A count and a digest: of an origin, or of a range of its events. */
 export interface Summary {

@@ -25,11 +25,10 @@
 import { renameSync, writeFileSync, readFileSync } from 'node:fs';
 import { z } from 'zod';
 import type { StoreContext } from './context.js';
-import type { Db } from './db.js';
+import { cachedStatement as stmt, type Db } from './db.js';
 import { hlcSchema } from './domain.js';
 import type { Hlc } from './hlc.js';
 import type { Logger } from './log.js';
-import { cachedStatement as stmt } from './projections/registers.js';
 import type { Service } from './service-lifecycle.js';
 
 /** How often, at most, the file is rewritten after commits (ms). */

@@ -6,12 +6,11 @@
  * rows it returns (and their lookups by key), found through an index; a list is a
  * page (paging.ts) in an indexed order. Task lists are in task-queries.ts.
  */
-import type { Db } from './db.js';
+import { cachedStatement as stmt, type Db } from './db.js';
 import type { SessionState, TaskStatus } from './domain.js';
 import { hlcMs, type Hlc } from './hlc.js';
 import type { Assignment, Conflict, Group, Machine, Project, Receipt, Session, Task, Update } from './models.js';
 import { continueAfter, scopeOf, toPage, type Page, type PageRequest } from './paging.js';
-import { cachedStatement as stmt } from './projections/registers.js';
 
 /** ISO time of an HLC's millisecond (the epoch for a missing one). */
 export const iso = (hlc: string | null): string => (hlc === null ? new Date(0).toISOString() : new Date(hlcMs(hlc as Hlc)).toISOString());

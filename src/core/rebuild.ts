@@ -2,13 +2,12 @@
  * `rebuild`: drop every projection and replay all events in HLC order. The result
  * must equal the incrementally maintained projections (tested as a law).
  */
-import type { Db } from './db.js';
+import { cachedStatement as stmt, type Db } from './db.js';
 import { checkPayload, type EventDraft } from './events/catalog.js';
 import type { Hlc } from './hlc.js';
 import type { EventId, MachineId } from './ids.js';
 import { applyEvent } from './projections/apply-event.js';
 import { refreshTasks } from './projections/task-state.js';
-import { cachedStatement as stmt } from './projections/registers.js';
 import { PROJECTION_TABLES, READ_INDEXES } from './schema.js';
 
 /** Replay page size: bounds memory (the events of one page are held at once). */

@@ -28,10 +28,9 @@
  */
 import { RECOVERY_KEY, RECOVERY_PENDING, recoveryState } from './backup.js';
 import { ClareError } from './errors.js';
-import type { Db } from './db.js';
+import { cachedStatement as stmt, type Db } from './db.js';
 import type { Logger } from './log.js';
 import { ownWatermark, readOwnStamp } from './own-stamp.js';
-import { cachedStatement as stmt } from './projections/registers.js';
 
 /** Why the mark was set, for logs and status (`clare restore` leaves none: a default is shown). */
 const REASON_KEY = 'recovery_reason';

@@ -4,7 +4,7 @@
  * projections always equal a replay of the events held.
  */
 import { z } from 'zod';
-import type { Db } from './db.js';
+import { cachedStatement as stmt, type Db } from './db.js';
 import { ClareError } from './errors.js';
 import { addDigest, eventHash } from './event-digest.js';
 import { checkPayload, EVENT_CATALOG, type EventDraft } from './events/catalog.js';
@@ -13,7 +13,6 @@ import { parseHlc, type Hlc, type HybridClock } from './hlc.js';
 import { tooDeep, valueDepth } from './json-bounds.js';
 import { newEventId, type EventId, type MachineId } from './ids.js';
 import { applyEvent, type Change } from './projections/apply-event.js';
-import { cachedStatement as stmt } from './projections/registers.js';
 
 /** Highest HLC held per origin machine. An origin absent from the map: nothing held. */
 export type Watermarks = Readonly<Record<string, Hlc>>;

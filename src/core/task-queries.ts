@@ -4,11 +4,10 @@
  * read-models by `assembleTasks` (queries.ts) for the rows at hand only, so a page
  * costs the same with a hundred or a million tasks in the store.
  */
-import type { Db } from './db.js';
+import { cachedStatement as stmt, type Db } from './db.js';
 import type { TaskStatus } from './domain.js';
 import type { Task } from './models.js';
 import { continueAfter, scopeOf, toPage, type Page, type PageRequest, type SortKey } from './paging.js';
-import { cachedStatement as stmt } from './projections/registers.js';
 import { assembleTasks, jsonIds, likePattern, TASK_COLS, type TaskRow } from './queries.js';
 
 /** The tasks that wait for any of `taskIds` (present dependency edges). */

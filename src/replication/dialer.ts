@@ -5,7 +5,8 @@
  */
 import type { Backoff } from './backoff.js';
 import { CLOSE } from './close-codes.js';
-import type { SessionEnd, SyncSession } from './sync-session.js';
+import type { SessionEnd } from './session-end.js';
+import type { SyncSession } from './sync-session.js';
 
 /** How one attempt ended: the session's end, skipped because another link to that machine is up, or no session at all. */
 export type DialOutcome = SessionEnd | 'linked-elsewhere' | null;

@@ -5,19 +5,22 @@
  */
 export { bearerHeaders } from './auth.js';
 export { CLOSE, type CloseCode } from './close-codes.js';
+export { readAnswer, syncOnce, type FetchLike, type SyncOnceOptions, type SyncOnceResult } from './http-sync-client.js';
+export { getEventsAfter, getEventsSince, getSyncEvents, getSyncState, postEvents } from './http-sync-server.js';
 export {
-  DEFAULT_PAGE, formatAfter, getEventsAfter, getEventsSince, getSyncEvents, getSyncState, MAX_PAGE, MAX_PAGE_BYTES, MAX_POST_BYTES, MAX_POST_EVENTS, MAX_SMALL_ANSWER_BYTES,
-  parseAfter, postEvents, readAnswer, SOURCE_HEADER, syncOnce, syncStateSchema,
-  type EventsAfterPage, type EventsSincePage, type FetchLike, type PostEventsResult, type SyncOnceOptions, type SyncOnceResult, type SyncState,
-} from './http-sync.js';
+  DEFAULT_PAGE, formatAfter, MAX_PAGE, MAX_PAGE_BYTES, MAX_POST_BYTES, MAX_POST_EVENTS, MAX_SMALL_ANSWER_BYTES, parseAfter, SOURCE_HEADER, syncStateSchema,
+  type EventsAfterPage, type EventsSincePage, type PostEventsResult, type SyncState,
+} from './http-sync-wire.js';
 export { createMemoryPair, MemoryTransport, type MemoryFaults, type MemoryPair, type MemoryPairOptions } from './memory-transport.js';
 export { normalizePeerUrl, peerApiUrl, SYNC_WS_PATH, syncSocketUrl } from './peer-url.js';
 export { CURRENT_PROTOCOL_VERSION, negotiateVersion, PROTOCOL_VERSIONS } from './protocol-version.js';
+export type { PeerStatus } from './peer-status.js';
+export { ReplicationService, type Connector, type ReplicationServiceOptions } from './replication-service.js';
 export { DEFAULT_CALL_TIMEOUT_MS, RemoteCalls, type CallExecutor, type RemoteCallsOptions } from './remote-calls.js';
 export { callOpSchema, MAX_CAPTURE_LINES, type CallOp } from './messages/index.js';
-export { ReplicationService, type Connector, type PeerStatus, type ReplicationServiceOptions } from './replication-service.js';
 export type { Divergence } from './session-reconciler.js';
-export { SyncSession, type Direction, type RemotePeer, type SessionEnd, type SyncSessionOptions } from './sync-session.js';
+export type { SessionEnd } from './session-end.js';
+export { SyncSession, type Direction, type RemotePeer, type SyncSessionOptions } from './sync-session.js';
 export type { CloseInfo, RemoteInfo, Transport } from './transport.js';
 export { DEFAULT_TUNING, type PeerCounters, type SyncTuning } from './tuning.js';
 export { dialWebSocket, wsTransport, type DialOptions, type WsTransportOptions } from './ws-transport.js';

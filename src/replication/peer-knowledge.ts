@@ -90,3 +90,8 @@ function raise(m: Map<string, Hlc>, origin: string, hlc: Hlc): void {
   const cur = m.get(origin);
   if (cur === undefined || hlc > cur) m.set(origin, hlc);
 }
+
+/** A statement frame's holdings; digests only count in protocol 2. */
+export function statementOf(f: { readonly watermarks: Readonly<Record<string, Hlc>>; readonly counts: Readonly<Record<string, number>>; readonly digests?: Readonly<Record<string, string>> | undefined }, version: number): Statement {
+  return { watermarks: f.watermarks, counts: f.counts, digests: version >= 2 ? f.digests ?? null : null };
+}

@@ -192,7 +192,7 @@ export class RemoteCalls {
     if (direct.length > 0) return direct.slice(0, 1);
     if (call.hops === 0) return [];
     // Neighbours with more links of their own first: likelier to reach a far host.
-    return open.sort((a, b) => b.peerLinks.size - a.peerLinks.size);
+    return open.sort((a, b) => b.peerLinkCount - a.peerLinkCount);
   }
 
   /**

@@ -21,21 +21,22 @@
  * of a URL from that list, and dialers follow no redirects.
  */
 import type { StoreContext } from '../core/context.js';
-import { ClareError, type ErrorCode } from '../core/errors.js';
+import { ClareError } from '../core/errors.js';
 import type { MachineId } from '../core/ids.js';
 import type { Logger } from '../core/log.js';
 import type { Recovery } from '../core/recovery.js';
 import type { Service } from '../core/service-lifecycle.js';
-import { originCounts, watermarks, type Watermarks } from '../core/store.js';
+import { originCounts, watermarks } from '../core/store.js';
 import { Backoff } from './backoff.js';
 import { Dialer, type DialHost, type DialOutcome } from './dialer.js';
 import { CLOSE } from './close-codes.js';
 import type { Hlc } from '../core/hlc.js';
 import { normalizePeerUrl, syncSocketUrl } from './peer-url.js';
-import type { Divergence } from './session-reconciler.js';
-import { SyncSession, type Direction, type SessionEnd } from './sync-session.js';
+import { newRecord, statusLine, type PeerRecord, type PeerStatus } from './peer-status.js';
+import type { SessionEnd } from './session-end.js';
+import { SyncSession, type Direction } from './sync-session.js';
 import type { RemoteInfo, Transport } from './transport.js';
-import { newCounters, resolveTuning, type PeerCounters, type SyncTuning } from './tuning.js';
+import { resolveTuning, type SyncTuning } from './tuning.js';
 import { dialWebSocket } from './ws-transport.js';
 import type { RemoteCalls } from './remote-calls.js';
 
@@ -77,78 +78,6 @@ export const MAX_SYNC_SESSIONS = 64;
  * this, the longest-disconnected are forgotten. Configured peers are always kept.
  */
 export const MAX_REMEMBERED_INBOUND = 32;
-
-/** One peer's line in `status()` (the shape the API and CLI show). */
-export interface PeerStatus {
-  /** The configured base URL, if we dial this peer; null for inbound-only peers. */
-  readonly url: string | null;
-  readonly machine_id: MachineId | null;
-  readonly name: string | null;
-  readonly connected: boolean;
-  /** Since when connected (if connected) or disconnected (ISO-8601), null if never tried. */
-  readonly since: string | null;
-  readonly last_error: { readonly code: ErrorCode; readonly message: string; readonly at: string } | null;
-  /** The peer sent something we refused (bad frame or event, skew, version); cleared once it behaves. */
-  readonly faulty: boolean;
-  readonly events_sent: number;
-  readonly events_received: number;
-  readonly duplicates_received: number;
-  /** By per-origin counts: its events we lack, and ours it lacks. Null until it said what it holds. */
-  readonly lag: { readonly they_lack: number; readonly we_lack: number } | null;
-  /**
-   * Origins it holds differently from us below equal watermarks (equal lag, different
-   * events): being reconciled, waiting for its side, or beyond a version-1 peer. Null: none.
-   */
-  readonly divergence: Divergence | null;
-  /** Its clock minus ours (ms), from hello and ping timestamps; null until known. */
-  readonly clock_offset_ms: number | null;
-  readonly protocol: number | null;
-  readonly direction: Direction | null;
-}
-
-interface PeerRecord {
-  url: string | null;
-  machineId: MachineId | null;
-  name: string | null;
-  readonly counters: PeerCounters;
-  since: number | null;
-  lastError: { code: ErrorCode; message: string; at: number } | null;
-  faulty: boolean;
-  protocolVersion: number | null;
-  clockOffsetMs: number | null;
-  direction: Direction | null;
-  /** What it held when last seen (for lag while disconnected). */
-  lastWatermarks: Watermarks | null;
-  lastCounts: Readonly<Record<string, number>> | null;
-  lastDivergence: Divergence | null;
-  /** While recovering: whether its statements showed events of our origin (null: not heard yet). */
-  holdsOurs: boolean | null;
-}
-
-/**
- * Events of one origin each side lacks, from counts and watermarks alone, O(1).
- * Exact while both hold gap-free prefixes (the difference of counts). Where they do
- * not, a lower bound: the side whose watermark is behind lacks at least one event,
- * and each side lacks as many more than the other as it holds fewer. So two peers
- * holding different events never both show lag 0 — except at equal watermarks and
- * counts, which `divergence` (the digests) reports.
- */
-function originLag(ourCount: number, theirCount: number, ourWm: Hlc | undefined, theirWm: Hlc | undefined): { theyLack: number; weLack: number } {
-  const weAtLeast = Math.max(theirCount - ourCount, theirWm !== undefined && (ourWm === undefined || theirWm > ourWm) ? 1 : 0, 0);
-  const theyAtLeast = Math.max(ourCount - theirCount, ourWm !== undefined && (theirWm === undefined || ourWm > theirWm) ? 1 : 0, 0);
-  // |ours \ theirs| = ourCount − theirCount + |theirs \ ours|, and symmetrically.
-  return {
-    theyLack: Math.max(theyAtLeast, ourCount - theirCount + weAtLeast),
-    weLack: Math.max(weAtLeast, theirCount - ourCount + theyAtLeast),
-  };
-}
-
-function newRecord(url: string | null, machineId: MachineId | null): PeerRecord {
-  return {
-    url, machineId, name: null, counters: newCounters(), since: null, lastError: null, faulty: false,
-    protocolVersion: null, clockOffsetMs: null, direction: null, lastWatermarks: null, lastCounts: null, lastDivergence: null, holdsOurs: null,
-  };
-}
 
 export class ReplicationService implements Service, DialHost {
   readonly name = 'replication';
@@ -232,40 +161,7 @@ export class ReplicationService implements Service, DialHost {
     const out: PeerStatus[] = [];
     const recs = [...this.records.values()].sort((a, b) =>
       (a.url === null ? 1 : 0) - (b.url === null ? 1 : 0) || (a.url ?? a.name ?? '').localeCompare(b.url ?? b.name ?? ''));
-    for (const r of recs) {
-      const live = this.openSessionOf(r);
-      const wm = live?.peerWatermarks() ?? r.lastWatermarks;
-      const counts = live?.peerCounts() ?? r.lastCounts;
-      let lag: PeerStatus['lag'] = null;
-      if (wm !== null && counts !== null) {
-        let theyLack = 0;
-        let weLack = 0;
-        for (const origin of new Set([...Object.keys(ourCounts), ...Object.keys(counts)])) {
-          const l = originLag(ourCounts[origin] ?? 0, counts[origin] ?? 0, ourWm[origin], wm[origin]);
-          theyLack += l.theyLack;
-          weLack += l.weLack;
-        }
-        lag = { they_lack: theyLack, we_lack: weLack };
-      }
-      const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
-      out.push({
-        url: r.url,
-        machine_id: r.machineId,
-        name: r.name,
-        connected: live !== null,
-        since: iso(r.since),
-        last_error: r.lastError === null ? null : { code: r.lastError.code, message: r.lastError.message, at: new Date(r.lastError.at).toISOString() },
-        faulty: r.faulty,
-        events_sent: r.counters.events_sent,
-        events_received: r.counters.events_received,
-        duplicates_received: r.counters.duplicates_received,
-        lag,
-        divergence: live === null ? r.lastDivergence : live.divergence(),
-        clock_offset_ms: live?.clockOffsetMs ?? r.clockOffsetMs,
-        protocol: live?.remote?.protocolVersion ?? r.protocolVersion,
-        direction: live?.direction ?? r.direction,
-      });
-    }
+    for (const r of recs) out.push(statusLine(r, this.openSessionOf(r), ourCounts, ourWm));
     return out;
   }
 

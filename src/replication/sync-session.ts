@@ -28,7 +28,7 @@
  */
 import { commitRemote, type StoreContext } from '../core/context.js';
 import type { CommitNotice } from '../core/commit-feed.js';
-import { ClareError, isErrorCode, type ErrorCode } from '../core/errors.js';
+import { ClareError, isErrorCode } from '../core/errors.js';
 import { originDigests } from '../core/event-digest.js';
 import type { Hlc } from '../core/hlc.js';
 import type { MachineId } from '../core/ids.js';
@@ -43,14 +43,18 @@ import type { AckMsg } from './messages/ack.js';
 import type { BatchMsg } from './messages/batch.js';
 import type { CallResultMsg } from './messages/call-result.js';
 import type { CallMsg } from './messages/call.js';
-import { decodeFrame, describeIssues, encodeFrame, frameVersion, parseFrame, parseFrameValue } from './messages/frame.js';
-import { helloSchema, helloVersionsSchema, type HelloMsg } from './messages/hello.js';
+import { decodeFrame, encodeFrame, frameVersion, parseFrameValue } from './messages/frame.js';
 import type { LinksMsg } from './messages/links.js';
 import type { PingMsg } from './messages/ping.js';
 import type { PongMsg } from './messages/pong.js';
-import { PeerKnowledge, type Statement } from './peer-knowledge.js';
-import { negotiateVersion, PROTOCOL_VERSIONS } from './protocol-version.js';
+import { acceptHello, ourHello } from './handshake.js';
+import { PeerKnowledge, statementOf, type Statement } from './peer-knowledge.js';
+import { PROTOCOL_VERSIONS } from './protocol-version.js';
 import { SessionReconciler, type Divergence } from './session-reconciler.js';
+import { Keepalive } from './keepalive.js';
+import { PeerLinks } from './peer-links.js';
+import { ReorderBuffer } from './reorder-buffer.js';
+import { closeCodeFor, PEER_FAULTS, type EndCause, type SessionEnd } from './session-end.js';
 import type { Transport } from './transport.js';
 import { newCounters, resolveTuning, type PeerCounters, type SyncTuning } from './tuning.js';
 
@@ -96,50 +100,10 @@ export interface RemotePeer {
   readonly protocolVersion: number;
 }
 
-/** How a session ended. */
-export interface SessionEnd {
-  /** True if the handshake had completed. */
-  readonly established: boolean;
-  readonly code: number;
-  readonly reason: string;
-  /** Why, when not a clean close: a refusal we sent, or one the peer sent us (`byPeer`). */
-  readonly error: ClareError | null;
-  /** The error was the peer's refusal of us (we did something it rejects). */
-  readonly byPeer: boolean;
-  /** The peer broke the rules (bad frame, bad event, skew, version): shown as faulty. */
-  readonly faulty: boolean;
-  /** Wall-clock ms of the end. */
-  readonly at: number;
-}
-
 type State = 'new' | 'handshake' | 'open' | 'closed';
-
-/** Inbound batches held back while an earlier seq is missing (a reordering link); their bytes are bounded too. */
-const MAX_PENDING_BATCHES = 16;
 
 /** Deepest nesting of a frame: the bound of every door (a payload at its 61, inside an event, the events array and the frame). */
 const MAX_FRAME_DEPTH = MAX_JSON_DEPTH;
-
-/** Close code for each refusal. */
-function closeCodeFor(code: ErrorCode): number {
-  switch (code) {
-    case 'CLARE_PROTOCOL':
-      return CLOSE.PROTOCOL_ERROR;
-    case 'CLARE_TOO_LARGE':
-      return CLOSE.TOO_BIG;
-    case 'CLARE_INTERNAL':
-    case 'CLARE_DB':
-      return CLOSE.INTERNAL;
-    default:
-      return CLOSE.POLICY;
-  }
-}
-
-/** Errors that mean the peer sent something wrong (as opposed to our own failure). */
-const PEER_FAULTS: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
-  'CLARE_PROTOCOL', 'CLARE_PROTOCOL_VERSION', 'CLARE_BAD_EVENT', 'CLARE_HLC_SKEW', 'CLARE_HLC_FORMAT', 'CLARE_VALIDATION', 'CLARE_BAD_REQUEST',
-  'CLARE_IDENTITY_CONFLICT', 'CLARE_TOO_LARGE', 'CLARE_TOO_DEEP',
-]);
 
 export class SyncSession implements Service {
   readonly name = 'sync-session';
@@ -160,25 +124,20 @@ export class SyncSession implements Service {
   private state: State = 'new';
   private remoteInfo: RemotePeer | null = null;
   private helloSent = false;
-  private theirLinks: ReadonlySet<string> = new Set();
-  private theirLinksRev = 0;
+  private readonly theirLinks = new PeerLinks();
   private ourLinksRev = 0;
   private sendSeq = 0;
   private readonly inflight = new Map<number, number>();
   private recvSeq = 1;
-  /** Early batches by seq, as frame text (parsed again when due): their bytes are what is bounded. */
-  private readonly pending = new Map<number, string>();
-  private pendingBytes = 0;
+  private readonly pending: ReorderBuffer;
   private readonly versions: readonly number[];
   private readonly reconciler: SessionReconciler;
   private pumpScheduled = false;
-  private lastRecvAt: number;
-  /** When the keepalive timer last ran (null before its first run). */
-  private lastTickAt: number | null = null;
+  private readonly liveness: Keepalive;
   /** The handshake completed at some point (kept after the close, for the report). */
   private established = false;
   private finished = false;
-  private endCause: { error: ClareError; byPeer: boolean; faulty: boolean } | null = null;
+  private endCause: EndCause | null = null;
   private resolveDone: (end: SessionEnd) => void = () => undefined;
   private readonly openWaiters: { resolve: () => void; reject: (e: ClareError) => void }[] = [];
   private readonly idleWaiters: (() => void)[] = [];
@@ -191,7 +150,8 @@ export class SyncSession implements Service {
     this.now = opts.now ?? Date.now;
     this.log = opts.log.child({ direction: opts.direction });
     this.counterSink = opts.counters ?? newCounters();
-    this.lastRecvAt = this.now();
+    this.liveness = new Keepalive(this.now(), this.tuning.keepaliveMs, this.tuning.deadAfterMs);
+    this.pending = new ReorderBuffer(this.tuning.maxPendingBytes);
     this.versions = opts.versions ?? PROTOCOL_VERSIONS;
     this.reconciler = new SessionReconciler({
       ctx: opts.ctx,
@@ -320,9 +280,9 @@ export class SyncSession implements Service {
     this.shutdown(code, reason);
   }
 
-  /** Machines the peer said it is directly connected to (its hello and latest `links`). */
-  get peerLinks(): ReadonlySet<string> {
-    return this.theirLinks;
+  /** How many machines the peer said it is directly connected to (its hello and latest `links`). */
+  get peerLinkCount(): number {
+    return this.theirLinks.size;
   }
 
   /**
@@ -348,7 +308,7 @@ export class SyncSession implements Service {
   private onFrame(text: string): void {
     this.guard(() => {
       if (this.state === 'closed') return;
-      this.lastRecvAt = this.now();
+      this.liveness.heard(this.now());
       // Bounds first, on the text: JSON.parse and every later walk are then bounded too.
       const bytes = Buffer.byteLength(text);
       if (bytes > this.tuning.maxFrameBytes) {
@@ -404,24 +364,12 @@ export class SyncSession implements Service {
   }
 
   private onHello(value: { readonly type: string }): void {
-    if (value.type !== 'hello') return this.refuse(new ClareError('CLARE_PROTOCOL', `expected hello as the first frame, got ${value.type.slice(0, 40)}`), true);
-    const v = helloVersionsSchema.safeParse(value);
-    if (!v.success) return this.refuse(new ClareError('CLARE_PROTOCOL', `bad hello: ${describeIssues(v.error)}`), true);
-    const version = negotiateVersion(v.data.versions, this.versions);
-    if (version === null) {
-      return this.refuse(new ClareError('CLARE_PROTOCOL_VERSION',
-        `peer speaks sync protocol version(s) ${v.data.versions.join(', ')}; this Clare speaks ${this.versions.join(', ')}; upgrade the older one`,
-        { theirs: v.data.versions, ours: [...this.versions] }), true);
-    }
-    const h = helloSchema.safeParse(value);
-    if (!h.success) return this.refuse(new ClareError('CLARE_PROTOCOL', `bad hello: ${describeIssues(h.error)}`), true);
-    const hello: HelloMsg = h.data;
-    if (hello.machine_id === this.opts.machineId) {
-      return this.refuse(new ClareError('CLARE_PROTOCOL', `the peer is this machine itself (${hello.machine_id}); remove it from the peer list`), true);
-    }
+    const verdict = acceptHello(value, this.versions, this.opts.machineId);
+    if (!verdict.ok) return this.refuse(verdict.error, true);
+    const { hello, version } = verdict;
     this.remoteInfo = { machineId: hello.machine_id, name: hello.name, protocolVersion: version };
     this.knowledge.learnStatement(statementOf(hello, version));
-    this.theirLinks = new Set(hello.links);
+    this.theirLinks.reset(hello.links);
     this.clockOffsetMs = hello.now_ms - this.now();
     this.sendHello();
     this.state = 'open';
@@ -445,32 +393,16 @@ export class SyncSession implements Service {
       return;
     }
     if (msg.seq > this.recvSeq) {
-      if (this.pending.has(msg.seq)) return; // a duplicate of one already waiting
-      if (this.pending.size >= MAX_PENDING_BATCHES) return this.refuse(new ClareError('CLARE_PROTOCOL', `batch ${this.recvSeq} missing while ${this.pending.size} later ones wait`), true);
-      if (this.pendingBytes + bytes > this.tuning.maxPendingBytes) {
-        return this.refuse(new ClareError('CLARE_TOO_LARGE', `batch ${this.recvSeq} missing while ${this.pendingBytes + bytes} bytes of later ones would wait (limit ${this.tuning.maxPendingBytes})`,
-          { bytes: this.pendingBytes + bytes, limit: this.tuning.maxPendingBytes }), true);
-      }
-      this.pending.set(msg.seq, text);
-      this.pendingBytes += bytes;
+      const refusal = this.pending.hold(msg.seq, text, bytes, this.recvSeq);
+      if (refusal !== null) this.refuse(refusal, true);
       return;
     }
     let next: BatchMsg | undefined = msg;
     while (next !== undefined && this.state === 'open') {
       this.applyBatch(next);
       this.recvSeq += 1;
-      next = this.takePending(this.recvSeq);
+      next = this.pending.take(this.recvSeq);
     }
-  }
-
-  /** The held-back batch `seq`, parsed again (it passed the same parse when it arrived), or undefined. */
-  private takePending(seq: number): BatchMsg | undefined {
-    const text = this.pending.get(seq);
-    if (text === undefined) return undefined;
-    this.pending.delete(seq);
-    this.pendingBytes -= Buffer.byteLength(text);
-    const p = parseFrame(text);
-    return p.ok && p.value.type === 'batch' ? p.value : undefined;
   }
 
   private applyBatch(msg: BatchMsg): void {
@@ -538,9 +470,7 @@ export class SyncSession implements Service {
   }
 
   private onLinks(msg: LinksMsg): void {
-    if (msg.rev <= this.theirLinksRev) return; // an older frame overtaken by a newer one
-    this.theirLinksRev = msg.rev;
-    this.theirLinks = new Set(msg.links);
+    if (!this.theirLinks.update(msg)) return; // an older frame overtaken by a newer one
     // An origin no longer linked to the peer may now be ours to relay.
     this.schedulePump();
   }
@@ -558,19 +488,9 @@ export class SyncSession implements Service {
   private sendHello(): void {
     if (this.helloSent || this.state === 'closed') return;
     this.helloSent = true;
-    const db = this.opts.ctx.db;
-    const hello: HelloMsg = {
-      type: 'hello',
-      versions: [...this.versions],
-      machine_id: this.opts.machineId,
-      name: this.opts.name,
-      now_ms: this.now(),
-      watermarks: watermarks(db),
-      counts: originCounts(db),
-      // Sent before the version is agreed: a version-1 peer ignores the extra key.
-      ...(this.versions.includes(2) ? { digests: originDigests(db) } : {}),
-      links: [...(this.opts.links?.() ?? [])],
-    };
+    const hello = ourHello(this.opts.ctx.db, {
+      machineId: this.opts.machineId, name: this.opts.name, versions: this.versions, links: this.opts.links?.() ?? [], nowMs: this.now(),
+    });
     this.send(encodeFrame(hello));
   }
 
@@ -617,15 +537,9 @@ export class SyncSession implements Service {
 
   private keepalive(): void {
     if (this.state !== 'open') return;
-    const now = this.now();
-    // A tick far behind its interval means our own event loop was held up (a long
-    // ingest, a loaded machine): frames may be waiting unread, so silence proves
-    // nothing yet. Judge at the next tick, after they have been read.
-    const late = this.lastTickAt !== null && now - this.lastTickAt > 2 * this.tuning.keepaliveMs;
-    this.lastTickAt = now;
-    const silent = now - this.lastRecvAt;
-    if (!late && silent > this.tuning.deadAfterMs) {
-      this.endCause ??= { error: new ClareError('CLARE_PEER', `no frame from the peer for ${silent} ms; link presumed dead`), byPeer: false, faulty: false };
+    const verdict = this.liveness.tick(this.now());
+    if (verdict.kind === 'dead') {
+      this.endCause ??= { error: new ClareError('CLARE_PEER', `no frame from the peer for ${verdict.silentMs} ms; link presumed dead`), byPeer: false, faulty: false };
       this.shutdown(CLOSE.KEEPALIVE_TIMEOUT, 'keepalive timeout');
       return;
     }
@@ -681,7 +595,6 @@ export class SyncSession implements Service {
     for (const c of this.cleanups.splice(0)) c();
     // Buffers go with the link: nothing of the peer's stays pinned by a closed session.
     this.pending.clear();
-    this.pendingBytes = 0;
     this.reconciler.close(this.endCause?.error ?? new ClareError('CLARE_PEER', `connection closed (${code} ${reason})`));
     // The close listener was just removed with the rest: re-attach it for the final report.
     this.opts.transport.onClose((info) => this.finish(info.code, info.reason));
@@ -734,9 +647,4 @@ export class SyncSession implements Service {
       }
     }
   }
-}
-
-/** A statement frame's holdings; digests only count in protocol 2. */
-function statementOf(f: { readonly watermarks: Readonly<Record<string, Hlc>>; readonly counts: Readonly<Record<string, number>>; readonly digests?: Readonly<Record<string, string>> | undefined }, version: number): Statement {
-  return { watermarks: f.watermarks, counts: f.counts, digests: version >= 2 ? f.digests ?? null : null };
 }

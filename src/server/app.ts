@@ -12,8 +12,7 @@ import type { ClareConfig } from '../core/config.js';
 import type { StoreContext } from '../core/context.js';
 import { ClareError } from '../core/errors.js';
 import { pinoOf, redactUrl, type Logger } from '../core/log.js';
-import { overview } from '../core/service/overview.js';
-import { getSyncState } from '../replication/http-sync.js';
+import { getSyncState } from '../replication/http-sync-server.js';
 import { MAX_FRAME_BYTES } from '../replication/tuning.js';
 import { accessGuard } from './access-guard.js';
 import { registerJsonBodyParser } from './json-body.js';
@@ -25,7 +24,8 @@ import { SocketOwners } from './socket-owner.js';
 import { fleetDataRoutes } from './routes/fleet-data-routes.js';
 import { projectRoutes } from './routes/project-routes.js';
 import { taskRoutes } from './routes/task-routes.js';
-import { statusModel, syncStateModel, type StatusDoc } from './status-models.js';
+import { statusDoc } from './status-doc.js';
+import { statusModel, syncStateModel } from './status-models.js';
 
 export interface AppDeps {
   readonly ctx: StoreContext;
@@ -42,17 +42,6 @@ export interface AppDeps {
   readonly registerExtra?: (app: FastifyInstance) => Promise<void>;
   /** Called for every finished response, whatever route (metrics). */
   readonly onResponse?: (req: FastifyRequest, reply: FastifyReply) => void;
-}
-
-export function statusDoc(deps: AppDeps): StatusDoc {
-  const o = overview(deps.ctx);
-  return {
-    machine: { id: deps.config.machine_id, name: deps.config.name, version: deps.version, started_at: deps.startedAt.toISOString() },
-    ...o,
-    peers: deps.replication?.status() ?? [],
-    fleet: deps.fleet?.status() ?? null,
-    recovery: deps.replication?.recoveryStatus() ?? null,
-  };
 }
 
 /** fastify's own refusals before routing (bad percent-encoding, over-long parameter), as a coded error. */

@@ -65,6 +65,9 @@ export interface DaemonEnv {
   readonly recovery?: Recovery | null;
   /** Remote fleet calls over the peer links: replication carries them, the fleet part runs and asks them. */
   readonly calls?: RemoteCalls;
+  /** Clare's version (package.json) and when this daemon started: the status document's machine line. */
+  readonly version: string;
+  readonly startedAt: Date;
 }
 
 export type PartFactory = (env: DaemonEnv) => DaemonPart | Promise<DaemonPart>;
@@ -119,14 +122,16 @@ export async function startDaemon(opts: StartOptions): Promise<Daemon> {
     const peers = new PeerRegistry(config.file, config.peers);
     // Links are authenticated only with a mesh token: without one, remote calls are refused (remote-calls.ts).
     const calls = new RemoteCalls({ machineId: config.machine_id, host: config.name, log: log.child({ part: 'calls' }), trusted: config.mesh.token !== undefined });
-    const denv: DaemonEnv = { ctx, config, log, peers, rclaude: { path: rclaudePath, version, timeoutMs: config.rclaude.timeout_ms }, recovery, calls };
+    const denv: DaemonEnv = {
+      ctx, config, log, peers, rclaude: { path: rclaudePath, version, timeoutMs: config.rclaude.timeout_ms }, recovery, version: packageVersion(), startedAt: new Date(), calls,
+    };
     const parts: DaemonPart[] = [];
     for (const f of opts.parts ?? []) parts.push(await f(denv));
 
     const replication = parts.find((p) => p.replication !== undefined)?.replication;
     const fleet = parts.find((p) => p.fleet !== undefined)?.fleet;
     app = buildApp({
-      ctx, config, log, version: packageVersion(), startedAt: new Date(), peers,
+      ctx, config, log, version: denv.version, startedAt: denv.startedAt, peers,
       ...(replication === undefined ? {} : { replication }),
       ...(fleet === undefined ? {} : { fleet }),
       extraRoutes: parts.flatMap((p) => p.routes ?? []),

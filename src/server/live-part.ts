@@ -14,7 +14,8 @@ import type { DaemonEnv, DaemonPart, DaemonPorts, PartFactory } from './daemon.j
 import { LiveHub, type LiveSocket } from './live-hub.js';
 import { defaultUiDir, loadUiAssets, registerUiRoutes, type UiAsset } from './live-static.js';
 import { accessConfig } from './route-access.js';
-import { statusModel, type StatusDoc } from './status-models.js';
+import { statusDoc } from './status-doc.js';
+import { statusModel } from './status-models.js';
 
 export const LIVE_PATH = '/api/v1/live';
 
@@ -23,13 +24,6 @@ export interface LivePartOptions {
   readonly uiDir?: string | null;
   /** Replication/fleet status poll while a dashboard is open (ms); default 1000. */
   readonly pollMs?: number;
-}
-
-/** Reads the status document through the app's own route (one overview, as the CLI sees it). */
-async function readStatus(app: FastifyInstance): Promise<StatusDoc> {
-  const r = await app.inject({ method: 'GET', url: '/api/v1/status' });
-  if (r.statusCode !== 200) throw new Error(`GET /api/v1/status answered ${r.statusCode}: ${r.body.slice(0, 200)}`);
-  return statusModel.parse(JSON.parse(r.body));
 }
 
 function loadUi(dir: string | null | undefined, log: Logger): Map<string, UiAsset> | null {
@@ -58,20 +52,19 @@ export function registerLiveRoute(app: FastifyInstance, hub: LiveHub): void {
 export function livePart(opts: LivePartOptions = {}): PartFactory {
   return (env: DaemonEnv): DaemonPart => {
     const log = env.log.child({ part: 'live' });
-    let app: FastifyInstance | null = null;
     let ports: DaemonPorts = {};
     const hub = new LiveHub({
       ctx: env.ctx,
       log,
       ...(opts.pollMs === undefined ? {} : { pollMs: opts.pollMs }),
-      readStatus: () => (app === null ? Promise.reject(new Error('the app is not registered yet')) : readStatus(app)),
+      // Parsed by its model, as the route's answer is checked: the snapshot carries no field the model lacks.
+      readStatus: () => Promise.resolve(statusModel.parse(statusDoc({ ...env, ...ports }))),
       readLinks: () => ({ peers: ports.replication?.status() ?? [], fleet: ports.fleet?.status() ?? null }),
     });
     const assets = loadUi(opts.uiDir, log);
     return {
       service: hub,
       register: (scope: FastifyInstance, p: DaemonPorts) => {
-        app = scope;
         ports = p;
         registerLiveRoute(scope, hub);
         registerUiRoutes(scope, assets, log);

@@ -15,9 +15,8 @@ import type { Duplex } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { CommitFeed, CommitNotice } from '../core/commit-feed.js';
-import type { Db } from '../core/db.js';
+import { cachedStatement as stmt, type Db } from '../core/db.js';
 import { RCLAUDE_CALLS, type RclaudeCallNotice } from '../core/fleet/rclaude.js';
-import { cachedStatement as stmt } from '../core/projections/registers.js';
 import type { DaemonPorts } from './daemon.js';
 import { degradedReasons } from './health.js';
 

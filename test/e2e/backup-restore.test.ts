@@ -9,7 +9,8 @@ import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { digest } from '../../src/core/digest.js';
 import { rebuild } from '../../src/core/rebuild.js';
-import { CLI, freePort, machinePool, waitFor, type TestMachine } from '../helpers/daemon.js';
+import { CLI, freePort, machinePool, type TestMachine } from '../helpers/daemon.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 const TOKEN = 'backup-test-token-0123456789abcdef';
 const pool = machinePool();

@@ -9,7 +9,8 @@ import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CLI, machinePool, waitFor } from '../helpers/daemon.js';
+import { CLI, machinePool } from '../helpers/daemon.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 const ROOT = process.getuid?.() === 0;
 const SKIP_REASON = 'SKIPPED: needs root (unshare --mount) to give a name an address without touching /etc/hosts';

@@ -11,7 +11,8 @@ import { randomUUID } from 'node:crypto';
 import { createServer, request, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser, type TestBrowser } from '../helpers/browser.js';
-import { freePort, machinePool, waitFor, type TestMachine } from '../helpers/daemon.js';
+import { freePort, machinePool, type TestMachine } from '../helpers/daemon.js';
+import { waitFor } from '../helpers/wait-for.js';
 import { rawRequest, UPGRADE_HEADERS } from '../helpers/raw-http.js';
 import { editConfig, sends, spawnSessions } from './fleet-helpers.js';
 

@@ -4,7 +4,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StatusDoc } from '../../src/server/status-models.js';
 import { launchBrowser, type TestBrowser } from '../helpers/browser.js';
-import { createMachine, waitFor, type TestMachine } from '../helpers/daemon.js';
+import { createMachine, type TestMachine } from '../helpers/daemon.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 let browser: TestBrowser;
 let m: TestMachine;

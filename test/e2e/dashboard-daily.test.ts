@@ -7,7 +7,8 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Task } from '../../src/core/models.js';
 import { launchBrowser, type TestBrowser } from '../helpers/browser.js';
-import { machinePool, waitFor, type TestMachine } from '../helpers/daemon.js';
+import { machinePool, type TestMachine } from '../helpers/daemon.js';
+import { waitFor } from '../helpers/wait-for.js';
 import { cliOutput, editConfig, rclaude, spawnSessions, taskTitled } from './fleet-helpers.js';
 
 const { machine, release } = machinePool();

@@ -9,7 +9,8 @@ import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { StatusDoc } from '../../src/server/status-models.js';
 import { launchBrowser, type TestBrowser } from '../helpers/browser.js';
-import { createMachine, freePort, STANDIN_DIR, waitFor, type MachineOptions, type TestMachine } from '../helpers/daemon.js';
+import { createMachine, freePort, STANDIN_DIR, type MachineOptions, type TestMachine } from '../helpers/daemon.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 const machines: TestMachine[] = [];
 let browser: TestBrowser;

@@ -9,7 +9,8 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newMachineId } from '../../src/core/ids.js';
 import { launchBrowser, type DashboardPage, type TestBrowser } from '../helpers/browser.js';
-import { createMachine, waitFor, type TestMachine } from '../helpers/daemon.js';
+import { createMachine, type TestMachine } from '../helpers/daemon.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 const OPEN = 450;
 const DONE = 80;

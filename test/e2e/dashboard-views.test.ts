@@ -7,7 +7,8 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Task } from '../../src/core/models.js';
 import { launchBrowser, type DashboardPage, type TestBrowser } from '../helpers/browser.js';
-import { createMachine, waitFor, type TestMachine } from '../helpers/daemon.js';
+import { createMachine, type TestMachine } from '../helpers/daemon.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 let browser: TestBrowser;
 let m: TestMachine;

@@ -5,7 +5,8 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { freePort, machinePool, ROOT, waitFor, type TestMachine } from '../helpers/daemon.js';
+import { freePort, machinePool, ROOT, type TestMachine } from '../helpers/daemon.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 const TOKEN = 'doctor-test-token-0123456789abcdef0123';
 const pool = machinePool();

@@ -11,7 +11,8 @@ import { openDb } from '../../src/core/db.js';
 import { hlcMs } from '../../src/core/hlc.js';
 import { newUpdateId } from '../../src/core/ids.js';
 import { openContext } from '../../src/core/setup.js';
-import { freePort, machinePool, waitFor, type TestMachine } from '../helpers/daemon.js';
+import { freePort, machinePool, type TestMachine } from '../helpers/daemon.js';
+import { waitFor } from '../helpers/wait-for.js';
 import { capture, editConfig, firstPullDone, pidAlive, rclaude, sends, spawnSessions } from './fleet-helpers.js';
 
 interface Assignment { id: string; task_id: string; host: string; session: string; delivery: string; error: string | null }

@@ -7,7 +7,8 @@ import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ROOT, waitFor } from '../helpers/daemon.js';
+import { ROOT } from '../helpers/daemon.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 const DEMO = join(ROOT, 'tools/demo.mjs');
 

@@ -6,7 +6,8 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLI, freePort, machinePool, waitFor, type TestMachine } from '../helpers/daemon.js';
+import { CLI, freePort, machinePool, type TestMachine } from '../helpers/daemon.js';
+import { waitFor } from '../helpers/wait-for.js';
 import { capture, editConfig, rclaude, spawnSessions } from './fleet-helpers.js';
 
 const TOKEN = 'remote-calls-token-0123456789';

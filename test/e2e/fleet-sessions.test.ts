@@ -5,7 +5,8 @@
  */
 import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLI, machinePool, waitFor, type TestMachine } from '../helpers/daemon.js';
+import { CLI, machinePool, type TestMachine } from '../helpers/daemon.js';
+import { waitFor } from '../helpers/wait-for.js';
 import { capture, editConfig, eventCount, firstPullDone, rclaude, spawnSessions } from './fleet-helpers.js';
 
 interface Pull { host: string; sessions: number; appeared: number; changed: number; gone: number }

@@ -11,7 +11,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { newMachineId } from '../../src/core/ids.js';
-import { createMachine, ROOT, waitFor, type TestMachine } from '../helpers/daemon.js';
+import { createMachine, ROOT, type TestMachine } from '../helpers/daemon.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 const TASKS = 40_000;
 const STALLED = 10;

@@ -5,7 +5,8 @@
  * its own and converges when its link comes back.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createMachine, waitFor, type TestMachine } from '../helpers/daemon.js';
+import { createMachine, type TestMachine } from '../helpers/daemon.js';
+import { waitFor } from '../helpers/wait-for.js';
 import { createMesh, meshSupport, type Mesh } from '../helpers/wg-mesh.js';
 
 const TOKEN = 'wireguard-mesh-token-0123456789';

@@ -7,7 +7,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { HLC_ZERO } from '../../src/core/hlc.js';
 import { newProjectId } from '../../src/core/ids.js';
-import { createMachine, freePort, waitFor, type TestMachine } from '../helpers/daemon.js';
+import { createMachine, freePort, type TestMachine } from '../helpers/daemon.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 const TOKEN = 'mesh-test-token-0123456789';
 const made: TestMachine[] = [];

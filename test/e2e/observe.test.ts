@@ -3,7 +3,8 @@
  * ok or degraded; /metrics is Prometheus text with the figures operators watch.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { freePort, machinePool, waitFor, type TestMachine } from '../helpers/daemon.js';
+import { freePort, machinePool, type TestMachine } from '../helpers/daemon.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 const TOKEN = 'observe-test-token-0123456789abcdef';
 const pool = machinePool();

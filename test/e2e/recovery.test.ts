@@ -9,7 +9,8 @@ import { copyFileSync, existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createMachine, freePort, waitFor, type TestMachine } from '../helpers/daemon.js';
+import { createMachine, freePort, type TestMachine } from '../helpers/daemon.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 const made: TestMachine[] = [];
 afterEach(async () => {

@@ -13,7 +13,8 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CLI, machinePool, ROOT, STANDIN_DIR, waitFor, type TestMachine } from '../helpers/daemon.js';
+import { CLI, machinePool, ROOT, STANDIN_DIR, type TestMachine } from '../helpers/daemon.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 /** A cgroup v2 group we may create and move processes into, or why not. */
 function cgroupRoot(): { dir: string } | { why: string } {

@@ -11,7 +11,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { newMachineId, newProjectId } from '../../src/core/ids.js';
 import { formatHlc } from '../../src/core/hlc.js';
 import { uuidv7 } from '../../src/core/ids.js';
-import { createMachine, freePort, waitFor, type TestMachine } from '../helpers/daemon.js';
+import { createMachine, freePort, type TestMachine } from '../helpers/daemon.js';
+import { waitFor } from '../helpers/wait-for.js';
 import { buildRelease } from '../fixtures/previous-release/build-release.mjs';
 
 const TOKEN = 'sync-trust-token-0123456789abcdef';

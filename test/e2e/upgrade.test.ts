@@ -12,7 +12,8 @@ import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { MIGRATIONS } from '../../src/core/schema.js';
 import { buildRelease, PREVIOUS_RELEASE } from '../fixtures/previous-release/build-release.mjs';
-import { freePort, machinePool, ROOT, waitFor, type TestMachine } from '../helpers/daemon.js';
+import { freePort, machinePool, ROOT, type TestMachine } from '../helpers/daemon.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 const FIXTURES = join(ROOT, 'test/fixtures/previous-release');
 interface Expected { machines: Record<'desk' | 'laptop', { machine_id: string; schema_version: number; event_count: number; events_sha256: string }> }

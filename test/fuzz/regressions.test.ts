@@ -9,7 +9,8 @@ import { parseSessionListing } from '../../src/core/fleet/rclaude.js';
 import { formatHlc } from '../../src/core/hlc.js';
 import { newMachineId, uuidv7 } from '../../src/core/ids.js';
 import { ingest } from '../../src/core/store.js';
-import { connectRawPeer, makeCtx, MemoryNetwork, waitFor } from '../helpers/replication-harness.js';
+import { connectRawPeer, makeCtx, MemoryNetwork } from '../helpers/replication-harness.js';
+import { waitFor } from '../helpers/wait-for.js';
 import { deepArrayText } from './hostile.js';
 import { thrownCoded } from './invariants.js';
 import { expectCoded, remoteEvent, send, useFuzzDaemon } from './regression-kit.js';
@@ -105,7 +106,7 @@ describe('sync (issue 9): bounded peer records', () => {
         raw.send({ type: 'error', code: 'CLARE_PEER', message: 'bye' });
         await raw.closed;
       }
-      await waitFor(() => b.service.status().every((p) => !p.connected), 'all disconnected');
+      await waitFor('all disconnected', () => b.service.status().every((p) => !p.connected));
       expect(b.service.status().length).toBeLessThanOrEqual(64);
     } finally {
       await net.stopAll();

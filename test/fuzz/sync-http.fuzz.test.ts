@@ -12,7 +12,7 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_MAX_SKEW_MS } from '../../src/core/hlc.js';
 import { jsonTextDepth, MAX_JSON_DEPTH } from '../../src/core/json-bounds.js';
 import { newMachineId, newProjectId, newTaskId } from '../../src/core/ids.js';
-import { SOURCE_HEADER } from '../../src/replication/http-sync.js';
+import { SOURCE_HEADER } from '../../src/replication/http-sync-wire.js';
 import { doorTimeout, fuzzDoor, warmUp } from './budget.js';
 import { buildEvents, eventSpecArb, type BuiltEvent } from './event-arb.js';
 import type { FuzzDaemon, StoredEvent } from './fuzz-daemon.js';

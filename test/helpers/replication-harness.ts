@@ -20,6 +20,7 @@ import type { RemoteCalls } from '../../src/replication/remote-calls.js';
 import { ReplicationService, type Connector } from '../../src/replication/replication-service.js';
 import { TransportBase, type CloseInfo, type Transport } from '../../src/replication/transport.js';
 import type { SyncTuning } from '../../src/replication/tuning.js';
+import { waitFor } from './wait-for.js';
 
 /** Timers small enough for tests, still with the production logic. */
 export const FAST_TUNING: Partial<SyncTuning> = {
@@ -64,19 +65,6 @@ export function makeEvent(origin: MachineId, ms: number, counter = 0, name = 'ha
     v: 1,
     payload: { project_id: newProjectId(), name, path: null, description: '', weight: 1 },
   };
-}
-
-/**
- * Resolves once `cond()` is true; rejects after `timeoutMs` naming `what`.
- * Checks after every macrotask turn, so microtask-driven delivery runs in between.
- */
-export async function waitFor(cond: () => boolean, what: string | (() => string), timeoutMs = 10_000): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  for (;;) {
-    if (cond()) return;
-    if (performance.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${typeof what === 'string' ? what : what()}`);
-    await new Promise<void>((r) => setTimeout(r, 1));
-  }
 }
 
 /** A transport that never opens (a refused TCP connection). */
@@ -222,8 +210,8 @@ export class MemoryNetwork {
 
 /** Waits until every node holds `total` events, then returns their digests. */
 export async function waitConverged(nodes: readonly TestNode[], total: number, timeoutMs = 15_000): Promise<string[]> {
-  await waitFor(() => nodes.every((n) => eventCount(n.ctx.db) === total),
-    () => `${nodes.length} nodes to hold ${total} events (now ${nodes.map((n) => `${n.name}=${eventCount(n.ctx.db)}`).join(' ')})`, timeoutMs);
+  await waitFor(() => `${nodes.length} nodes to hold ${total} events (now ${nodes.map((n) => `${n.name}=${eventCount(n.ctx.db)}`).join(' ')})`,
+    () => nodes.every((n) => eventCount(n.ctx.db) === total), timeoutMs);
   return nodes.map((n) => digest(n.ctx.db));
 }
 
@@ -278,7 +266,7 @@ export function connectRawPeer(service: ReplicationService, machineId: MachineId
       type: 'hello', versions: [1], machine_id: machineId, name: 'raw', now_ms: Date.now(), watermarks: {}, counts: {}, links: [], ...over,
     }),
     next: async (type) => {
-      await waitFor(() => frames.some((f) => f.type === type), `a ${type} frame`, 5000);
+      await waitFor(`a ${type} frame`, () => frames.some((f) => f.type === type), 5000);
       return frames.find((f) => f.type === type)!;
     },
   };

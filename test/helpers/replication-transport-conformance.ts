@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { CloseInfo, Transport } from '../../src/replication/transport.js';
-import { waitFor } from './replication-harness.js';
+import { waitFor } from './wait-for.js';
 
 export interface ConnectedPair {
   readonly a: Transport;
@@ -57,7 +57,7 @@ export function transportConformance(name: string, makePair: PairFactory): void 
         a.send(`a${i}`);
         b.send(`b${i}`);
       }
-      await waitFor(() => atB.length >= n && atA.length >= n, 'all frames');
+      await waitFor('all frames', () => atB.length >= n && atA.length >= n);
       expect(atB).toEqual(Array.from({ length: n }, (_, i) => `a${i}`));
       expect(atA).toEqual(Array.from({ length: n }, (_, i) => `b${i}`));
     }));
@@ -69,7 +69,7 @@ export function transportConformance(name: string, makePair: PairFactory): void 
       const uni = JSON.stringify({ s: 'naïve — 日本語 — 🚀', nul: '\u0000' });
       a.send(big);
       a.send(uni);
-      await waitFor(() => atB.length === 2, 'two frames');
+      await waitFor('two frames', () => atB.length === 2);
       expect(atB[0]!.length).toBe(big.length);
       expect(atB[1]).toBe(uni);
     }));
@@ -121,10 +121,10 @@ export function transportConformance(name: string, makePair: PairFactory): void 
       const off = b.onMessage((f) => first.push(f));
       const all = collect(b);
       a.send('1');
-      await waitFor(() => all.length === 1, 'first frame');
+      await waitFor('first frame', () => all.length === 1);
       off();
       a.send('2');
-      await waitFor(() => all.length === 2, 'second frame');
+      await waitFor('second frame', () => all.length === 2);
       expect(first).toEqual(['1']);
     }));
   });

@@ -4,7 +4,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket, { WebSocketServer } from 'ws';
-import { waitFor } from '../helpers/daemon.js';
+import { waitFor } from '../helpers/wait-for.js';
 import { seededRandom } from '../helpers/replication-harness.js';
 import { WsProxy } from '../../tools/torture/ws-proxy.js';
 

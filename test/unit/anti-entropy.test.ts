@@ -14,7 +14,8 @@ import type { MachineId } from '../../src/core/ids.js';
 import { eventCount, eventsAfter, ingest, rangeEventsRaw, watermarks } from '../../src/core/store.js';
 import { checkRangePage, reconcileOrigin, splitRange, type ReconcileIo } from '../../src/replication/anti-entropy.js';
 import { encodeEvents } from '../../src/replication/batch-codec.js';
-import { connectRawPeer, makeCtx, makeEvent, MemoryNetwork, waitFor, writeProjects, type TestNode } from '../helpers/replication-harness.js';
+import { connectRawPeer, makeCtx, makeEvent, MemoryNetwork, writeProjects, type TestNode } from '../helpers/replication-harness.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 const RUNS = Number(process.env.FC_RUNS ?? 40);
 
@@ -160,10 +161,10 @@ describe('anti-entropy between running peers', () => {
     expect(eventCount(a.ctx.db)).toBeLessThan(total);
     expect(eventCount(b.ctx.db)).toBeLessThan(total);
     await net.startAll();
-    await waitFor(() => eventCount(a.ctx.db) === total && eventCount(b.ctx.db) === total, () => `union on both (a=${eventCount(a.ctx.db)} b=${eventCount(b.ctx.db)} of ${total})`);
+    await waitFor(() => `union on both (a=${eventCount(a.ctx.db)} b=${eventCount(b.ctx.db)} of ${total})`, () => eventCount(a.ctx.db) === total && eventCount(b.ctx.db) === total);
     expect(eventSetDigest(a.ctx.db)).toBe(eventSetDigest(b.ctx.db));
     expect(digest(a.ctx.db)).toBe(digest(b.ctx.db));
-    await waitFor(() => a.service.status()[0]?.divergence === null && b.service.status()[0]?.divergence === null, 'no divergence left');
+    await waitFor('no divergence left', () => a.service.status()[0]?.divergence === null && b.service.status()[0]?.divergence === null);
     expect(a.service.status()[0]).toMatchObject({ protocol: 3, faulty: false, last_error: null, lag: { they_lack: 0, we_lack: 0 } });
   });
 
@@ -178,7 +179,7 @@ describe('anti-entropy between running peers', () => {
     ingest(a.ctx.db, a.ctx.clock, all);
     ingest(b.ctx.db, b.ctx.clock, all.map((e, i) => (i === 17 ? { ...e, payload: { ...e.payload, name: 'forked' } } : e)));
     await net.startAll();
-    await waitFor(() => [a, b].some((n) => n.service.status()[0]?.last_error?.code === 'CLARE_IDENTITY_CONFLICT'), 'identity conflict on a link');
+    await waitFor('identity conflict on a link', () => [a, b].some((n) => n.service.status()[0]?.last_error?.code === 'CLARE_IDENTITY_CONFLICT'));
     const st = [a, b].map((n) => n.service.status()[0]!).find((p) => p.last_error?.code === 'CLARE_IDENTITY_CONFLICT')!;
     expect(st.last_error!.message).toContain(all[17]!.id);
     // Neither side took the other's version of the event.
@@ -189,13 +190,13 @@ describe('anti-entropy between running peers', () => {
   it('with a version-1 peer there is no anti-entropy, and status says DIVERGED instead of lag 0 alone', async () => {
     const { a, b } = holedPair({ bVersions: [1] });
     await net.startAll();
-    await waitFor(() => a.service.status()[0]?.divergence !== null && a.service.status()[0]?.divergence !== undefined, 'divergence on a');
+    await waitFor('divergence on a', () => a.service.status()[0]?.divergence !== null && a.service.status()[0]?.divergence !== undefined);
     const st = a.service.status()[0]!;
     expect(st.protocol).toBe(1);
     expect(st.divergence).toMatchObject({ state: 'unsupported', origins: [expect.any(String)] });
     expect(st.lag).toMatchObject({ they_lack: expect.any(Number) });
     // b (protocol 1) compares counts too: it sees the difference as well.
-    await waitFor(() => b.service.status()[0]?.divergence?.state === 'unsupported', 'divergence on b');
+    await waitFor('divergence on b', () => b.service.status()[0]?.divergence?.state === 'unsupported');
   });
 });
 
@@ -215,7 +216,7 @@ describe('lag in status', () => {
       const origin = all[0]!.origin;
       raw.send(raw.hello({ watermarks: { [origin]: all[3]!.hlc }, counts: { [origin]: 3 } }));
       await raw.next('hello');
-      await waitFor(() => b.service.status()[0]?.connected === true, 'raw peer connected');
+      await waitFor('raw peer connected', () => b.service.status()[0]?.connected === true);
       const st = b.service.status()[0]!;
       expect(st.lag).toEqual({ they_lack: 1, we_lack: 1 });
       expect(st.divergence).toBeNull();
@@ -253,10 +254,10 @@ describe('rolling upgrade: a version-2 peer and a version-1 peer', () => {
       writeProjects(nu.ctx, 30, 'n');
       writeProjects(old.ctx, 20, 'o');
       await net.startAll();
-      await waitFor(() => eventCount(nu.ctx.db) === 50 && eventCount(old.ctx.db) === 50, 'both hold all 50');
+      await waitFor('both hold all 50', () => eventCount(nu.ctx.db) === 50 && eventCount(old.ctx.db) === 50);
       writeProjects(old.ctx, 1, 'live-o');
       writeProjects(nu.ctx, 1, 'live-n');
-      await waitFor(() => eventCount(nu.ctx.db) === 52 && eventCount(old.ctx.db) === 52, 'live writes both ways');
+      await waitFor('live writes both ways', () => eventCount(nu.ctx.db) === 52 && eventCount(old.ctx.db) === 52);
       expect(digest(nu.ctx.db)).toBe(digest(old.ctx.db));
       expect(nu.service.status()[0]).toMatchObject({ protocol: 1, faulty: false, divergence: null });
       expect(old.service.status()[0]).toMatchObject({ protocol: 1, faulty: false, divergence: null });

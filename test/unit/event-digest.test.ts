@@ -16,7 +16,7 @@ import { HybridClock } from '../../src/core/hlc.js';
 import { newMachineId } from '../../src/core/ids.js';
 import { MIGRATIONS } from '../../src/core/schema.js';
 import { eventsAfter, ingest } from '../../src/core/store.js';
-import { getSyncState } from '../../src/replication/http-sync.js';
+import { getSyncState } from '../../src/replication/http-sync-server.js';
 import { deliveryArb, historyArb } from '../helpers/event-gen.js';
 import { makeCtx, writeProjects } from '../helpers/replication-harness.js';
 

@@ -10,8 +10,9 @@ import { digest } from '../../src/core/digest.js';
 import { formatHlc } from '../../src/core/hlc.js';
 import { newEventId, newMachineId } from '../../src/core/ids.js';
 import { eventCount, eventsAfter, ingest, watermarks } from '../../src/core/store.js';
-import { postEvents } from '../../src/replication/http-sync.js';
-import { connectRawPeer, makeCtx, makeEvent, refusal, MemoryNetwork, waitFor, writeProjects } from '../helpers/replication-harness.js';
+import { postEvents } from '../../src/replication/http-sync-server.js';
+import { connectRawPeer, makeCtx, makeEvent, refusal, MemoryNetwork, writeProjects } from '../helpers/replication-harness.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 
 describe('identity conflicts at ingest', () => {
@@ -110,7 +111,7 @@ describe('identity conflicts on the socket', () => {
     expect(err.code).toBe('CLARE_IDENTITY_CONFLICT');
     expect(String(err.message)).toContain(e1.id);
     expect(digest(b.ctx.db)).toBe(before);
-    await waitFor(() => b.service.status()[0]?.last_error?.code === 'CLARE_IDENTITY_CONFLICT', 'conflict in status');
+    await waitFor('conflict in status', () => b.service.status()[0]?.last_error?.code === 'CLARE_IDENTITY_CONFLICT');
     expect(b.service.status()[0]).toMatchObject({ machine_id: raw.machineId, faulty: true });
   });
 

@@ -9,7 +9,7 @@ import { silentLogger } from '../../src/core/log.js';
 import { LiveHub, type LiveSocket } from '../../src/server/live-hub.js';
 import { LIVE_CLOSE, MAX_CLIENT_FRAME_BYTES } from '../../src/server/live-protocol.js';
 import { statusModel } from '../../src/server/status-models.js';
-import { waitFor } from '../helpers/daemon.js';
+import { waitFor } from '../helpers/wait-for.js';
 import { testApp, type TestApp } from '../helpers/app.js';
 
 class FakeSocket implements LiveSocket {

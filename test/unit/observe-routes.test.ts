@@ -33,7 +33,7 @@ async function app(ports: DaemonPorts = {}) {
   const config = parseConfig(text, file);
   const ctx = openContext(openDb(':memory:'), config);
   const peers = new PeerRegistry(file, config.peers);
-  const part = await observePart({ ctx, config, log: silentLogger, peers, rclaude: { path: '/bin/false', version: 'test', timeoutMs: 1000 } });
+  const part = await observePart({ ctx, config, log: silentLogger, peers, rclaude: { path: '/bin/false', version: 'test', timeoutMs: 1000 }, version: 'test', startedAt: new Date() });
   const a = buildApp({
     ctx, config, log: silentLogger, version: 'test', startedAt: new Date(), peers,
     extraRoutes: part.routes ?? [],

@@ -9,7 +9,8 @@ import { CLOSE } from '../../src/replication/close-codes.js';
 import { MAX_SCREEN_CHARS } from '../../src/replication/messages/call-result.js';
 import type { CallOp } from '../../src/replication/messages/call.js';
 import { RemoteCalls, type CallExecutor } from '../../src/replication/remote-calls.js';
-import { connectRawPeer, MemoryNetwork, waitFor, type TestNode } from '../helpers/replication-harness.js';
+import { connectRawPeer, MemoryNetwork, type TestNode } from '../helpers/replication-harness.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 let net: MemoryNetwork;
 afterEach(async () => {
@@ -35,7 +36,7 @@ function host(name: string, peers: string[], o: { trusted?: boolean; answer?: (o
 }
 
 async function linked(a: TestNode, name: string): Promise<void> {
-  await waitFor(() => a.service.status().some((p) => p.name === name && p.connected), `${a.name} linked to ${name}`);
+  await waitFor(`${a.name} linked to ${name}`, () => a.service.status().some((p) => p.name === name && p.connected));
 }
 
 async function codeOf(p: Promise<unknown>): Promise<string> {
@@ -89,7 +90,7 @@ describe('remote calls along a line A–B–C', () => {
   it('an owner out of reach is CLARE_HOST_UNREACHABLE, at once', async () => {
     const [a, b, c] = await line();
     net.block('b', 'c');
-    await waitFor(() => !b.node.service.status().some((p) => p.name === 'c' && p.connected), 'b lost c');
+    await waitFor('b lost c', () => !b.node.service.status().some((p) => p.name === 'c' && p.connected));
     const t0 = performance.now();
     const e = await a.calls.call('c', { verb: 'spawn', session: 's', cwd: '/tmp' }, 5000).catch((x: unknown) => x as ClareError);
     expect(e).toBeInstanceOf(ClareError);
@@ -127,7 +128,7 @@ describe('hostile call frames', () => {
       op: { verb: 'capture', session: 'api-1', lines: 10 }, ...over,
     });
     const result = async (id: unknown): Promise<Record<string, unknown>> => {
-      await waitFor(() => raw.frames.some((f) => f.type === 'call_result' && f.id === id), `call_result ${String(id)}`, 5000);
+      await waitFor(`call_result ${String(id)}`, () => raw.frames.some((f) => f.type === 'call_result' && f.id === id), 5000);
       return raw.frames.find((f) => f.type === 'call_result' && f.id === id)!;
     };
     return { b, raw, call, result };

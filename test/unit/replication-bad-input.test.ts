@@ -7,7 +7,8 @@ import { digest } from '../../src/core/digest.js';
 import { formatHlc } from '../../src/core/hlc.js';
 import { eventCount } from '../../src/core/store.js';
 import { CLOSE } from '../../src/replication/close-codes.js';
-import { connectRawPeer, makeEvent, MemoryNetwork, waitConverged, waitFor, writeProjects, type TestNode } from '../helpers/replication-harness.js';
+import { connectRawPeer, makeEvent, MemoryNetwork, waitConverged, writeProjects, type TestNode } from '../helpers/replication-harness.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 let net: MemoryNetwork;
 let b: TestNode;
@@ -67,7 +68,7 @@ describe('bad input from a peer', () => {
     raw.send(raw.hello());
     raw.send({ type: 'batch', base: {}, events: [{}] });
     await expectRefusal(raw, 'CLARE_PROTOCOL', CLOSE.PROTOCOL_ERROR);
-    await waitFor(() => b.service.status().some((p) => p.faulty), 'faulty status');
+    await waitFor('faulty status', () => b.service.status().some((p) => p.faulty));
     expect(b.service.status()[0]).toMatchObject({ machine_id: raw.machineId, faulty: true, connected: false, last_error: { code: 'CLARE_PROTOCOL' } });
   });
 
@@ -82,7 +83,7 @@ describe('bad input from a peer', () => {
     expect(err.message).toMatch(/event #1/);
     expect(eventCount(b.ctx.db)).toBe(5);
     expect(digest(b.ctx.db)).toBe(before);
-    await waitFor(() => b.service.status().some((p) => p.faulty), 'faulty status');
+    await waitFor('faulty status', () => b.service.status().some((p) => p.faulty));
     const st = b.service.status()[0]!;
     expect(st.last_error?.code).toBe('CLARE_BAD_EVENT');
     expect(st.last_error?.message).toMatch(/event #1/);
@@ -96,7 +97,7 @@ describe('bad input from a peer', () => {
     const err = await expectRefusal(raw, 'CLARE_HLC_SKEW', CLOSE.POLICY);
     expect(err.message).toMatch(/ahead of ours/);
     expect(eventCount(b.ctx.db)).toBe(5);
-    await waitFor(() => b.service.status()[0]?.last_error?.code === 'CLARE_HLC_SKEW', 'skew in status');
+    await waitFor('skew in status', () => b.service.status()[0]?.last_error?.code === 'CLARE_HLC_SKEW');
     expect(b.service.status()[0]!.faulty).toBe(true);
   });
 
@@ -154,8 +155,8 @@ describe('dead links', () => {
     await waitConverged([a, b], 5);
     expect(net.stallLinks('a', 'b')).toBe(1);
     writeProjects(a.ctx, 3);
-    await waitFor(() => a.service.status()[0]?.last_error?.message.includes('presumed dead') === true, 'keepalive timeout');
+    await waitFor('keepalive timeout', () => a.service.status()[0]?.last_error?.message.includes('presumed dead') === true);
     await waitConverged([a, b], 8);
-    await waitFor(() => a.service.status()[0]!.connected, 'reconnected');
+    await waitFor('reconnected', () => a.service.status()[0]!.connected);
   });
 });

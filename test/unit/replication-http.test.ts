@@ -8,10 +8,9 @@ import { ClareError } from '../../src/core/errors.js';
 import { formatHlc } from '../../src/core/hlc.js';
 import { eventCount, eventsAfter, originCounts, watermarks } from '../../src/core/store.js';
 import { checkBearer, unauthorizedBody, UNAUTHORIZED_HEADERS } from '../../src/server/bearer-auth.js';
-import {
-  formatAfter, getEventsAfter, getEventsSince, getSyncEvents, getSyncState, MAX_PAGE_BYTES, parseAfter, postEvents, SOURCE_HEADER, syncOnce,
-  type EventsAfterPage, type FetchLike,
-} from '../../src/replication/http-sync.js';
+import { syncOnce, type FetchLike } from '../../src/replication/http-sync-client.js';
+import { getEventsAfter, getEventsSince, getSyncEvents, getSyncState, postEvents } from '../../src/replication/http-sync-server.js';
+import { formatAfter, MAX_PAGE_BYTES, parseAfter, SOURCE_HEADER, type EventsAfterPage } from '../../src/replication/http-sync-wire.js';
 import { makeCtx, makeEvent, writeProjects } from '../helpers/replication-harness.js';
 
 function json(status: number, body: unknown, headers: Record<string, string> = {}): Response {

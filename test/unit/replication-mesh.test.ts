@@ -5,7 +5,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { digest } from '../../src/core/digest.js';
 import { rebuild } from '../../src/core/rebuild.js';
 import { eventCount } from '../../src/core/store.js';
-import { MemoryNetwork, seededRandom, waitConverged, waitFor, writeProjects, type TestNode } from '../helpers/replication-harness.js';
+import { MemoryNetwork, seededRandom, waitConverged, writeProjects, type TestNode } from '../helpers/replication-harness.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 let net: MemoryNetwork;
 afterEach(async () => {
@@ -37,10 +38,10 @@ describe('replication over the in-memory network', () => {
       url: b.url, machine_id: b.machineId, name: 'b', connected: true, faulty: false, last_error: null,
       events_sent: 1503, events_received: 700, duplicates_received: 0, protocol: 3, direction: 'outbound', divergence: null,
     });
-    await waitFor(() => {
+    await waitFor('lag 0', () => {
       const l = a.service.status()[0]!.lag;
       return l !== null && l.they_lack === 0 && l.we_lack === 0;
-    }, 'lag 0');
+    });
     expect(typeof sa[0]!.since).toBe('string');
     expect(Math.abs(sa[0]!.clock_offset_ms!)).toBeLessThan(1000);
     const sb = b.service.status();
@@ -70,7 +71,7 @@ describe('replication over the in-memory network', () => {
     // Every node lists every other: each pair dials twice, and keeps one link.
     const nodes = names.map((n) => net.add({ name: n, peers: names.filter((m) => m !== n) }));
     await net.startAll();
-    await waitFor(() => nodes.every((n) => n.service.status().filter((p) => p.connected).length === 4), 'full mesh links');
+    await waitFor('full mesh links', () => nodes.every((n) => n.service.status().filter((p) => p.connected).length === 4));
     const perNode = 200;
     // Concurrent writers: interleaved small commits, with delivery running in between.
     for (let round = 0; round < perNode / 10; round++) {
@@ -143,8 +144,8 @@ describe('replication over the in-memory network', () => {
         const w = nodes[Math.floor(rnd() * nodes.length)]!;
         writeProjects(w.ctx, 5, `heal-${x}-${y}`);
         total += 5;
-        await waitFor(() => net.node(x).service.status().some((p) => p.connected && p.machine_id === net.node(y).machineId)
-          || net.node(y).service.status().some((p) => p.connected && p.machine_id === net.node(x).machineId), `${x}–${y} link`);
+        await waitFor(`${x}–${y} link`, () => net.node(x).service.status().some((p) => p.connected && p.machine_id === net.node(y).machineId)
+          || net.node(y).service.status().some((p) => p.connected && p.machine_id === net.node(x).machineId));
       }
       const d = await waitConverged(nodes, total);
       expect(allEqual(d)).toBe(true);
@@ -170,7 +171,7 @@ describe('replication over the in-memory network', () => {
     const d = await waitConverged([a, b], total);
     expect(allEqual(d)).toBe(true);
     expect(a.service.status()[0]!.last_error?.code).toBe('CLARE_PEER');
-    await waitFor(() => a.service.status()[0]!.connected, 'reconnected');
+    await waitFor('reconnected', () => a.service.status()[0]!.connected);
   });
 
   it('a peer added to the list at run time is dialed after reloadPeers()', async () => {
@@ -185,7 +186,7 @@ describe('replication over the in-memory network', () => {
     await waitConverged([a, b], 10);
     a.peers = [];
     a.service.reloadPeers();
-    await waitFor(() => a.service.status().length === 0 && b.service.status().every((p) => !p.connected), 'hang-up after removal');
+    await waitFor('hang-up after removal', () => a.service.status().length === 0 && b.service.status().every((p) => !p.connected));
   });
 
   it('drain waits for acknowledgements, stop closes cleanly, and the peer sees a clean hang-up', async () => {
@@ -193,14 +194,14 @@ describe('replication over the in-memory network', () => {
     const a = net.add({ name: 'a', peers: ['b'], tuning: { batchSize: 10, maxInflight: 1 } });
     const b = net.add({ name: 'b' });
     await net.startAll();
-    await waitFor(() => a.service.status()[0]?.connected === true, 'link');
+    await waitFor('link', () => a.service.status()[0]?.connected === true);
     writeProjects(a.ctx, 200, 'a', 50);
     await a.service.drain();
     // Drained: everything sent was acknowledged, and nothing new is dialed or accepted.
     expect(eventCount(b.ctx.db)).toBe(200);
     await a.service.stop();
     await a.service.stop(); // idempotent
-    await waitFor(() => b.service.status()[0]?.connected === false, 'b sees the hang-up');
+    await waitFor('b sees the hang-up', () => b.service.status()[0]?.connected === false);
     expect(b.service.status()[0]).toMatchObject({ last_error: null, faulty: false });
     expect(a.service.status()[0]).toMatchObject({ connected: false, last_error: null });
   });

@@ -16,7 +16,8 @@ import { parseFrame } from '../../src/replication/messages/frame.js';
 import { peerApiUrl, syncSocketUrl } from '../../src/replication/peer-url.js';
 import { negotiateVersion, PROTOCOL_VERSIONS } from '../../src/replication/protocol-version.js';
 import { SyncSession } from '../../src/replication/sync-session.js';
-import { makeCtx, waitFor, writeProjects } from '../helpers/replication-harness.js';
+import { makeCtx, writeProjects } from '../helpers/replication-harness.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 const m = newMachineId();
 const h = (ms: number, c = 0, machine = m): Hlc => formatHlc({ ms, counter: c, machine });
@@ -138,9 +139,9 @@ describe('a bare SyncSession pair', () => {
     const sb = new SyncSession({ ctx: b, machineId: b.clock.machine, name: 'b', transport: p.b, direction: 'inbound', log: silentLogger, tuning: { batchSize: 16, maxInflight: 2 } });
     await Promise.all([sa.run(), sb.run()]);
     expect(sa.remote).toMatchObject({ machineId: b.clock.machine, name: 'b', protocolVersion: 3 });
-    await waitFor(() => digest(a.db) === digest(b.db) && sa.counters.events_received === 80 && sb.counters.events_received === 120, 'catch-up');
+    await waitFor('catch-up', () => digest(a.db) === digest(b.db) && sa.counters.events_received === 80 && sb.counters.events_received === 120);
     writeProjects(b, 1, 'live');
-    await waitFor(() => sa.counters.events_received === 81, 'live push');
+    await waitFor('live push', () => sa.counters.events_received === 81);
     await sa.drain();
     expect(sa.inflightBatches).toBe(0);
     await sa.stop();

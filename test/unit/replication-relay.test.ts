@@ -5,7 +5,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { digest } from '../../src/core/digest.js';
 import { eventCount, eventsSince, newestHlc, originCounts } from '../../src/core/store.js';
-import { MemoryNetwork, waitConverged, waitFor, writeProjects } from '../helpers/replication-harness.js';
+import { MemoryNetwork, waitConverged, writeProjects } from '../helpers/replication-harness.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 // Behind, but within the 60 s skew bound (a clock further behind would refuse A and B's events as skewed).
 const BEHIND_MS = 30_000;
@@ -39,7 +40,7 @@ describe('offline laptop relayed through a middle peer', () => {
     // A goes away; C syncs only with B.
     a.peers = [];
     a.service.reloadPeers();
-    await waitFor(() => !a.service.status().some((p) => p.connected) && !b.service.status().some((p) => p.connected), 'A and B to hang up');
+    await waitFor('A and B to hang up', () => !a.service.status().some((p) => p.connected) && !b.service.status().some((p) => p.connected));
     c.peers = ['b'];
     await c.service.run();
     await waitConverged([b, c], 90);
@@ -50,7 +51,7 @@ describe('offline laptop relayed through a middle peer', () => {
     // C leaves; A syncs only with B again.
     c.peers = [];
     c.service.reloadPeers();
-    await waitFor(() => !c.service.status().some((p) => p.connected), 'C to hang up');
+    await waitFor('C to hang up', () => !c.service.status().some((p) => p.connected));
     a.peers = ['b'];
     a.service.reloadPeers();
     await waitConverged([a, b], 90);

@@ -12,13 +12,14 @@ import { eventCount } from '../../src/core/store.js';
 import { MAX_PAYLOAD_BYTES, MAX_PAYLOAD_DEPTH } from '../../src/core/events/envelope.js';
 import { encodeBatch } from '../../src/replication/batch-codec.js';
 import { CLOSE } from '../../src/replication/close-codes.js';
-import { postEvents } from '../../src/replication/http-sync.js';
+import { postEvents } from '../../src/replication/http-sync-server.js';
 import { MAX_SYNC_SESSIONS } from '../../src/replication/replication-service.js';
 import { SyncSession } from '../../src/replication/sync-session.js';
 import type { CloseInfo } from '../../src/replication/transport.js';
 import { DEFAULT_TUNING } from '../../src/replication/tuning.js';
 import { dialWebSocket } from '../../src/replication/ws-transport.js';
-import { connectRawPeer, makeCtx, makeEvent, refusal, MemoryNetwork, waitFor, writeProjects, type TestNode } from '../helpers/replication-harness.js';
+import { connectRawPeer, makeCtx, makeEvent, refusal, MemoryNetwork, writeProjects, type TestNode } from '../helpers/replication-harness.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 /** A payload object nested `depth` levels deep ({"x":{"x":…}} counts each object). */
 function nested(depth: number): Record<string, unknown> {
@@ -50,7 +51,7 @@ describe('payload depth at ingest', () => {
     const e = { ...makeEvent(o, Date.now() - 1000), type: 'robot.arrived', payload: nested(MAX_PAYLOAD_DEPTH) };
     expect(postEvents(a.ctx, { events: [e] }, 'x').accepted).toBe(1);
     await net.startAll();
-    await waitFor(() => eventCount(b.ctx.db) === 1, 'the deep event on b');
+    await waitFor('the deep event on b', () => eventCount(b.ctx.db) === 1);
     expect(a.service.status()[0]).toMatchObject({ faulty: false, last_error: null });
     await net.stopAll();
   });
@@ -80,7 +81,7 @@ describe('bounds on a sync session', () => {
     expect(err.code).toBe('CLARE_TOO_LARGE');
     expect((await raw.closed).code).toBe(CLOSE.TOO_BIG);
     expect(eventCount(b.ctx.db)).toBe(3);
-    await waitFor(() => b.service.status()[0]?.faulty === true, 'faulty');
+    await waitFor('faulty', () => b.service.status()[0]?.faulty === true);
   });
 
   it('a frame nested past the limit is refused before it is parsed: CLARE_TOO_DEEP', async () => {
@@ -112,10 +113,10 @@ describe('bounds on a sync session', () => {
     const a = net.add({ name: 'a', peers: ['b'], tuning: { maxSendBufferBytes: 20_000, batchSize: 20, keepaliveMs: 60_000, deadAfterMs: 120_000 } });
     b = net.add({ name: 'b' });
     await net.startAll();
-    await waitFor(() => a.service.status()[0]?.connected === true, 'connected');
+    await waitFor('connected', () => a.service.status()[0]?.connected === true);
     net.stallLinks('a', 'b');
     writeProjects(a.ctx, 200, 'backlog');
-    await waitFor(() => a.service.status()[0]?.last_error?.code === 'CLARE_TOO_LARGE', 'a refuses the silent peer');
+    await waitFor('a refuses the silent peer', () => a.service.status()[0]?.last_error?.code === 'CLARE_TOO_LARGE');
     expect(a.service.status()[0]!.last_error!.message).toMatch(/not reading/);
   });
 

@@ -3,10 +3,9 @@
  * intent rows that make a delivery exactly-once across crashes. Synchronous reads
  * and writes on the handle passed in; the delivery service decides when to run them.
  */
-import type { Db } from '../db.js';
+import { cachedStatement as stmt, type Db } from '../db.js';
 import { matchesPattern, sessionKey } from '../domain.js';
 import { hlcMs, type Hlc } from '../hlc.js';
-import { cachedStatement as stmt } from '../projections/registers.js';
 
 /** One send to one session: an assignment, or one copy of a broadcast. */
 export type DeliveryItem =

@@ -2,11 +2,11 @@
  * `applyEvent`: the one function that writes projection rows. Everything the
  * read-models hold is derived here from events, so `rebuild` can always recreate it.
  */
-import type { Db } from '../db.js';
+import { cachedStatement, type Db } from '../db.js';
 import type { EventDraft } from '../events/catalog.js';
 import { hlcMs, type Hlc } from '../hlc.js';
 import type { EventId, MachineId } from '../ids.js';
-import { cachedStatement, insertOnce, recordFieldWrite, writeElement, writeRegisters, type RegisterTable, type SqlValue } from './registers.js';
+import { insertOnce, recordFieldWrite, writeElement, writeRegisters, type RegisterTable, type SqlValue } from './registers.js';
 import { refreshTasks } from './task-state.js';
 
 /** What a committed event changed, for live pushes: which entity, which id. */

@@ -8,7 +8,7 @@
  * newer HLC and every HLC is unique per event.
  */
 import type { Statement } from 'better-sqlite3';
-import type { Db } from '../db.js';
+import { cachedStatement as stmt, type Db } from '../db.js';
 import type { Hlc } from '../hlc.js';
 
 export type SqlValue = string | number | null;
@@ -17,23 +17,6 @@ export type SqlValue = string | number | null;
 export interface RegisterTable {
   readonly table: string;
   readonly key: readonly string[];
-}
-
-// Prepared statements per handle and shape; keyed by the db so there is no global connection.
-const cache = new WeakMap<Db, Map<string, Statement>>();
-
-function stmt(db: Db, sql: string): Statement {
-  let m = cache.get(db);
-  if (m === undefined) {
-    m = new Map();
-    cache.set(db, m);
-  }
-  let s = m.get(sql);
-  if (s === undefined) {
-    s = db.prepare(sql);
-    m.set(sql, s);
-  }
-  return s;
 }
 
 // The one-statement register write per handle and (table, fields) shape.
@@ -123,7 +106,3 @@ export function insertOnce(db: Db, table: string, row: Readonly<Record<string, S
     .run(...cols.map((c) => row[c] ?? null)).changes > 0;
 }
 
-/** Prepared-statement access for read-side helpers in this folder. */
-export function cachedStatement(db: Db, sql: string): Statement {
-  return stmt(db, sql);
-}

@@ -14,8 +14,7 @@
  * flips, the tasks that depend on it are refreshed too (their bucket cannot change,
  * so this never cascades further).
  */
-import type { Db } from '../db.js';
-import { cachedStatement as stmt } from './registers.js';
+import { cachedStatement as stmt, type Db } from '../db.js';
 
 type Bucket = 'open' | 'in_progress' | 'blocked' | 'done' | 'archived';
 

@@ -8,9 +8,9 @@
  */
 import type { StoreContext } from '../context.js';
 import type { Machine, Session } from '../models.js';
-import { cachedStatement as stmt } from '../projections/registers.js';
 import { jsonIds, listMachines, pageSessions, taskCounts } from '../queries.js';
 import { eventCount } from '../store.js';
+import { cachedStatement as stmt } from '../db.js';
 
 /** Sessions listed under `hosts` (the count is always exact). A fleet is tens of sessions. */
 export const MAX_STATUS_SESSIONS = 500;

@@ -5,12 +5,12 @@ import { ClareError } from '../errors.js';
 import type { EventDraft } from '../events/catalog.js';
 import { newProjectId, type ProjectId } from '../ids.js';
 import type { Project } from '../models.js';
-import { cachedStatement as stmt } from '../projections/registers.js';
 import type { Page } from '../paging.js';
 import { fieldsBase, getProject, pageProjects, type PageRequest } from '../queries.js';
 import { resolveProject } from './resolve.js';
 import { createProjectInput, updateProjectInput, type CreateProjectInput, type UpdateProjectInput } from './inputs.js';
 import { parseInput } from './parse-input.js';
+import { cachedStatement as stmt } from '../db.js';
 
 function assertNameFree(ctx: StoreContext, name: string, except?: string): void {
   const clash = stmt(ctx.db, 'SELECT id FROM projects WHERE created = 1 AND archived = 0 AND lower(name) = lower(?) AND id != ?').get(name, except ?? '') as { id: string } | undefined;

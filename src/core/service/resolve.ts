@@ -4,11 +4,10 @@
  * a name (projects) / exact title (tasks). Ambiguity is an error that lists the
  * candidates, never a guess.
  */
-import type { Db } from '../db.js';
+import { cachedStatement as stmt, type Db } from '../db.js';
 import { hostNameSchema, sessionNameSchema } from '../domain.js';
 import { ClareError } from '../errors.js';
 import { isUuid } from '../ids.js';
-import { cachedStatement as stmt } from '../projections/registers.js';
 
 /** The short form of an id the CLI shows: its last 8 characters (UUIDv7 prefixes are timestamps and repeat). */
 export function shortId(id: string): string {

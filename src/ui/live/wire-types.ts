@@ -2,7 +2,7 @@
  * The read-models and live frames as the page receives them: the browser-side view
  * of core/models.ts, server/status-models.ts and server/live-protocol.ts. Those
  * modules pull in Node (ids, clocks), so the page declares the shapes here;
- * test/e2e/dashboard-protocol.test.ts checks at compile time that every frame the
+ * test/integration/dashboard-protocol.test.ts checks at compile time that every frame the
  * server can send is assignable to these types, so the two cannot drift apart.
  */
 

@@ -25,7 +25,7 @@ import { livePart } from '../../src/server/live-part.js';
 import * as server from '../../src/server/live-protocol.js';
 import { PeerRegistry } from '../../src/server/peer-registry.js';
 import * as ui from '../../src/ui/live/wire-types.js';
-import { waitFor } from '../helpers/daemon.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 // ---- compile-time: the page's types accept every server frame -------------------
 type Assignable<A, B> = [A] extends [B] ? true : false;
@@ -65,7 +65,7 @@ async function harness(opts: { token?: string; ui?: boolean } = {}): Promise<Har
   const config = parseConfig(text, file);
   const ctx = openContext(openDb(':memory:'), config);
   const peers = new PeerRegistry(file, config.peers);
-  const part = await livePart({ uiDir: opts.ui === false ? null : uiDir, pollMs: 50 })({ ctx, config, log: silentLogger, peers, rclaude: { path: '/bin/false', version: 'test', timeoutMs: 1000 } });
+  const part = await livePart({ uiDir: opts.ui === false ? null : uiDir, pollMs: 50 })({ ctx, config, log: silentLogger, peers, rclaude: { path: '/bin/false', version: 'test', timeoutMs: 1000 }, version: 'test', startedAt: new Date() });
   const app = buildApp({
     ctx, config, log: silentLogger, version: 'test', startedAt: new Date(), peers,
     registerExtra: async (a) => { await part.register?.(a, {}); },

@@ -7,6 +7,7 @@ import { mkdtempSync, mkdirSync, readFileSync, rmSync, existsSync } from 'node:f
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { waitFor } from '../helpers/wait-for.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const RCLAUDE = path.resolve(HERE, '../fixtures/rclaude/rclaude');
@@ -66,17 +67,6 @@ function list(host: string, extra: Record<string, string> = {}): Row[] {
 
 function rowOf(host: string, session: string): Row | undefined {
   return list(host).find((r) => r.session === session);
-}
-
-/** Polls `cond` every 50 ms until it is truthy or the deadline passes. */
-async function waitFor<T>(what: string, cond: () => T | undefined | null | false, ms = 5000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = cond();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 function capture(host: string, session: string, lines = 50): string {

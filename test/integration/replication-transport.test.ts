@@ -13,7 +13,8 @@ import { SYNC_WS_PATH } from '../../src/replication/peer-url.js';
 import { ReplicationService } from '../../src/replication/replication-service.js';
 import type { Transport } from '../../src/replication/transport.js';
 import { dialWebSocket, wsTransport } from '../../src/replication/ws-transport.js';
-import { FAST_TUNING, makeCtx, waitFor, writeProjects } from '../helpers/replication-harness.js';
+import { FAST_TUNING, makeCtx, writeProjects } from '../helpers/replication-harness.js';
+import { waitFor } from '../helpers/wait-for.js';
 import { transportConformance } from '../helpers/replication-transport-conformance.js';
 
 transportConformance('in-memory pair', () => {
@@ -139,9 +140,9 @@ describe('replication over real WebSockets', () => {
       writeProjects(b, 1000, 'b', 500);
       await sb.run();
       await sa.run();
-      await waitFor(() => eventCount(a.db) === 4000 && eventCount(b.db) === 4000, 'catch-up over ws');
+      await waitFor('catch-up over ws', () => eventCount(a.db) === 4000 && eventCount(b.db) === 4000);
       writeProjects(b, 1, 'live');
-      await waitFor(() => eventCount(a.db) === 4001, 'live push over ws');
+      await waitFor('live push over ws', () => eventCount(a.db) === 4001);
       expect(digest(a.db)).toBe(digest(b.db));
       expect(paths).toEqual([SYNC_WS_PATH]);
       expect(sa.status()[0]).toMatchObject({ connected: true, machine_id: b.clock.machine, events_sent: 3000, events_received: 1001 });

@@ -17,7 +17,8 @@ import { OwnStamp, readOwnStamp } from '../../src/core/own-stamp.js';
 import { clearRecoveryMark, detectRecovery, markRecoveryPending, recoveryPending } from '../../src/core/recovery.js';
 import { initMachine } from '../../src/core/setup.js';
 import { eventCount, eventsAfter, ingest, originCounts, watermarks } from '../../src/core/store.js';
-import { connectRawPeer, makeCtx, MemoryNetwork, waitConverged, waitFor, writeProjects } from '../helpers/replication-harness.js';
+import { connectRawPeer, makeCtx, MemoryNetwork, waitConverged, writeProjects } from '../helpers/replication-harness.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 describe('detecting a machine that must recover', () => {
   const dirs: string[] = [];
@@ -85,7 +86,7 @@ describe('an older copy of the database put back by hand (the own-events stamp)'
     const stamp = new OwnStamp(me, file, silentLogger, 10);
     await stamp.run();
     writeProjects(me, 3);
-    await waitFor(() => readOwnStamp(file, me.clock.machine) === watermarks(me.db)[me.clock.machine], 'the stamp at the newest own event');
+    await waitFor('the stamp at the newest own event', () => readOwnStamp(file, me.clock.machine) === watermarks(me.db)[me.clock.machine]);
     writeProjects(other, 2);
     commitRemote(me, eventsAfter(other.db, {}, 10), 'other');
     writeProjects(me, 1);
@@ -187,8 +188,8 @@ describe('recovering over the mesh', () => {
     await raw.next('hello');
     net.unblock('w2', 'p1');
     w2.service.reloadPeers();
-    await waitFor(() => eventCount(w2.ctx.db) === 30, 'p1 gave back the 30 it holds');
-    await waitFor(() => w2.service.status().some((p) => p.name === 'p1' && p.lag?.we_lack === 0), 'p1 has nothing more');
+    await waitFor('p1 gave back the 30 it holds', () => eventCount(w2.ctx.db) === 30);
+    await waitFor('p1 has nothing more', () => w2.service.status().some((p) => p.name === 'p1' && p.lag?.we_lack === 0));
     expect(w2.recovery!.active).toBe(true);
     raw.send({ type: 'batch', seq: 1, base: { [w.clock.machine]: all[29]!.hlc }, events: all.slice(30) });
     await raw.next('ack');
@@ -213,7 +214,7 @@ describe('recovering over the mesh', () => {
     const w = net.add({ name: 'w', peers: ['p1', 'p2'], recovering: true });
     net.block('w', 'p2');
     await w.service.run();
-    await waitFor(() => eventCount(w.ctx.db) === 3, 'p1\'s events');
+    await waitFor('p1\'s events', () => eventCount(w.ctx.db) === 3);
     expect(w.recovery!.active).toBe(true);
     net.unblock('w', 'p2');
     await p2.service.run();
