@@ -31,6 +31,8 @@ export const ERROR_CATALOG = {
   CLARE_RCLAUDE_FAILED: { status: 502, exit: 10, summary: 'An rclaude call failed or timed out.' },
   CLARE_RCLAUDE_OUTPUT: { status: 502, exit: 10, summary: 'rclaude printed output Clare cannot parse.' },
   CLARE_PEER: { status: 502, exit: 11, summary: 'A peer could not be reached or answered badly.' },
+  CLARE_HOST_UNREACHABLE: { status: 503, exit: 11, summary: 'No peer link reaches the host that owns the session: it is offline, or not in this mesh.' },
+  CLARE_TIMEOUT: { status: 504, exit: 11, summary: 'A remote call got no answer in time; the action may or may not have run.' },
   CLARE_DAEMON_DOWN: { status: 503, exit: 3, summary: 'No daemon answers at the configured address.' },
   CLARE_PORT_IN_USE: { status: 500, exit: 12, summary: 'The daemon port is already taken.' },
   CLARE_UNSAFE_BIND: { status: 500, exit: 12, summary: 'Binding a non-loopback address needs [mesh] token.' },

@@ -25,4 +25,9 @@ export class PeerLinks {
   has(origin: string): boolean {
     return this.links.has(origin);
   }
+
+  /** How many machines the peer is linked to (remote calls try better-linked neighbours first). */
+  get size(): number {
+    return this.links.size;
+  }
 }

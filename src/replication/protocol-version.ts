@@ -13,13 +13,16 @@
  * - 2: anti-entropy: hello/ack/ping/pong also carry per-origin digests; new frames
  *      sum_req/sum and range_req/range find and fetch events that differ below equal
  *      watermarks. Version-1 peers are still spoken to (without anti-entropy).
+ * - 3: remote fleet calls: call/call_result carry peek and spawn to the daemon of the
+ *      host that owns a session, relayed where there is no direct link. Version-1 and
+ *      -2 peers are still spoken to (calls are not routed through them).
  */
 
 /** Every protocol version this build speaks, oldest first. */
-export const PROTOCOL_VERSIONS: readonly number[] = [1, 2];
+export const PROTOCOL_VERSIONS: readonly number[] = [1, 2, 3];
 
 /** The version this build prefers (the newest it speaks). */
-export const CURRENT_PROTOCOL_VERSION = 2;
+export const CURRENT_PROTOCOL_VERSION = 3;
 
 /**
  * The version two peers will speak: the highest one both list, or null when they

@@ -38,6 +38,7 @@ import { SyncSession, type Direction } from './sync-session.js';
 import type { RemoteInfo, Transport } from './transport.js';
 import { resolveTuning, type SyncTuning } from './tuning.js';
 import { dialWebSocket } from './ws-transport.js';
+import type { RemoteCalls } from './remote-calls.js';
 
 /** Opens a transport to a peer's sync socket URL (default: a `ws` WebSocket with the bearer token). */
 export type Connector = (socketUrl: string, token: string | undefined) => Transport;
@@ -64,6 +65,8 @@ export interface ReplicationServiceOptions {
   readonly recovery?: Recovery | null;
   /** Protocol versions offered (default: all this build speaks). */
   readonly versions?: readonly number[];
+  /** Remote fleet calls (protocol 3) ride on these links; without it, calls are refused. */
+  readonly calls?: RemoteCalls;
 }
 
 /** Most sync connections at once (inbound, before or after their hello); more are refused. */
@@ -104,6 +107,7 @@ export class ReplicationService implements Service, DialHost {
     this.now = opts.now ?? Date.now;
     this.log = opts.log.child({ service: 'replication' });
     this.connect = opts.connect ?? ((url, token) => dialWebSocket(url, { token, connectTimeoutMs: this.tuning.handshakeTimeoutMs }));
+    opts.calls?.useLinks(() => [...this.sessions.keys()]);
   }
 
   /** Starts dialing the configured peers. Inbound sockets are accepted from now on. */
@@ -253,6 +257,7 @@ export class ReplicationService implements Service, DialHost {
         if (r !== undefined && r !== null) r.faulty = false;
       },
       onPeerState: (x) => this.checkRecovery(x),
+      ...(this.opts.calls === undefined ? {} : { onCall: this.opts.calls.onFrame.bind(this.opts.calls) }),
       ...(this.opts.versions === undefined ? {} : { versions: this.opts.versions }),
     });
     this.sessions.set(s, rec);
@@ -316,6 +321,7 @@ export class ReplicationService implements Service, DialHost {
   private onSessionEnd(s: SyncSession, end: SessionEnd): void {
     const rec = this.sessions.get(s) ?? null;
     this.sessions.delete(s);
+    this.opts.calls?.onLinkClosed(s);
     const wasOpen = this.openOrder.delete(s);
     if (rec !== null) {
       if (end.error !== null && end.code !== CLOSE.DUPLICATE) this.noteError(rec, end.error, end.faulty);

@@ -41,7 +41,9 @@ import { checkContinuity, encodeBatch, heldInStore } from './batch-codec.js';
 import { CLOSE } from './close-codes.js';
 import type { AckMsg } from './messages/ack.js';
 import type { BatchMsg } from './messages/batch.js';
-import { decodeFrame, encodeFrame, parseFrameValue, V2_FRAMES } from './messages/frame.js';
+import type { CallResultMsg } from './messages/call-result.js';
+import type { CallMsg } from './messages/call.js';
+import { decodeFrame, encodeFrame, frameVersion, parseFrameValue } from './messages/frame.js';
 import type { LinksMsg } from './messages/links.js';
 import type { PingMsg } from './messages/ping.js';
 import type { PongMsg } from './messages/pong.js';
@@ -83,6 +85,11 @@ export interface SyncSessionOptions {
   readonly onPeerState?: (session: SyncSession) => void;
   /** Protocol versions this side offers (default: every version this build speaks; tests pin older ones). */
   readonly versions?: readonly number[];
+  /**
+   * Protocol 3: a `call` or `call_result` frame arrived (validated). The owner answers
+   * through `sendCall`; it must not throw. Without it, calls are answered CLARE_FORBIDDEN.
+   */
+  readonly onCall?: (session: SyncSession, frame: CallMsg | CallResultMsg) => void;
 }
 
 
@@ -273,6 +280,21 @@ export class SyncSession implements Service {
     this.shutdown(code, reason);
   }
 
+  /** How many machines the peer said it is directly connected to (its hello and latest `links`). */
+  get peerLinkCount(): number {
+    return this.theirLinks.size;
+  }
+
+  /**
+   * Sends a remote-call frame (protocol 3). False when the session is not open or
+   * the peer speaks an older protocol: the caller then picks another link or fails.
+   */
+  sendCall(frame: CallMsg | CallResultMsg): boolean {
+    if (this.state !== 'open' || this.remoteInfo!.protocolVersion < 3) return false;
+    this.send(encodeFrame(frame));
+    return this.state === 'open';
+  }
+
   /** Tells the peer which machines we are directly connected to now. */
   sendLinks(links: readonly string[]): void {
     if (this.state !== 'open') return;
@@ -300,8 +322,9 @@ export class SyncSession implements Service {
       const p = parseFrameValue(d.value);
       if (!p.ok) return this.refuse(p.error, true);
       const f = p.value;
-      if (V2_FRAMES.has(f.type) && this.remoteInfo!.protocolVersion < 2) {
-        return this.refuse(new ClareError('CLARE_PROTOCOL', `${f.type} frames need protocol 2; this session speaks ${this.remoteInfo!.protocolVersion}`), true);
+      const needs = frameVersion(f.type);
+      if (this.remoteInfo!.protocolVersion < needs) {
+        return this.refuse(new ClareError('CLARE_PROTOCOL', `${f.type} frames need protocol ${needs}; this session speaks ${this.remoteInfo!.protocolVersion}`), true);
       }
       switch (f.type) {
         case 'batch':
@@ -328,6 +351,14 @@ export class SyncSession implements Service {
           return undefined;
         case 'error':
           return this.onErrorFrame(f);
+        case 'call':
+          if (this.opts.onCall === undefined) {
+            this.sendCall({ type: 'call_result', id: f.id, ok: false, code: 'CLARE_FORBIDDEN', message: 'this daemon takes no remote calls' });
+            return undefined;
+          }
+          return this.opts.onCall(this, f);
+        case 'call_result':
+          return this.opts.onCall?.(this, f);
       }
     });
   }

@@ -10,6 +10,7 @@ import type { StoreContext } from '../core/context.js';
 import { openDb } from '../core/db.js';
 import { ClareError } from '../core/errors.js';
 import { locateRclaude, rclaudeVersion } from '../core/fleet/rclaude.js';
+import { RemoteCalls } from '../replication/remote-calls.js';
 import type { Logger } from '../core/log.js';
 import { clarePaths } from '../core/paths.js';
 import { ownStampFile, OwnStamp } from '../core/own-stamp.js';
@@ -62,6 +63,8 @@ export interface DaemonEnv {
   readonly rclaude: { readonly path: string; readonly version: string; readonly timeoutMs: number };
   /** Set when the daemon started recovering this machine's own events (recovery.ts); null otherwise. */
   readonly recovery?: Recovery | null;
+  /** Remote fleet calls over the peer links: replication carries them, the fleet part runs and asks them. */
+  readonly calls?: RemoteCalls;
   /** Clare's version (package.json) and when this daemon started: the status document's machine line. */
   readonly version: string;
   readonly startedAt: Date;
@@ -117,8 +120,10 @@ export async function startDaemon(opts: StartOptions): Promise<Daemon> {
     if (recovery === null) announce();
 
     const peers = new PeerRegistry(config.file, config.peers);
+    // Links are authenticated only with a mesh token: without one, remote calls are refused (remote-calls.ts).
+    const calls = new RemoteCalls({ machineId: config.machine_id, host: config.name, log: log.child({ part: 'calls' }), trusted: config.mesh.token !== undefined });
     const denv: DaemonEnv = {
-      ctx, config, log, peers, rclaude: { path: rclaudePath, version, timeoutMs: config.rclaude.timeout_ms }, recovery, version: packageVersion(), startedAt: new Date(),
+      ctx, config, log, peers, rclaude: { path: rclaudePath, version, timeoutMs: config.rclaude.timeout_ms }, recovery, version: packageVersion(), startedAt: new Date(), calls,
     };
     const parts: DaemonPart[] = [];
     for (const f of opts.parts ?? []) parts.push(await f(denv));

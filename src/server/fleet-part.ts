@@ -2,6 +2,13 @@
  * The fleet part of the daemon: session discovery (the poller), delivery of
  * assignments and broadcasts, and the fleet-action routes (pull, peek, spawn).
  * Everything it does to sessions goes through src/core/fleet/rclaude.ts.
+ *
+ * Peek and spawn for another host's session go over the peer links to that
+ * host's daemon (src/replication/remote-calls.ts), which runs them with the very
+ * same checks as its own routes (`captureHere`, `spawnHere`). Sends are not calls:
+ * assignments and broadcasts are events, and each owner delivers its own sessions'
+ * copies exactly once when the events reach it (delivery-service.ts) — offline
+ * owners included, when they come back.
  */
 import { z } from 'zod';
 import { hostNameSchema, pathSchema, sessionNameSchema } from '../core/domain.js';
@@ -9,9 +16,10 @@ import { ClareError } from '../core/errors.js';
 import { DeliveryService } from '../core/fleet/delivery-service.js';
 import { captureScreen, spawnSession, type RclaudeOptions } from '../core/fleet/rclaude.js';
 import { SessionPoller } from '../core/fleet/session-poller.js';
-import { sessionModel } from '../core/models.js';
+import { sessionModel, type Session } from '../core/models.js';
 import { getSession } from '../core/queries.js';
 import type { Service } from '../core/service-lifecycle.js';
+import type { CallOp } from '../replication/index.js';
 import type { DaemonPart, PartFactory } from './daemon.js';
 import type { FleetPort } from './ports.js';
 import { route, type AnyRoute } from './route.js';
@@ -28,9 +36,12 @@ export const screenModel = z.object({
   text: z.string().describe('the last `lines` lines of the screen, trailing blank lines trimmed'),
 });
 
+/** How long a remote spawn's answer waits for the new session's listing to replicate here (ms). */
+const SPAWN_ARRIVAL_MS = 10_000;
+
 const sessionParams = z.object({ host: hostNameSchema, session: sessionNameSchema });
 const spawnInput = z.strictObject({
-  host: hostNameSchema.describe("this daemon's host name (sessions are spawned by their own host)"),
+  host: hostNameSchema.describe('the host to start it on: this daemon runs rclaude for its own host, and asks the owning daemon over the mesh for another'),
   session: sessionNameSchema,
   cwd: pathSchema.describe('absolute working directory of the new session'),
 });
@@ -48,25 +59,71 @@ export const fleetPart: PartFactory = (env): DaemonPart => {
     ready: poller.firstPull,
   });
 
-  /** Refuses sessions of other hosts: only a host's own daemon runs rclaude for it. */
-  const ownHost = (h: string, s: string, what: string): void => {
-    if (h !== host) {
-      throw new ClareError('CLARE_CONFLICT', `${h}:${s} is on host ${h}, and this daemon is ${host}: only ${h}'s own daemon can ${what} its sessions; run the command there (or point CLARE_URL at ${h}'s daemon)`, { host: h, session: s });
-    }
+  const calls = env.calls;
+
+  /** A session of this host, pulling once if it is not known yet (spawned since the last poll). */
+  const knownHere = async (s: string): Promise<void> => {
+    const known = (): boolean => {
+      const x = getSession(ctx.db, host, s);
+      return x !== null && !x.gone;
+    };
+    if (!known()) await poller.pull();
+    if (!known()) throw new ClareError('CLARE_NOT_FOUND', `no session ${host}:${s} on this host; \`clare status\` lists the sessions`, { kind: 'session', ref: `${host}:${s}` });
   };
+
+  /** Peek on this host: the one rule for the route and for calls from the mesh. */
+  const captureHere = async (s: string, lines: number): Promise<string> => {
+    await knownHere(s);
+    return captureScreen(rclaude, host, s, lines);
+  };
+
+  /** Spawn on this host: the one rule for the route and for calls from the mesh. */
+  const spawnHere = async (s: string, cwd: string): Promise<void> => {
+    await spawnSession(rclaude, host, s, cwd);
+    await poller.pull();
+    if (getSession(ctx.db, host, s) === null) throw new ClareError('CLARE_RCLAUDE_OUTPUT', `rclaude spawned ${host}:${s}, but its listing does not show it`, { host, session: s });
+  };
+
+  calls?.serve({
+    run: async (op: CallOp) => {
+      if (op.verb === 'capture') return captureHere(op.session, op.lines);
+      await spawnHere(op.session, op.cwd);
+      return undefined;
+    },
+  });
+
+  /** Another host's session: asked of its own daemon over the mesh. */
+  const remote = async (h: string, op: CallOp): Promise<string | undefined> => {
+    if (calls === undefined) throw new ClareError('CLARE_HOST_UNREACHABLE', `${h} is another host, and this daemon has no mesh to reach it`, { host: h });
+    return calls.call(h, op);
+  };
+
+  /** Waits (bounded) for a session's row to arrive here by replication. */
+  const arrival = (h: string, s: string): Promise<Session> => new Promise<Session>((resolve, reject) => {
+    const now = getSession(ctx.db, h, s);
+    if (now !== null) return resolve(now);
+    const stop = (): void => {
+      clearTimeout(timer);
+      off();
+    };
+    const timer = setTimeout(() => {
+      stop();
+      reject(new ClareError('CLARE_TIMEOUT', `${h} spawned ${h}:${s}, but its listing has not reached this host within ${SPAWN_ARRIVAL_MS} ms; \`clare status\` will show it once it does`, { host: h, session: s }));
+    }, SPAWN_ARRIVAL_MS);
+    const off = ctx.feed.subscribe(() => {
+      const x = getSession(ctx.db, h, s);
+      if (x === null) return;
+      stop();
+      resolve(x);
+    });
+    return undefined;
+  });
 
   const fleet: FleetPort = {
     pull: () => poller.pull(),
     async capture(h, s, lines) {
-      ownHost(h, s, 'read the screens of');
-      const known = (): boolean => {
-        const x = getSession(ctx.db, h, s);
-        return x !== null && !x.gone;
-      };
-      // A session spawned since the last poll is not in the projections yet: pull once.
-      if (!known()) await poller.pull();
-      if (!known()) throw new ClareError('CLARE_NOT_FOUND', `no session ${h}:${s} on this host; \`clare status\` lists the sessions`, { kind: 'session', ref: `${h}:${s}` });
-      return captureScreen(rclaude, h, s, lines);
+      if (h === host) return captureHere(s, lines);
+      return (await remote(h, { verb: 'capture', session: s, lines })) ?? '';
     },
     status: () => {
       const s = poller.status();
@@ -81,7 +138,7 @@ export const fleetPart: PartFactory = (env): DaemonPart => {
       handler: () => fleet.pull(),
     }),
     route({
-      method: 'GET', path: '/sessions/:host/:session/screen', tag: 'sessions', summary: "The last lines of a session's screen (this host's sessions only)",
+      method: 'GET', path: '/sessions/:host/:session/screen', tag: 'sessions', summary: "The last lines of a session's screen (another host's through its daemon, over the mesh)",
       params: sessionParams,
       query: z.object({ lines: z.coerce.number().int().min(1).max(2000).optional() }),
       response: screenModel,
@@ -92,15 +149,12 @@ export const fleetPart: PartFactory = (env): DaemonPart => {
       },
     }),
     route({
-      method: 'POST', path: '/sessions', tag: 'sessions', summary: 'Start a new agent session on this host (rclaude spawn)', status: 201,
+      method: 'POST', path: '/sessions', tag: 'sessions', summary: 'Start a new agent session (rclaude spawn on its host; another host through its daemon, over the mesh)', status: 201,
       body: spawnInput, response: sessionModel,
       handler: async ({ body }) => {
-        ownHost(body.host, body.session, 'spawn');
-        await spawnSession(rclaude, body.host, body.session, body.cwd);
-        await poller.pull();
-        const s = getSession(ctx.db, body.host, body.session);
-        if (s === null) throw new ClareError('CLARE_RCLAUDE_OUTPUT', `rclaude spawned ${body.host}:${body.session}, but its listing does not show it`, { host: body.host, session: body.session });
-        return s;
+        if (body.host === host) await spawnHere(body.session, body.cwd);
+        else await remote(body.host, { verb: 'spawn', session: body.session, cwd: body.cwd });
+        return arrival(body.host, body.session);
       },
     }),
   ];

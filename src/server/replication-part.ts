@@ -15,6 +15,7 @@ export function replicationPart(env: DaemonEnv): DaemonPart {
   const { ctx, config, log } = env;
   const replication = new ReplicationService({
     ctx, machineId: config.machine_id, name: config.name, token: config.mesh.token, peers: () => env.peers.list(), log, recovery: env.recovery ?? null,
+    ...(env.calls === undefined ? {} : { calls: env.calls }),
   });
   const mesh: MeshContext = {
     ctx, machineId: config.machine_id, name: config.name, configured: () => env.peers.list(), configFile: config.file, token: config.mesh.token, replication, log,

@@ -5,6 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Task } from '../../src/core/models.js';
 import { STANDIN_DIR, type TestMachine } from '../helpers/daemon.js';
 import { waitFor } from '../helpers/wait-for.js';
 
@@ -42,6 +43,20 @@ export function sends(m: TestMachine): Sent[] {
   const f = join(m.dir, 'rclaude', 'sends.log');
   if (!existsSync(f)) return [];
   return readFileSync(f, 'utf8').split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Sent);
+}
+
+/** Runs the CLI on the machine; its stdout, or a throw with stderr on a non-zero exit. */
+export function cliOutput(m: TestMachine, args: readonly string[]): string {
+  const r = m.cli(args);
+  if (r.code !== 0) throw new Error(`clare ${args.join(' ')} exited ${r.code}: ${r.stderr}`);
+  return r.stdout;
+}
+
+/** The task with exactly this title, through the API's search. */
+export async function taskTitled(m: TestMachine, title: string): Promise<Task> {
+  const t = (await m.api<{ items: Task[] }>('GET', `/tasks?q=${encodeURIComponent(title)}`)).body.items.find((x) => x.title === title);
+  if (t === undefined) throw new Error(`no task ${title}`);
+  return t;
 }
 
 /** Replaces `from` with `to` in the machine's clare.toml (before it starts). */

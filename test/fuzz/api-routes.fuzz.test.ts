@@ -8,7 +8,7 @@
  * with or without the mesh token, from loopback or not, now and then with a
  * foreign Origin or Host or an encoded path.
  *
- * Invariants per case: no 5xx (rclaude's injected spawn failure aside), every
+ * Invariants per case: no 5xx (rclaude's injected spawn failure and a host no link reaches aside), every
  * refusal coded with the catalog's status, a refusal or a read writes nothing,
  * a sync route (or any route from another machine) never answers without the
  * token, and whatever is accepted a fresh peer accepts too.
@@ -288,6 +288,8 @@ const isLoopback = (a: string): boolean => a === '::1' || a.startsWith('127.') |
 
 /** rclaude failing on purpose (the stand-in refuses every spawn): a real 502, not a bug. */
 const injectedRclaudeFailure = (status: number, text: string): boolean => status === 502 && /CLARE_RCLAUDE_FAILED/.test(text) && /injected failure/.test(text);
+/** Peek or spawn for another host's session, with no peer link to it: the gateway answer (remote calls). */
+const hostOutOfReach = (status: number, text: string): boolean => status === 503 && /CLARE_HOST_UNREACHABLE/.test(text);
 
 async function runCase(c: Case): Promise<void> {
   const what = `${c.method} ${brief(c.url, 160)}${c.payload === undefined ? '' : ` body ${brief(c.payload.toString(), 160)}`} [token ${c.tokenOk ? 'ok' : 'bad'}, from ${c.remoteAddress}${c.headers['origin'] === undefined ? '' : `, Origin ${c.headers['origin']}`}${c.headers['host'] === undefined ? '' : `, Host ${c.headers['host']}`}]`;
@@ -301,7 +303,7 @@ async function runCase(c: Case): Promise<void> {
   const key = `${c.method} ${c.route?.template ?? '(none)'} ${status}`;
   histogram.set(key, (histogram.get(key) ?? 0) + 1);
   const wrote = fd.version() !== before;
-  if (status >= 500 && !injectedRclaudeFailure(status, text)) violation(DOOR, 'status-5xx', `${what} → ${status} ${brief(text)}`);
+  if (status >= 500 && !injectedRclaudeFailure(status, text) && !hostOutOfReach(status, text)) violation(DOOR, 'status-5xx', `${what} → ${status} ${brief(text)}`);
   const code = status >= 400 && c.method !== 'HEAD' ? checkErrorBody(DOOR, what, status, text) : null;
   // JSON nested past the bound is refused as such wherever a body is read (a route matched, the
   // token passed, the URL itself is valid: a path that is not UTF-8 is refused before any body is read).

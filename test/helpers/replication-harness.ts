@@ -16,6 +16,7 @@ import { silentLogger, type Logger } from '../../src/core/log.js';
 import { Recovery, WriteGate } from '../../src/core/recovery.js';
 import { eventCount } from '../../src/core/store.js';
 import { createMemoryPair, type MemoryFaults, type MemoryPair } from '../../src/replication/memory-transport.js';
+import type { RemoteCalls } from '../../src/replication/remote-calls.js';
 import { ReplicationService, type Connector } from '../../src/replication/replication-service.js';
 import { TransportBase, type CloseInfo, type Transport } from '../../src/replication/transport.js';
 import type { SyncTuning } from '../../src/replication/tuning.js';
@@ -94,6 +95,8 @@ export interface NodeOptions {
   readonly machineId?: MachineId;
   /** Start recovering this machine's own events (as the daemon does for a wiped database). */
   readonly recovering?: boolean;
+  /** Remote fleet calls carried by the node's links (remote-calls.ts). */
+  readonly calls?: RemoteCalls;
 }
 
 export interface TestNode {
@@ -137,6 +140,7 @@ export class MemoryNetwork {
       tuning: { ...FAST_TUNING, ...opts.tuning },
       ...(opts.now ? { now: opts.now } : {}),
       ...(opts.versions ? { versions: opts.versions } : {}),
+      ...(opts.calls ? { calls: opts.calls } : {}),
       recovery,
     });
     this.nodes.set(opts.name, node);

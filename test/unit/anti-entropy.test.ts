@@ -165,7 +165,7 @@ describe('anti-entropy between running peers', () => {
     expect(eventSetDigest(a.ctx.db)).toBe(eventSetDigest(b.ctx.db));
     expect(digest(a.ctx.db)).toBe(digest(b.ctx.db));
     await waitFor('no divergence left', () => a.service.status()[0]?.divergence === null && b.service.status()[0]?.divergence === null);
-    expect(a.service.status()[0]).toMatchObject({ protocol: 2, faulty: false, last_error: null, lag: { they_lack: 0, we_lack: 0 } });
+    expect(a.service.status()[0]).toMatchObject({ protocol: 3, faulty: false, last_error: null, lag: { they_lack: 0, we_lack: 0 } });
   });
 
   it('an event held with different content on each side (equal counts, lag 0) is found and refused as an identity conflict on the link', async () => {

@@ -53,7 +53,7 @@ describe('bad input from a peer', () => {
     const err = await expectRefusal(raw, 'CLARE_PROTOCOL_VERSION', CLOSE.POLICY);
     expect(err.message).toMatch(/7, 8.*speaks 1, 2/);
     // Our own hello went out first, so the peer also learns what we speak.
-    expect(raw.frames[0]).toMatchObject({ type: 'hello', versions: [1, 2] });
+    expect(raw.frames[0]).toMatchObject({ type: 'hello', versions: [1, 2, 3] });
   });
 
   it('a hello with our own machine id is refused', async () => {

@@ -36,7 +36,7 @@ describe('replication over the in-memory network', () => {
     expect(sa).toHaveLength(1);
     expect(sa[0]).toMatchObject({
       url: b.url, machine_id: b.machineId, name: 'b', connected: true, faulty: false, last_error: null,
-      events_sent: 1503, events_received: 700, duplicates_received: 0, protocol: 2, direction: 'outbound', divergence: null,
+      events_sent: 1503, events_received: 700, duplicates_received: 0, protocol: 3, direction: 'outbound', divergence: null,
     });
     await waitFor('lag 0', () => {
       const l = a.service.status()[0]!.lag;

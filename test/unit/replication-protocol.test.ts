@@ -138,7 +138,7 @@ describe('a bare SyncSession pair', () => {
     const sa = new SyncSession({ ctx: a, machineId: a.clock.machine, name: 'a', transport: p.a, direction: 'outbound', log: silentLogger, tuning: { batchSize: 16, maxInflight: 2 } });
     const sb = new SyncSession({ ctx: b, machineId: b.clock.machine, name: 'b', transport: p.b, direction: 'inbound', log: silentLogger, tuning: { batchSize: 16, maxInflight: 2 } });
     await Promise.all([sa.run(), sb.run()]);
-    expect(sa.remote).toMatchObject({ machineId: b.clock.machine, name: 'b', protocolVersion: 2 });
+    expect(sa.remote).toMatchObject({ machineId: b.clock.machine, name: 'b', protocolVersion: 3 });
     await waitFor('catch-up', () => digest(a.db) === digest(b.db) && sa.counters.events_received === 80 && sb.counters.events_received === 120);
     writeProjects(b, 1, 'live');
     await waitFor('live push', () => sa.counters.events_received === 81);

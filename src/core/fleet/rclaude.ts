@@ -233,3 +233,14 @@ export async function spawnSession(opts: RclaudeOptions, host: string, session: 
   if (!isAbsolute(cwd)) throw new ClareError('CLARE_VALIDATION', `cwd must be an absolute path, got ${JSON.stringify(cwd)}`);
   await runRclaude(opts, ['spawn', host, '--name', session, '--cwd', cwd]);
 }
+
+/**
+ * `rclaude attach <host>:<session>`: hands this terminal to the session (on any
+ * host: reaching other hosts is rclaude's job, docs/rclaude.md) until the person
+ * detaches. Interactive, so no timeout and the terminal is inherited; resolves
+ * with rclaude's exit code.
+ */
+export async function attachSession(opts: RclaudeOptions, host: string, session: string): Promise<number> {
+  const r = await execa(opts.path, ['attach', target(host, session)], { shell: false, stdio: 'inherit', reject: false });
+  return r.exitCode ?? 1;
+}

@@ -7,6 +7,8 @@ import { z } from 'zod';
 import { ClareError } from '../../core/errors.js';
 import { ackSchema, type AckMsg } from './ack.js';
 import { batchSchema, type BatchMsg } from './batch.js';
+import { callResultSchema, type CallResultMsg } from './call-result.js';
+import { callSchema, type CallMsg } from './call.js';
 import { errorSchema, type ErrorMsg } from './error.js';
 import { helloSchema, type HelloMsg } from './hello.js';
 import { linksSchema, type LinksMsg } from './links.js';
@@ -17,11 +19,20 @@ import { rangeSchema, type RangeMsg } from './range.js';
 import { sumReqSchema, type SumReqMsg } from './sum-req.js';
 import { sumSchema, type SumMsg } from './sum.js';
 
-export type Frame = HelloMsg | BatchMsg | AckMsg | PingMsg | PongMsg | LinksMsg | ErrorMsg | SumReqMsg | SumMsg | RangeReqMsg | RangeMsg;
+export type Frame = HelloMsg | BatchMsg | AckMsg | PingMsg | PongMsg | LinksMsg | ErrorMsg | SumReqMsg | SumMsg | RangeReqMsg | RangeMsg
+  | CallMsg | CallResultMsg;
 export type FrameType = Frame['type'];
 
 /** Frames of protocol 2 (anti-entropy): a session that negotiated version 1 refuses them. */
 export const V2_FRAMES: ReadonlySet<FrameType> = new Set<FrameType>(['sum_req', 'sum', 'range_req', 'range']);
+
+/** Frames of protocol 3 (remote fleet calls): a session that negotiated 1 or 2 refuses them. */
+export const V3_FRAMES: ReadonlySet<FrameType> = new Set<FrameType>(['call', 'call_result']);
+
+/** The protocol version a frame type needs (1 for the base frames). */
+export function frameVersion(type: FrameType): number {
+  return V3_FRAMES.has(type) ? 3 : V2_FRAMES.has(type) ? 2 : 1;
+}
 
 const SCHEMAS: { readonly [T in FrameType]: z.ZodType<Extract<Frame, { type: T }>, unknown> } = {
   hello: helloSchema,
@@ -35,6 +46,8 @@ const SCHEMAS: { readonly [T in FrameType]: z.ZodType<Extract<Frame, { type: T }
   sum: sumSchema,
   range_req: rangeReqSchema,
   range: rangeSchema,
+  call: callSchema,
+  call_result: callResultSchema,
 };
 
 export type Parsed<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: ClareError };

@@ -1,13 +1,17 @@
 /**
  * The dashboard shell: owns the live stream, routes between the views (#/fleet,
- * #/board, #/activity, #/mesh, #/broadcast), passes the state down as properties,
- * and runs the actions the views send up as events.
+ * #/board, #/activity, #/mesh, #/broadcast), keeps each view's search and filters
+ * in the URL (`#/board?priority=1`), passes the state down as properties, runs
+ * the actions the views send up as events, handles the keyboard shortcuts
+ * (clare-shortcut-sheet.ts), and notifies when a session starts waiting (opt-in).
  */
 import { LitElement, css, html, nothing, type TemplateResult } from 'lit';
 import { customElement, state } from 'lit/decorators.js';
 import { ActionEvent, runAction } from '../actions.js';
 import { activity, counts, hostViews } from '../derive.js';
+import { filtersFromHash, hashFor, type Filters } from '../filters.js';
 import { ClockController } from '../live/clock-controller.js';
+import { WaitingNotifier, type NotifyState } from '../live/waiting-notifier.js';
 import { contextKey } from '../live/fleet-state.js';
 import { LiveController } from '../live/live-controller.js';
 import { fetchColumn, fetchList } from '../live/pager.js';
@@ -22,6 +26,7 @@ import './clare-broadcast-view.js';
 import './clare-connection-badge.js';
 import './clare-fleet-view.js';
 import './clare-mesh-view.js';
+import './clare-shortcut-sheet.js';
 import './clare-summary-bar.js';
 import './clare-toast-region.js';
 import type { Notice } from './clare-toast-region.js';
@@ -148,6 +153,12 @@ export class ClareApp extends LitElement {
   private readonly clock = new ClockController(this, 5000);
 
   @state() private view: View = viewFromHash();
+  @state() private filters: Filters = filtersFromHash(window.location.hash);
+  @state() private keysOpen = false;
+  @state() private notifyState: NotifyState = 'off';
+  private readonly notifier = new WaitingNotifier();
+  /** The first key of a two-key shortcut (`g f`), while it waits for the second. */
+  private pendingG = false;
   @state() private notices: readonly Notice[] = [];
   private noticeSeq = 0;
 
@@ -159,12 +170,15 @@ export class ClareApp extends LitElement {
   override connectedCallback(): void {
     super.connectedCallback();
     window.addEventListener('hashchange', this.onHash);
+    window.addEventListener('keydown', this.onKey);
+    this.notifyState = this.notifier.state;
     this.addEventListener(ActionEvent.eventName, this.onAction);
     this.addEventListener(LoadEvent.eventName, this.onLoad);
   }
 
   override disconnectedCallback(): void {
     window.removeEventListener('hashchange', this.onHash);
+    window.removeEventListener('keydown', this.onKey);
     this.removeEventListener(ActionEvent.eventName, this.onAction);
     this.removeEventListener(LoadEvent.eventName, this.onLoad);
     super.disconnectedCallback();
@@ -172,6 +186,54 @@ export class ClareApp extends LitElement {
 
   private readonly onHash = (): void => {
     this.view = viewFromHash();
+    this.filters = filtersFromHash(window.location.hash);
+  };
+
+  /** A view changed its filters: they go into the URL (replacing, so Back leaves the view, not each keystroke). */
+  private readonly onFilters = (e: CustomEvent<Filters>): void => {
+    e.stopPropagation();
+    this.filters = e.detail;
+    history.replaceState(null, '', hashFor(this.view, e.detail));
+  };
+
+  private readonly onNotifyToggle = (): void => {
+    if (this.notifier.state === 'on') {
+      this.notifier.disable();
+      this.notifyState = this.notifier.state;
+      return;
+    }
+    void this.notifier.enable().then((st) => {
+      this.notifyState = st;
+    });
+  };
+
+  /** Keyboard shortcuts: never while typing in a field, with a modifier, or over an open dialog. */
+  private readonly onKey = (e: KeyboardEvent): void => {
+    if (e.ctrlKey || e.metaKey || e.altKey || e.defaultPrevented) return;
+    const path = e.composedPath();
+    if (path.some((n) => n instanceof HTMLElement && (n.isContentEditable || ['INPUT', 'TEXTAREA', 'SELECT'].includes(n.tagName)))) return;
+    if (path.some((n) => n instanceof HTMLDialogElement && n.open)) return;
+    const view = this.renderRoot.querySelector('main')?.firstElementChild as (HTMLElement & { focusSearch?: () => void; shortcut?: (k: string) => boolean }) | null;
+    if (this.pendingG) {
+      this.pendingG = false;
+      const to = ({ f: 'fleet', b: 'board', a: 'activity', m: 'mesh' } as const)[e.key as 'f' | 'b' | 'a' | 'm'];
+      if (to !== undefined) {
+        e.preventDefault();
+        window.location.hash = `#/${to}`;
+      }
+      return;
+    }
+    if (e.key === '?') {
+      e.preventDefault();
+      this.keysOpen = true;
+    } else if (e.key === '/' && view?.focusSearch !== undefined) {
+      e.preventDefault();
+      view.focusSearch();
+    } else if (e.key === 'g') {
+      this.pendingG = true;
+    } else if (view?.shortcut?.(e.key) === true) {
+      e.preventDefault();
+    }
   };
 
   /** Runs a view's action through the API; failures become a notice unless the view shows them itself. */
@@ -242,6 +304,8 @@ export class ClareApp extends LitElement {
   }
 
   override updated(): void {
+    const sessions = this.live.state?.sessions;
+    if (sessions !== undefined) this.notifier.observe(sessions);
     const name = this.live.state?.status.machine.name;
     document.title = name === undefined ? 'Clare' : `Clare · ${name}`;
   }
@@ -255,9 +319,10 @@ export class ClareApp extends LitElement {
     switch (this.view) {
       case 'fleet':
         return html`<clare-fleet-view .hosts=${this.hosts(s.sessions, s.machines, s.status.machine.name, now)} .tasks=${s.tasks} .fleet=${s.fleet}
-          .moreSessions=${s.lists.sessions.next !== null} .now=${now}></clare-fleet-view>`;
+          .moreSessions=${s.lists.sessions.next !== null} .now=${now} .filters=${this.filters} .notify=${this.notifyState}
+          @filters-change=${this.onFilters} @notify-toggle=${this.onNotifyToggle}></clare-fleet-view>`;
       case 'board':
-        return html`<clare-board-view .tasks=${s.tasks} .columns=${s.columns} .counts=${s.counts} .projects=${s.projects}
+        return html`<clare-board-view .filters=${this.filters} @filters-change=${this.onFilters} .tasks=${s.tasks} .columns=${s.columns} .counts=${s.counts} .projects=${s.projects}
           .moreProjects=${s.lists.projects.next !== null} .sessions=${s.sessions}></clare-board-view>`;
       case 'activity': {
         const a = this.activity(s.updates, s.assignments, s.conflicts, s.tasks, s.lists);
@@ -287,6 +352,7 @@ export class ClareApp extends LitElement {
       </header>
       ${this.live.outdated ? html`<div class="banner" role="alert">The daemon was upgraded; reload the page to get the matching dashboard.</div>` : nothing}
       <main id="main">${this.renderView()}</main>
+      <clare-shortcut-sheet .open=${this.keysOpen} @close=${() => { this.keysOpen = false; }}></clare-shortcut-sheet>
       <clare-toast-region .notices=${this.notices} @dismiss=${(e: CustomEvent<number>) => this.dismiss(e.detail)}></clare-toast-region>
     `;
   }

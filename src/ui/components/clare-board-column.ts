@@ -18,6 +18,9 @@ import './clare-task-card.js';
 
 const NO_TASKS: ReadonlyMap<string, Task> = new Map();
 
+/** Done tasks finished within this long show in the Done column; older ones fold behind a button (ms). */
+export const DONE_RECENT_MS = 24 * 3600_000;
+
 @customElement('clare-board-column')
 export class ClareBoardColumn extends LitElement {
   static override styles = [controls, css`
@@ -79,6 +82,8 @@ export class ClareBoardColumn extends LitElement {
   @property({ attribute: false }) tasksById: ReadonlyMap<string, Task> = new Map();
   @property({ attribute: false }) sessionKeys: readonly string[] = [];
   @state() private over = false;
+  /** Done column: show the tasks done more than DONE_RECENT_MS ago too (collapsed by default). */
+  @state() private showOlder = false;
   @query('.sentinel') private sentinel!: HTMLElement | null;
   private observer: IntersectionObserver | null = null;
   private observed: Element | null = null;
@@ -123,6 +128,12 @@ export class ClareBoardColumn extends LitElement {
   };
 
   override render(): TemplateResult {
+    // Done work older than a day folds away: the column stays about today's work. Done is
+    // newest first, so once a loaded card is older, every later page is too: no paging then.
+    const cutoff = Date.now() - DONE_RECENT_MS;
+    const folding = this.status === 'done' && !this.showOlder;
+    const tasks = folding ? this.tasks.filter((t) => Date.parse(t.status_at) >= cutoff) : this.tasks;
+    const folded = this.tasks.length - tasks.length;
     // Only cards with dependencies get the task map (for their titles): the others keep
     // their inputs, so they skip re-rendering when some other task changes.
     const count = this.total ?? this.tasks.length;
@@ -132,10 +143,12 @@ export class ClareBoardColumn extends LitElement {
       <h3 id="h"><span>${STATUS_LABELS[this.status]}</span><span data-count>${count}${this.total === null && this.more ? '+' : ''}</span></h3>
       ${this.loading ? html`<p class="empty" role="status">Loading…</p>` : this.tasks.length === 0 && !this.more ? html`<p class="empty">No tasks.</p>` : nothing}
       <ol>
-        ${repeat(this.tasks, (t) => t.id, (t) => html`<li><clare-task-card .task=${t} .projectName=${this.projects.get(t.project_id)?.name ?? t.project}
+        ${repeat(tasks, (t) => t.id, (t) => html`<li><clare-task-card .task=${t} .projectName=${this.projects.get(t.project_id)?.name ?? t.project}
           .tasksById=${t.depends_on.length === 0 ? NO_TASKS : this.tasksById} .sessionKeys=${this.sessionKeys}></clare-task-card></li>`)}
       </ol>
-      ${this.more && !this.loading ? html`<div class="sentinel"></div><button type="button" class="more" @click=${() => this.loadMore()}>Load more${this.total === null ? '' : ` (${this.tasks.length} of ${this.total})`}</button>` : nothing}
+      ${folding && folded > 0 ? html`<button type="button" class="more" @click=${() => { this.showOlder = true; }}>Show ${folded}${this.more ? '+' : ''} done more than a day ago</button>`
+        : this.more && !this.loading ? html`<div class="sentinel"></div><button type="button" class="more" @click=${() => this.loadMore()}>Load more${this.total === null ? '' : ` (${this.tasks.length} of ${this.total})`}</button>` : nothing}
+      ${this.status === 'done' && this.showOlder ? html`<button type="button" class="link" @click=${() => { this.showOlder = false; }}>Fold done work older than a day</button>` : nothing}
     </section>`;
   }
 }

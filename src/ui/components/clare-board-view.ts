@@ -1,37 +1,34 @@
 /**
  * The board: tasks of a project (or all), optionally only those whose title holds a
- * search, in columns by status, with the sessions beside it as drop targets. Each
+ * search, in columns by status, with the sessions beside it as drop targets. The
+ * project, search and the other filters (priority, state, host, session) come from
+ * the URL; j/k move between cards, `a` assigns and `d` completes the current one. Each
  * column shows what is loaded of it and pages on as you scroll; a project or a search
  * the snapshot does not cover loads its first pages from the API. Create, edit,
  * complete and assign go through the API.
  *
  * @fires clare-action - ActionEvent `create-project` (and those of its children).
+ * @fires filters-change - CustomEvent<Filters> (from its filter bar).
  * @fires clare-load - LoadEvent for a context's columns, the next page of one, or more projects.
  */
 import { LitElement, css, html, nothing, type PropertyValues, type TemplateResult } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
 import { repeat } from 'lit/directives/repeat.js';
 import { requestAction } from '../actions.js';
-import { COLUMN_ORDER, columns } from '../derive.js';
+import { COLUMN_ORDER, columns, type ColumnView } from '../derive.js';
+import { NO_FILTERS, taskMatches, type Filters } from '../filters.js';
 import { ALL_TASKS, contextKey, type Columns, type TaskContext } from '../live/fleet-state.js';
 import type { LiveCounts, Project, Session, Task, TaskStatus } from '../live/wire-types.js';
 import { requestLoad } from '../load.js';
 import { memo } from '../memo.js';
 import { controls } from '../styles/controls.js';
 import './clare-board-column.js';
+import './clare-filter-bar.js';
+import type { ClareFilterBar } from './clare-filter-bar.js';
+import type { ClareTaskCard } from './clare-task-card.js';
 import './clare-session-row.js';
 import './clare-task-dialog.js';
 import type { TaskDialogTarget } from './clare-task-dialog.js';
-
-const PROJECT_KEY = 'clare.board.project';
-
-function savedProject(): string | null {
-  try {
-    return localStorage.getItem(PROJECT_KEY);
-  } catch {
-    return null;
-  }
-}
 
 @customElement('clare-board-view')
 export class ClareBoardView extends LitElement {
@@ -133,22 +130,27 @@ export class ClareBoardView extends LitElement {
   /** More projects exist than the page holds. */
   @property({ attribute: false }) moreProjects = false;
   @property({ attribute: false }) sessions: ReadonlyMap<string, Session> = new Map();
-  /** The project shown, or null for all; remembered in this browser. */
-  @state() private project: string | null = savedProject();
-  /** The title search, as typed (applied after a short pause). */
-  @state() private query = '';
+  /** Project, search and filters, from the URL. */
+  @property({ attribute: false }) filters: Filters = NO_FILTERS;
+  /** The card the shortcuts act on (its task id). */
+  @state() private current: string | null = null;
   @state() private dialog: TaskDialogTarget | null = null;
   @state() private projectError: string | null = null;
-  private searchTimer: number | undefined;
-
   private readonly columnViews = memo(columns);
+  /** The columns as shown: what is loaded, less what the filters the daemon does not apply leave out. */
+  private readonly filtered = memo((cols: Record<TaskStatus, ColumnView>, f: Filters): Record<TaskStatus, ColumnView> => {
+    if (f.priority === '' && f.state === '' && f.host === '' && f.session === '') return cols;
+    const out = { ...cols };
+    for (const st of COLUMN_ORDER) out[st] = { ...cols[st], tasks: cols[st].tasks.filter((t) => taskMatches(t, { ...f, q: '', project: '' })) };
+    return out;
+  });
   private readonly sessionKeys = memo((sessions: ReadonlyMap<string, Session>) => [...sessions.values()].filter((s) => s.state !== 'exited').map((s) => s.key));
   private readonly sessionList = memo((sessions: ReadonlyMap<string, Session>) => [...sessions.values()]);
 
   /** What the board shows now: the chosen project (if still known) and the search. */
   private context(): TaskContext {
-    const project = this.project !== null && this.projects.has(this.project) ? this.project : null;
-    return { project, q: this.query };
+    const project = this.filters.project !== '' && this.projects.has(this.filters.project) ? this.filters.project : null;
+    return { project, q: this.filters.q };
   }
 
   /** When each context's first pages were last asked for: a failed load is retried, but not on every render. */
@@ -164,27 +166,34 @@ export class ClareBoardView extends LitElement {
     requestLoad(this, { kind: 'columns', context: c });
   }
 
-  override disconnectedCallback(): void {
-    window.clearTimeout(this.searchTimer);
-    super.disconnectedCallback();
+  /** The `/` shortcut. */
+  focusSearch(): void {
+    this.renderRoot.querySelector<ClareFilterBar>('clare-filter-bar')?.focusSearch();
   }
 
-  private readonly onSearch = (e: Event): void => {
-    const v = (e.target as HTMLInputElement).value.trim().slice(0, 200);
-    window.clearTimeout(this.searchTimer);
-    this.searchTimer = window.setTimeout(() => { this.query = v; }, 250);
-  };
+  /** Every task card shown, in reading order (column by column). */
+  private cards(): ClareTaskCard[] {
+    return [...this.renderRoot.querySelectorAll('clare-board-column')].flatMap((c) => [...c.renderRoot.querySelectorAll('clare-task-card')]);
+  }
 
-  private readonly chooseProject = (e: Event): void => {
-    const v = (e.target as HTMLSelectElement).value;
-    this.project = v === '' ? null : v;
-    try {
-      if (this.project === null) localStorage.removeItem(PROJECT_KEY);
-      else localStorage.setItem(PROJECT_KEY, this.project);
-    } catch {
-      // Not remembered; that is all.
+  /** j/k/a/d on the board; true when the key was used. */
+  shortcut(key: string): boolean {
+    const cards = this.cards();
+    if (cards.length === 0) return false;
+    const i = cards.findIndex((c) => c.task?.id === this.current);
+    if (key === 'j' || key === 'k') {
+      const next = cards[i < 0 ? 0 : Math.min(cards.length - 1, Math.max(0, i + (key === 'j' ? 1 : -1)))]!;
+      this.current = next.task?.id ?? null;
+      next.focusCard();
+      return true;
     }
-  };
+    const card = i < 0 ? undefined : cards[i];
+    if (card === undefined) return false;
+    if (key === 'a') card.startAssign();
+    else if (key === 'd') card.complete();
+    else return false;
+    return true;
+  }
 
   private async createProject(e: SubmitEvent): Promise<void> {
     e.preventDefault();
@@ -204,7 +213,7 @@ export class ClareBoardView extends LitElement {
     const context = this.context();
     const project = context.project;
     const key = contextKey(context);
-    const cols = this.columnViews(this.tasks, context, this.columns.get(key));
+    const cols = this.filtered(this.columnViews(this.tasks, context, this.columns.get(key)), this.filters);
     // Totals are the daemon's counts for the whole board; a project or a search shows what is loaded.
     const total = (st: TaskStatus): number | null => (key === ALL_TASKS && this.counts !== null ? this.counts.counts.tasks[st] ?? 0 : null);
     const keys = this.sessionKeys(this.sessions);
@@ -212,14 +221,10 @@ export class ClareBoardView extends LitElement {
     return html`
       <div class="toolbar">
         <h2>Board</h2>
-        <label>Project
-          <select @change=${this.chooseProject} aria-label="Project shown">
-            <option value="" ?selected=${project === null}>All projects</option>
-            ${[...this.projects.values()].map((p) => html`<option value=${p.id} ?selected=${p.id === project}>${p.name}</option>`)}
-          </select>
-        </label>
+        <clare-filter-bar .filters=${this.filters} .fields=${['project', 'priority', 'state', 'host', 'session'] as const} searchHint="task titles"
+          .names=${{ q: 'Search task titles', project: 'Project shown' }}
+          .choices=${{ project: [...this.projects.values()].map((p) => ({ value: p.id, label: p.name })), state: COLUMN_ORDER, host: [...new Set(sessions.map((s) => s.host))].sort(), session: keys }}></clare-filter-bar>
         ${this.moreProjects ? html`<button type="button" @click=${() => requestLoad(this, { kind: 'list', list: 'projects' })}>More projects</button>` : nothing}
-        <label>Search <input type="search" name="q" autocomplete="off" maxlength="200" placeholder="task titles" aria-label="Search task titles" @input=${this.onSearch}></label>
         <button type="button" class="primary" ?disabled=${this.projects.size === 0} @click=${() => { this.dialog = { mode: 'create', project }; }}>New task</button>
         <form @submit=${(e: SubmitEvent) => { void this.createProject(e); }}>
           <label>New project <input name="name" required maxlength="200" autocomplete="off" placeholder="name"></label>

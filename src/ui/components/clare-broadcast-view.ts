@@ -146,6 +146,12 @@ export class ClareBroadcastView extends LitElement {
     </li>`;
   }
 
+  /** The heading only over something: the broadcasts besides the one just sent, or "None yet" when there are none at all. */
+  private renderRecent(rest: readonly Update[], justSent: boolean): TemplateResult | typeof nothing {
+    if (rest.length === 0) return justSent ? nothing : html`<h3>Recent broadcasts</h3><p class="muted">None yet.</p>`;
+    return html`<h3>Recent broadcasts</h3><ol>${repeat(rest, (u) => u.id, (u) => this.renderBroadcast(u))}</ol>`;
+  }
+
   override render(): TemplateResult {
     const groups = [...this.groups.values()];
     const chosen = this.groups.get(this.group) ?? groups[0];
@@ -173,8 +179,7 @@ export class ClareBroadcastView extends LitElement {
         </div>
       </form>`}
       ${sent === undefined ? nothing : html`<h3>Just sent</h3><ol aria-live="polite">${this.renderBroadcast(sent)}</ol>`}
-      <h3>Recent broadcasts</h3>
-      ${list.length === 0 ? html`<p class="muted">None yet.</p>` : html`<ol>${repeat(list.filter((u) => u.id !== this.sentId), (u) => u.id, (u) => this.renderBroadcast(u))}</ol>`}
+      ${this.renderRecent(list.filter((u) => u.id !== this.sentId), sent !== undefined)}
     `;
   }
 }

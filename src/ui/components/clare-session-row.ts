@@ -35,6 +35,10 @@ export class ClareSessionRow extends LitElement {
       border-radius: 6px;
       border: 1px dashed transparent;
     }
+    .row.waiting {
+      background: var(--warn-soft);
+      box-shadow: inset 3px 0 0 var(--warn);
+    }
     .row.over {
       border-color: var(--accent);
       background: var(--accent-soft);
@@ -83,6 +87,8 @@ export class ClareSessionRow extends LitElement {
   @property({ attribute: false }) now = Date.now();
   /** Name, state and drop target only (the board's session list). */
   @property({ type: Boolean, reflect: true }) compact = false;
+  /** Name the host too (a list across hosts). */
+  @property({ type: Boolean }) withHost = false;
   @state() private over = false;
 
   private readonly onDragOver = (e: DragEvent): void => {
@@ -101,8 +107,8 @@ export class ClareSessionRow extends LitElement {
     const s = this.session;
     if (s === null) return nothing;
     const idle = s.state === 'working' ? null : secondsSince(s.last_activity, this.now);
-    const label = this.compact ? `${s.host}:${s.session}` : s.session;
-    return html`<div class="row ${this.over ? 'over' : ''}" data-session=${s.key}
+    const label = this.compact || this.withHost ? `${s.host}:${s.session}` : s.session;
+    return html`<div class="row ${this.over ? 'over' : ''} ${s.state === 'waiting' && !s.gone ? 'waiting' : ''}" data-session=${s.key}
         @dragover=${this.onDragOver} @dragenter=${this.onDragOver} @dragleave=${() => { this.over = false; }} @drop=${this.onDrop}>
       <span class="name">${label}</span>
       <span class="badge ${s.state === null ? 'neutral' : TONE[s.state]}" data-state=${s.state ?? 'unknown'}>${s.state ?? 'unknown'}${idle !== null && !this.compact && s.state !== 'exited' ? html` · ${duration(idle)}` : nothing}</span>

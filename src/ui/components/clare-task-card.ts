@@ -61,7 +61,8 @@ export class ClareTaskCard extends LitElement {
       max-width: 12rem;
     }
     h4 {
-      font-size: 0.95rem;
+      font-size: 1rem;
+      line-height: 1.3;
       font-weight: 600;
       overflow-wrap: anywhere;
     }
@@ -90,6 +91,21 @@ export class ClareTaskCard extends LitElement {
       flex-wrap: wrap;
       gap: 0.3rem;
     }
+    /* Compact cards: the actions show on hover and keyboard focus; touch screens always show them. */
+    @media (hover: hover) {
+      .actions {
+        opacity: 0;
+        transition: opacity 0.12s;
+      }
+      article:hover .actions, article:focus-within .actions, article.current .actions {
+        opacity: 1;
+      }
+    }
+    article:focus-visible, article.current {
+      outline: 2px solid var(--accent);
+      outline-offset: 1px;
+    }
+
     .actions button {
       min-height: 1.8rem;
       padding: 0.15rem 0.5rem;
@@ -112,12 +128,30 @@ export class ClareTaskCard extends LitElement {
   @property({ attribute: false }) tasksById: ReadonlyMap<string, Task> = new Map();
   /** Session keys (`host:session`) for the assign picker. */
   @property({ attribute: false }) sessionKeys: readonly string[] = [];
+  /** The card the keyboard shortcuts act on (j/k). */
+  @property({ type: Boolean }) current = false;
   @state() private picking = false;
   @state() private busy = false;
 
   override updated(changed: PropertyValues): void {
     // Opening the picker moves the focus into it, so keyboard users land where they chose to go.
     if (changed.has('picking') && this.picking) this.renderRoot.querySelector('select')?.focus();
+  }
+
+  /** Moves the keyboard focus to the card (j/k). */
+  focusCard(): void {
+    this.renderRoot.querySelector('article')?.focus();
+  }
+
+  /** Opens the session picker (the `a` shortcut), if the task can be assigned. */
+  startAssign(): void {
+    const t = this.task;
+    if (t !== null && t.status !== 'done' && t.assignment === null && this.sessionKeys.length > 0) this.picking = true;
+  }
+
+  /** Marks the task done (the `d` shortcut). */
+  complete(): void {
+    if (this.task !== null && this.task.status !== 'done') this.setStatus('done');
   }
 
   private async act(run: () => Promise<unknown>): Promise<void> {
@@ -160,7 +194,7 @@ export class ClareTaskCard extends LitElement {
     const waiting = t.status === 'open' && t.blocked_by.length > 0;
     const cls = t.status === 'blocked' ? 'blocked' : waiting ? 'waiting' : t.status === 'done' ? 'done' : '';
     const a = t.assignment;
-    return html`<article class=${cls} draggable="true" data-task=${t.id} aria-label=${t.title}
+    return html`<article class="${cls} ${this.current ? 'current' : ''}" tabindex="0" draggable="true" data-task=${t.id} aria-label=${t.title}
         @dragstart=${(e: DragEvent) => startTaskDrag(e, t.id)}>
       <div class="marks">
         <span class="badge ${PRIORITY_TONE[t.priority] ?? 'neutral'}" title="priority ${t.priority} (0 most urgent)">P${t.priority}</span>
