@@ -1,4 +1,5 @@
 /** Printing: aligned tables for people, JSON for scripts and agents. */
+import { shortId } from '../protocol/short-id.js';
 
 export function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
@@ -15,8 +16,9 @@ export function printTable(header: readonly string[], rows: readonly (readonly s
   process.stdout.write(`${line(header)}\n${rows.map(line).join('\n')}\n`);
 }
 
+/** An id's short form (src/protocol/short-id.ts), `-` for none. */
 export function short(id: string | null | undefined): string {
-  return id == null ? '-' : id.slice(-8);
+  return id == null ? '-' : shortId(id);
 }
 
 /** "3m", "2h", "5d" — how long ago an ISO time was. */

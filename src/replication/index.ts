@@ -14,7 +14,6 @@ export {
 export { createMemoryPair, MemoryTransport, type MemoryFaults, type MemoryPair, type MemoryPairOptions } from './memory-transport.js';
 export { normalizePeerUrl, peerApiUrl, SYNC_WS_PATH, syncSocketUrl } from './peer-url.js';
 export { CURRENT_PROTOCOL_VERSION, negotiateVersion, PROTOCOL_VERSIONS } from './protocol-version.js';
-export type { PeerStatus } from './peer-status.js';
 export { ReplicationService, type Connector, type ReplicationServiceOptions } from './replication-service.js';
 export type { Divergence } from './session-reconciler.js';
 export type { SessionEnd } from './session-end.js';

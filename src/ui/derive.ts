@@ -4,7 +4,10 @@
  */
 import { AT_OF, inContext, inWindow, type Columns, type ListWindow, type TaskContext } from './live/fleet-state.js';
 import { COLUMN_ORDER_OF, compareTasks } from './live/task-order.js';
-import type { Assignment, Conflict, LiveCounts, Machine, PeerStatus, Session, Task, TaskStatus, Update } from './live/wire-types.js';
+import type { LiveConflict as Conflict, LiveCounts } from '../protocol/live.js';
+import type { Assignment, Machine, Session, Task, TaskStatus, Update } from '../protocol/models.js';
+import type { PeerStatus } from '../protocol/status.js';
+import { shortId } from '../protocol/short-id.js';
 
 /** A host not heard from for this long is shown as silent. */
 export const SILENT_AFTER_MS = 5 * 60_000;
@@ -136,5 +139,5 @@ export function counts(live: LiveCounts, peers: readonly PeerStatus[]): Counts {
 
 /** Name of a machine id as the fleet knows it. */
 export function machineName(machines: ReadonlyMap<string, Machine>, id: string): string {
-  return machines.get(id)?.name ?? id.slice(0, 8);
+  return machines.get(id)?.name ?? shortId(id);
 }

@@ -31,9 +31,6 @@ export function stamp(iso: string | null): string {
   return Number.isNaN(d.getTime()) ? iso : d.toLocaleString();
 }
 
-/** The first 8 characters of a uuid, as the CLI shows ids. */
-export const shortId = (id: string): string => id.slice(0, 8);
-
 /** Epoch ms of an HLC `<15-digit ms>:<counter>:<machine>`. */
 export function hlcMs(hlc: string): number {
   return Number(hlc.slice(0, 15));

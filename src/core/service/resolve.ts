@@ -8,11 +8,8 @@ import { cachedStatement as stmt, type Db } from '../db.js';
 import { hostNameSchema, sessionNameSchema } from '../domain.js';
 import { ClareError } from '../errors.js';
 import { isUuid } from '../ids.js';
+import { shortId } from '../../protocol/short-id.js';
 
-/** The short form of an id the CLI shows: its last 8 characters (UUIDv7 prefixes are timestamps and repeat). */
-export function shortId(id: string): string {
-  return id.slice(-8);
-}
 
 function pick(kind: string, ref: string, rows: readonly { id: string; label: string }[]): string {
   if (rows.length === 1) return rows[0]!.id;

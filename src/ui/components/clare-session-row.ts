@@ -10,8 +10,9 @@ import { customElement, property, state } from 'lit/decorators.js';
 import { requestAction } from '../actions.js';
 import { acceptTaskDrag, droppedTask } from '../drag.js';
 import { duration, secondsSince, stamp } from '../format.js';
-import type { Session, SessionState, Task } from '../live/wire-types.js';
+import type { Session, SessionState, Task } from '../../protocol/models.js';
 import { controls } from '../styles/controls.js';
+import { shortId } from '../../protocol/short-id.js';
 
 export interface PeekDetail {
   readonly host: string;
@@ -106,7 +107,7 @@ export class ClareSessionRow extends LitElement {
         @dragover=${this.onDragOver} @dragenter=${this.onDragOver} @dragleave=${() => { this.over = false; }} @drop=${this.onDrop}>
       <span class="name">${label}</span>
       <span class="badge ${s.state === null ? 'neutral' : TONE[s.state]}" data-state=${s.state ?? 'unknown'}>${s.state ?? 'unknown'}${idle !== null && !this.compact && s.state !== 'exited' ? html` · ${duration(idle)}` : nothing}</span>
-      <span class="task" title=${this.task?.title ?? ''}>${s.task_id === null ? html`<span class="muted">no task</span>` : this.task === undefined ? html`<span class="muted">task ${s.task_id.slice(0, 8)}</span>` : this.task.title}</span>
+      <span class="task" title=${this.task?.title ?? ''}>${s.task_id === null ? html`<span class="muted">no task</span>` : this.task === undefined ? html`<span class="muted">task ${shortId(s.task_id)}</span>` : this.task.title}</span>
       <button type="button" @click=${() => this.dispatchEvent(new CustomEvent<PeekDetail>('peek', { detail: { host: s.host, session: s.session }, bubbles: true, composed: true }))}
         aria-label="Show the screen of ${s.key}">Peek</button>
       <span class="meta">

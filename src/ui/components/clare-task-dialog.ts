@@ -11,8 +11,9 @@ import { customElement, property, query, state } from 'lit/decorators.js';
 import { keyed } from 'lit/directives/keyed.js';
 import { requestAction, type TaskFields } from '../actions.js';
 import { STATUS_LABELS } from '../format.js';
-import type { Project, Task, TaskStatus } from '../live/wire-types.js';
+import type { Project, Task, TaskStatus } from '../../protocol/models.js';
 import { controls, dialogFrame } from '../styles/controls.js';
+import { shortId } from '../../protocol/short-id.js';
 
 /** What the dialog edits: a new task (in a project, if one is chosen) or an existing one. */
 export type TaskDialogTarget = { readonly mode: 'create'; readonly project: string | null } | { readonly mode: 'edit'; readonly id: string };
@@ -200,7 +201,7 @@ export class ClareTaskDialog extends LitElement {
             <select name="depends_on" multiple>${this.choices(this.project, null, []).map((d) => html`<option value=${d.id}>${d.title}</option>`)}</select></label>`
         : html`<fieldset><legend>Dependencies</legend>
             ${task.depends_on.length === 0 ? html`<span class="muted">None.</span>` : html`<ul class="deps">${task.depends_on.map((id) => html`<li>
-              <span>${this.tasks.get(id)?.title ?? id.slice(0, 8)}${task.blocked_by.includes(id) ? '' : ' ✓'}</span>
+              <span>${this.tasks.get(id)?.title ?? shortId(id)}${task.blocked_by.includes(id) ? '' : ' ✓'}</span>
               <button type="button" @click=${() => { void this.removeDependency(task.id, id); }}>Remove</button></li>`)}</ul>`}
             <label>Add a dependency
               <select name="add_dependency"><option value="">—</option>
