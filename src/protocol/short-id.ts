@@ -4,7 +4,8 @@
  * timestamp, so ids minted close together share their prefixes. `clare` resolves a
  * unique prefix or suffix of at least 6 hex characters back to the id.
  */
-import { z } from 'zod';
+// zod/mini, as the dashboard's frame parser: the page bundles this module.
+import * as z from 'zod/mini';
 
 export const SHORT_ID_LENGTH = 8;
 
@@ -14,4 +15,4 @@ export function shortId(id: string): string {
 }
 
 /** A short id as people type it: 6 to 36 characters of a uuid. */
-export const shortIdSchema = z.string().regex(/^[0-9a-f-]{6,36}$/i, 'a short id is 6 to 36 characters of a uuid');
+export const shortIdSchema = z.string().check(z.regex(/^[0-9a-f-]{6,36}$/i, 'a short id is 6 to 36 characters of a uuid'));
