@@ -78,7 +78,7 @@ describe('a machine that lost its database', () => {
     await c.start();
 
     await waitFor("c's earlier tasks to come back", async () => {
-      const titles = new Set((await c.api<{ title: string }[]>('GET', '/tasks')).body.map((t) => t.title));
+      const titles = new Set((await c.api<{ items: { title: string }[] }>('GET', '/tasks?limit=500')).body.items.map((t) => t.title));
       return mine.every((t) => titles.has(t));
     }, 30_000, 100);
     const [after] = await converged([a, b, c]);
@@ -132,7 +132,7 @@ describe('a machine that lost its database', () => {
     const [after] = await converged([a, b, c]);
     expect(after!.counts[id]).toBe(before!.counts[id]);
     expect(after!.watermarks[id]).toBe(before!.watermarks[id]);
-    const tasks = (await c.api<{ title: string }[]>('GET', '/tasks')).body.map((t) => t.title);
+    const tasks = (await c.api<{ items: { title: string }[] }>('GET', '/tasks?limit=500')).body.items.map((t) => t.title);
     expect(tasks).toEqual(expect.arrayContaining(later));
     expect((await c.api<Status>('GET', '/status')).body.recovery).toMatchObject({ state: 'done' });
   }, 180_000);
@@ -159,7 +159,7 @@ describe('a machine that lost its database', () => {
 
     await b.start();
     await waitFor('recovery to end', async () => (await c.api<Status>('GET', '/status')).body.recovery?.state === 'done', 30_000, 100);
-    const names = (await c.api<{ name: string }[]>('GET', '/projects')).body.map((p) => p.name);
+    const names = (await c.api<{ items: { name: string }[] }>('GET', '/projects?limit=500')).body.items.map((p) => p.name);
     expect(names).toContain('c-before-0');
     expect((await c.api('POST', '/projects', { name: 'after' })).status).toBe(201);
   }, 180_000);

@@ -81,7 +81,7 @@ describe('identity conflicts between daemons', () => {
     expect(check.code).toBe(11);
     expect(check.stdout).toMatch(/EVENTS DIFFER/);
     // Neither took the other's version.
-    const names = async (m: TestMachine): Promise<string[]> => (await m.api<{ name: string }[]>('GET', '/projects')).body.map((p) => p.name);
+    const names = async (m: TestMachine): Promise<string[]> => (await m.api<{ items: { name: string }[] }>('GET', '/projects?limit=500')).body.items.map((p) => p.name);
     expect(await names(a)).toContain('original');
     expect(await names(b)).toContain('the clone');
   });

@@ -4,15 +4,20 @@
 import Fastify from 'fastify';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { CommitFeed } from '../../src/core/commit-feed.js';
+import { openDb } from '../../src/core/db.js';
 import { ClareError } from '../../src/core/errors.js';
+import { GroupCommit } from '../../src/core/group-commit.js';
 import { registerRoutes, route } from '../../src/server/route.js';
 
 async function answer(out: unknown): Promise<{ status: number; body: unknown }> {
+  const db = openDb(':memory:');
   const app = Fastify();
   app.setErrorHandler((err, _req, reply) => reply.code(err instanceof ClareError ? err.status : 500).send(err instanceof ClareError ? err.toBody() : { error: { code: 'other' } }));
-  registerRoutes(app, [route({ method: 'GET', path: '/thing', tag: 't', summary: 's', access: 'public', response: z.object({ a: z.number(), b: z.string().nullable() }), handler: () => out as never })]);
+  registerRoutes(app, [route({ method: 'GET', path: '/thing', tag: 't', summary: 's', access: 'public', response: z.object({ a: z.number(), b: z.string().nullable() }), handler: () => out as never })], new GroupCommit(db, new CommitFeed()));
   const r = await app.inject({ method: 'GET', url: '/api/v1/thing' });
   await app.close();
+  db.close();
   return { status: r.statusCode, body: r.json() };
 }
 

@@ -212,7 +212,13 @@ export async function runCampaign(opts: Partial<CampaignOptions> & Pick<Campaign
     }, 1000);
     try {
       await sleep(o.durationS * 1000);
-      log(`t+${o.durationS}s: writers stop; healing everything`);
+      // Episodes run one after another: on a loaded machine the last ones start late.
+      // The writers go on until they have run (at most twice the duration again, and 5 minutes).
+      if (!(await nemesis.scheduleRun(0))) {
+        log(`t+${o.durationS}s: the schedule is behind; writes go on until its last episodes have run`);
+        if (!(await nemesis.scheduleRun(Math.min(o.durationS * 2, 300) * 1000))) log(`t+${Math.round((Date.now() - t0) / 1000)}s: the schedule did not finish; cancelling what has not started`);
+      }
+      log(`t+${Math.round((Date.now() - t0) / 1000)}s: writers stop; healing everything`);
       nemesis.cancel();
       await Promise.all([...writers.values()].map((w) => w.stop()));
       await nemesis.stop();

@@ -59,6 +59,7 @@ export class Nemesis {
   private readonly wakers: (() => void)[] = [];
   private readonly running = new Set<Promise<void>>();
   private stopped = false;
+  private scheduleDone: Promise<void> = Promise.resolve();
   /** Backups taken for restore episodes, by the episode's offset. */
   private readonly backups = new Map<number, string>();
 
@@ -77,7 +78,7 @@ export class Nemesis {
   start(episodes: readonly Episode[]): void {
     const trackA = episodes.filter((e) => e.kind !== 'frames');
     for (const e of episodes) if (e.kind === 'frames') this.at(e.at_ms, () => this.run(e));
-    const p = (async () => {
+    const p: Promise<void> = (async () => {
       for (const e of trackA) {
         // A restore's backup is taken its lead time before the restore itself.
         const lead = e.kind === 'restore' ? e.at_ms - (e.backup_at_ms ?? e.at_ms) : 0;
@@ -88,6 +89,24 @@ export class Nemesis {
       }
     })().finally(() => this.running.delete(p));
     this.running.add(p);
+    this.scheduleDone = p;
+  }
+
+  /**
+   * Resolves when every track-A episode has run (or the nemesis was cancelled), or
+   * after `ms`, saying which. On a loaded machine the episodes run late; the campaign
+   * waits for them so every scheduled fault kind is injected.
+   */
+  async scheduleRun(ms: number): Promise<boolean> {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(false), ms);
+    });
+    try {
+      return await Promise.race([this.scheduleDone.then(() => true), late]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   private at(ms: number, fn: () => Promise<void>): void {
