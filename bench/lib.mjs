@@ -1,10 +1,11 @@
 // Shared helpers for benchmarks: real daemons in temp dirs, timing, medians.
 import { spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { buildRelease, missingReason } from '../test/fixtures/previous-release/build-release.mjs';
 
 export const ROOT = resolve(import.meta.dirname, '..');
 export const CLI = join(ROOT, 'dist/cli/clare.js');
@@ -25,21 +26,16 @@ export const BASELINE_REF = process.env.BENCH_BASELINE_REF ?? '6d8a3ef';
 
 /**
  * The dist/ of the build a benchmark compares against, or null with BENCH_BASELINE=0:
- * BENCH_BASELINE_DIST=<a built dist/>, else BASELINE_REF exported with `git archive`
- * into `tmp`, linked to this node_modules and built (about 10 s).
+ * BENCH_BASELINE_DIST=<a built dist/>, else BASELINE_REF built by the one release
+ * builder (test/fixtures/previous-release/build-release.mjs; cached by commit).
  */
-export function baselineDist(tmp, progress = () => undefined) {
+export function baselineDist(_tmp, progress = () => undefined) {
   if (process.env.BENCH_BASELINE === '0') return null;
   if (process.env.BENCH_BASELINE_DIST !== undefined) return resolve(process.env.BENCH_BASELINE_DIST);
-  const dir = join(tmp, 'baseline');
-  progress(`building the baseline ${BASELINE_REF} in ${dir}`);
-  mkdirSync(dir, { recursive: true });
-  const archive = spawnSync('sh', ['-c', `git -C "${ROOT}" archive ${BASELINE_REF} | tar -x -C "${dir}"`], { encoding: 'utf8' });
-  if (archive.status !== 0) throw new Error(`git archive ${BASELINE_REF}: ${archive.stderr}`);
-  symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'));
-  const build = spawnSync('npm', ['run', 'build'], { cwd: dir, encoding: 'utf8' });
-  if (build.status !== 0) throw new Error(`baseline build failed: ${build.stdout}${build.stderr}`);
-  return join(dir, 'dist');
+  progress(`building the baseline ${BASELINE_REF} (cached by commit)`);
+  const built = buildRelease(BASELINE_REF);
+  if (built === null) throw new Error(missingReason(BASELINE_REF));
+  return join(built.dir, 'dist');
 }
 
 export async function freePort() {

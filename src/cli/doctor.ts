@@ -23,8 +23,8 @@ import { syncStateSchema } from '../replication/http-sync-wire.js';
 import { peerApiUrl } from '../replication/peer-url.js';
 import { CURRENT_PROTOCOL_VERSION } from '../replication/protocol-version.js';
 import { checkBind } from '../server/bind-check.js';
-import type { PeerStatus } from '../server/ports.js';
-import { statusModel, type StatusDoc } from '../server/status-models.js';
+import type { PeerStatus } from '../protocol/status.js';
+import { statusModel, type StatusDoc } from '../protocol/status.js';
 
 export type Level = 'ok' | 'warn' | 'fail' | 'skip';
 

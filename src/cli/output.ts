@@ -1,5 +1,5 @@
 /** Printing: aligned tables for people, JSON for scripts and agents. */
-import { shortId } from '../core/short-id.js';
+import { shortId } from '../protocol/short-id.js';
 
 export function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);

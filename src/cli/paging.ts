@@ -6,7 +6,7 @@
  * every row and `next_cursor: null`.
  */
 import type { Argv } from 'yargs';
-import type { Page } from '../core/paging.js';
+import type { Page } from '../protocol/page.js';
 import { api, type Target } from './client.js';
 
 export interface PageArgs {

@@ -3,6 +3,7 @@
  * priorities. Each boundary composes these, so a rule is stated once.
  */
 import { z } from 'zod';
+import { RECEIPT_STATUSES, SESSION_STATES, TASK_STATUSES } from '../protocol/models.js';
 import { isHlc } from './hlc.js';
 
 export const hlcSchema = z.string().refine(isHlc, 'must be an HLC <15-digit ms>:<5-digit counter>:<machine uuid>').transform((s) => s);
@@ -43,17 +44,9 @@ export const prioritySchema = z.number().int().min(0).max(4);
 /** How much a project's tasks count in ranking; 1 is neutral. */
 export const weightSchema = z.number().min(0.1).max(10);
 
-export const TASK_STATUSES = ['open', 'in_progress', 'blocked', 'done'] as const;
 export const taskStatusSchema = z.enum(TASK_STATUSES);
-export type TaskStatus = z.infer<typeof taskStatusSchema>;
-
-export const SESSION_STATES = ['working', 'waiting', 'idle', 'exited'] as const;
 export const sessionStateSchema = z.enum(SESSION_STATES);
-export type SessionState = z.infer<typeof sessionStateSchema>;
-
-export const RECEIPT_STATUSES = ['delivered', 'failed', 'expired'] as const;
 export const receiptStatusSchema = z.enum(RECEIPT_STATUSES);
-export type ReceiptStatus = z.infer<typeof receiptStatusSchema>;
 
 /** ISO-8601 instant with an explicit zone, normalised to UTC `…Z`. */
 export const isoInstantSchema = z.iso.datetime({ offset: true }).transform((s) => new Date(s).toISOString());

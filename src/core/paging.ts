@@ -11,22 +11,9 @@
  */
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import type { Page } from '../protocol/page.js';
 import { ClareError } from './errors.js';
 
-/** One page of a list. */
-export interface Page<T> {
-  readonly items: T[];
-  /** Pass as `cursor` to get the rows after these; null when there are none. */
-  readonly next_cursor: string | null;
-}
-
-/** The response schema of a paged list route. */
-export function pageModel<T extends z.ZodType>(item: T) {
-  return z.object({
-    items: z.array(item),
-    next_cursor: z.string().nullable().describe('null on the last page; else pass as `cursor` for the next one'),
-  });
-}
 
 /** Upper bound on one page's JSON (rows are cut at a row boundary; the cursor continues there). */
 export const PAGE_BYTES = 4 * 1024 * 1024;

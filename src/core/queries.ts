@@ -7,10 +7,11 @@
  * page (paging.ts) in an indexed order. Task lists are in task-queries.ts.
  */
 import { cachedStatement as stmt, type Db } from './db.js';
-import type { SessionState, TaskStatus } from './domain.js';
+import type { SessionState, TaskStatus } from '../protocol/models.js';
 import { hlcMs, type Hlc } from './hlc.js';
-import type { Assignment, Conflict, Group, Machine, Project, Receipt, Session, Task, Update } from './models.js';
-import { continueAfter, scopeOf, toPage, type Page, type PageRequest } from './paging.js';
+import type { Assignment, Conflict, Group, Machine, Project, Receipt, Session, Task, Update } from '../protocol/models.js';
+import type { Page } from '../protocol/page.js';
+import { continueAfter, scopeOf, toPage, type PageRequest } from './paging.js';
 
 /** ISO time of an HLC's millisecond (the epoch for a missing one). */
 export const iso = (hlc: string | null): string => (hlc === null ? new Date(0).toISOString() : new Date(hlcMs(hlc as Hlc)).toISOString());

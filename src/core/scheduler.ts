@@ -10,7 +10,7 @@
  * Ties: older first, then id. Only ready tasks are ranked: open, not archived, not
  * assigned, every dependency done (a task with an open dependency is never offered).
  */
-import type { Project, Task } from './models.js';
+import type { Project, Task } from '../protocol/models.js';
 
 export interface RankContext {
   readonly now: number;

@@ -5,9 +5,10 @@
  * costs the same with a hundred or a million tasks in the store.
  */
 import { cachedStatement as stmt, type Db } from './db.js';
-import type { TaskStatus } from './domain.js';
-import type { Task } from './models.js';
-import { continueAfter, scopeOf, toPage, type Page, type PageRequest, type SortKey } from './paging.js';
+import type { TaskStatus } from '../protocol/models.js';
+import type { Task } from '../protocol/models.js';
+import type { Page } from '../protocol/page.js';
+import { continueAfter, scopeOf, toPage, type PageRequest, type SortKey } from './paging.js';
 import { assembleTasks, jsonIds, likePattern, TASK_COLS, type TaskRow } from './queries.js';
 
 /** The tasks that wait for any of `taskIds` (present dependency edges). */

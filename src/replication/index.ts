@@ -11,10 +11,8 @@ export {
   DEFAULT_PAGE, formatAfter, MAX_PAGE, MAX_PAGE_BYTES, MAX_POST_BYTES, MAX_POST_EVENTS, MAX_SMALL_ANSWER_BYTES, parseAfter, SOURCE_HEADER, syncStateSchema,
   type EventsAfterPage, type EventsSincePage, type PostEventsResult, type SyncState,
 } from './http-sync-wire.js';
-export { createMemoryPair, MemoryTransport, type MemoryFaults, type MemoryPair, type MemoryPairOptions } from './memory-transport.js';
 export { normalizePeerUrl, peerApiUrl, SYNC_WS_PATH, syncSocketUrl } from './peer-url.js';
 export { CURRENT_PROTOCOL_VERSION, negotiateVersion, PROTOCOL_VERSIONS } from './protocol-version.js';
-export type { PeerStatus } from './peer-status.js';
 export { ReplicationService, type Connector, type ReplicationServiceOptions } from './replication-service.js';
 export { DEFAULT_CALL_TIMEOUT_MS, RemoteCalls, type CallExecutor, type RemoteCallsOptions } from './remote-calls.js';
 export { callOpSchema, MAX_CAPTURE_LINES, type CallOp } from './messages/index.js';

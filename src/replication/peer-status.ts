@@ -7,37 +7,10 @@ import type { ErrorCode } from '../core/errors.js';
 import type { Hlc } from '../core/hlc.js';
 import type { MachineId } from '../core/ids.js';
 import type { Watermarks } from '../core/store.js';
+import type { PeerStatus } from '../protocol/status.js';
 import type { Divergence } from './session-reconciler.js';
 import type { Direction, SyncSession } from './sync-session.js';
 import { newCounters, type PeerCounters } from './tuning.js';
-
-/** One peer's line in `status()` (the shape the API and CLI show). */
-export interface PeerStatus {
-  /** The configured base URL, if we dial this peer; null for inbound-only peers. */
-  readonly url: string | null;
-  readonly machine_id: MachineId | null;
-  readonly name: string | null;
-  readonly connected: boolean;
-  /** Since when connected (if connected) or disconnected (ISO-8601), null if never tried. */
-  readonly since: string | null;
-  readonly last_error: { readonly code: ErrorCode; readonly message: string; readonly at: string } | null;
-  /** The peer sent something we refused (bad frame or event, skew, version); cleared once it behaves. */
-  readonly faulty: boolean;
-  readonly events_sent: number;
-  readonly events_received: number;
-  readonly duplicates_received: number;
-  /** By per-origin counts: its events we lack, and ours it lacks. Null until it said what it holds. */
-  readonly lag: { readonly they_lack: number; readonly we_lack: number } | null;
-  /**
-   * Origins it holds differently from us below equal watermarks (equal lag, different
-   * events): being reconciled, waiting for its side, or beyond a version-1 peer. Null: none.
-   */
-  readonly divergence: Divergence | null;
-  /** Its clock minus ours (ms), from hello and ping timestamps; null until known. */
-  readonly clock_offset_ms: number | null;
-  readonly protocol: number | null;
-  readonly direction: Direction | null;
-}
 
 /** What the service remembers of one peer, connected or not. */
 export interface PeerRecord {

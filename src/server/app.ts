@@ -26,7 +26,7 @@ import { fleetDataRoutes } from './routes/fleet-data-routes.js';
 import { projectRoutes } from './routes/project-routes.js';
 import { taskRoutes } from './routes/task-routes.js';
 import { statusDoc } from './status-doc.js';
-import { statusModel, syncStateModel } from './status-models.js';
+import { statusModel, syncStateModel } from '../protocol/status.js';
 
 export interface AppDeps {
   readonly ctx: StoreContext;

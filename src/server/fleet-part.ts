@@ -16,14 +16,14 @@ import { ClareError } from '../core/errors.js';
 import { DeliveryService } from '../core/fleet/delivery-service.js';
 import { captureScreen, spawnSession, type RclaudeOptions } from '../core/fleet/rclaude.js';
 import { SessionPoller } from '../core/fleet/session-poller.js';
-import { sessionModel, type Session } from '../core/models.js';
+import { sessionModel, type Session } from '../protocol/models.js';
 import { getSession } from '../core/queries.js';
 import type { Service } from '../core/service-lifecycle.js';
 import type { CallOp } from '../replication/index.js';
 import type { DaemonPart, PartFactory } from './daemon.js';
 import type { FleetPort } from './ports.js';
 import { route, type AnyRoute } from './route.js';
-import { pullResultModel } from './status-models.js';
+import { pullResultModel } from '../protocol/status.js';
 
 /** How often delivery rescans for work besides start-up and every commit (ms). */
 const RESCAN_MS = 30_000;

@@ -14,10 +14,10 @@
  */
 import type { CommitNotice } from '../core/commit-feed.js';
 import type { Db } from '../core/db.js';
-import type { Conflict } from '../core/models.js';
+import type { Conflict } from '../protocol/models.js';
 import { getAssignment, getGroup, getMachine, getProject, getSession, getUpdate, recentConflicts, tasksByIds } from '../core/queries.js';
 import { dependentsOf } from '../core/task-queries.js';
-import type { ChangeMessage, LiveConflict } from './live-protocol.js';
+import type { ChangeMessage, LiveConflict } from '../protocol/live.js';
 
 /** Past this many entities in one commit, a fresh snapshot is cheaper than the frames. */
 export const MAX_CHANGES_PER_COMMIT = 400;

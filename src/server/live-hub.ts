@@ -23,10 +23,10 @@ import type { Service } from '../core/service-lifecycle.js';
 import { overviewCounts } from '../core/service/overview.js';
 import { eventCount } from '../core/store.js';
 import { changesOf, ConflictTracker } from './live-changes.js';
-import { clientFrame, LIVE_CLOSE, MAX_CLIENT_FRAME_BYTES, type ErrorMessage, type ServerMessage } from './live-protocol.js';
+import { clientFrame, LIVE_CLOSE, MAX_CLIENT_FRAME_BYTES, type ErrorMessage, type ServerMessage } from '../protocol/live.js';
 import { buildSnapshot } from './live-snapshot.js';
-import type { FleetStatus, PeerStatus } from './ports.js';
-import type { StatusDoc } from './status-models.js';
+import type { FleetStatus, PeerStatus } from '../protocol/status.js';
+import type { StatusDoc } from '../protocol/status.js';
 
 /** What the hub needs of a WebSocket (the `ws` socket has all of it). */
 export interface LiveSocket {

@@ -15,7 +15,7 @@ import { LiveHub, type LiveSocket } from './live-hub.js';
 import { defaultUiDir, loadUiAssets, registerUiRoutes, type UiAsset } from './live-static.js';
 import { accessConfig } from './route-access.js';
 import { statusDoc } from './status-doc.js';
-import { statusModel } from './status-models.js';
+import { statusModel } from '../protocol/status.js';
 
 export const LIVE_PATH = '/api/v1/live';
 

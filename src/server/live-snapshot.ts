@@ -11,14 +11,16 @@
  */
 import type { StoreContext } from '../core/context.js';
 import type { Db } from '../core/db.js';
-import type { Task } from '../core/models.js';
-import type { Page, PageRequest } from '../core/paging.js';
+import type { Task } from '../protocol/models.js';
+import type { PageRequest } from '../core/paging.js';
+import type { Page } from '../protocol/page.js';
 import { listMachines, pageAssignments, pageConflicts, pageGroups, pageProjects, pageSessions, pageUpdates, tasksByIds } from '../core/queries.js';
 import { MAX_STATUS_MACHINES, overviewCounts } from '../core/service/overview.js';
 import { pageTasks } from '../core/task-queries.js';
 import { ConflictTracker, toLiveConflict } from './live-changes.js';
-import { LIVE_PROTOCOL_VERSION, SNAPSHOT_MAX_BYTES, type SnapshotMessage } from './live-protocol.js';
-import type { StatusDoc } from './status-models.js';
+import { SNAPSHOT_MAX_BYTES, type SnapshotMessage } from '../protocol/live.js';
+import { LIVE_PROTOCOL_VERSION } from '../protocol/live-version.js';
+import type { StatusDoc } from '../protocol/status.js';
 
 /**
  * Per list: the most rows it carries and its share of the byte budget left after

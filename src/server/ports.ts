@@ -2,13 +2,7 @@
  * What the HTTP layer needs from the long-lived services, as narrow interfaces so
  * routes can be tested with `inject()` on an app built without them.
  */
-import type { z } from 'zod';
-import type { peerStatusModel, pullResultModel, fleetStatusModel, recoveryStatusModel } from './status-models.js';
-
-export type PeerStatus = z.infer<typeof peerStatusModel>;
-export type PullResult = z.infer<typeof pullResultModel>;
-export type FleetStatus = z.infer<typeof fleetStatusModel>;
-export type RecoveryStatus = z.infer<typeof recoveryStatusModel>;
+import type { FleetStatus, PeerStatus, PullResult, RecoveryStatus } from '../protocol/status.js';
 
 export interface ReplicationPort {
   /** Per-peer connection state, counters, lag and clock offset. */

@@ -4,6 +4,7 @@
  * from what the server does.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { isDeepStrictEqual } from 'node:util';
 import { z } from 'zod';
 import { ClareError } from '../core/errors.js';
 import type { GroupCommit } from '../core/group-commit.js';
@@ -48,6 +49,23 @@ export function route<P extends z.ZodType = z.ZodUnknown, Q extends z.ZodType = 
 }
 
 /**
+ * With CLARE_CHECK_RESPONSES=1 (the test suite sets it; development builds may), every
+ * answer is checked against its route's response schema before it is sent: a field
+ * the schema lacks, or one of the wrong shape, is a bug in the route, reported as
+ * CLARE_INTERNAL instead of reaching clients undocumented.
+ */
+const CHECK_RESPONSES = process.env.CLARE_CHECK_RESPONSES === '1';
+
+function checkResponse(r: AnyRoute, out: unknown): void {
+  const sent: unknown = out === undefined ? undefined : JSON.parse(JSON.stringify(out));
+  const p = r.response.safeParse(sent);
+  const what = `${r.method} /api/v1${r.path}`;
+  if (!p.success) throw new ClareError('CLARE_INTERNAL', `the answer of ${what} does not match its schema: ${p.error.issues.slice(0, 3).map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  // A schema strips what it does not describe: an answer equal to its parse carries nothing undocumented.
+  if (!isDeepStrictEqual(JSON.parse(JSON.stringify(p.data)), sent)) throw new ClareError('CLARE_INTERNAL', `the answer of ${what} carries fields its schema does not describe`);
+}
+
+/**
  * Registers routes on `app` under `/api/v1`. Bodies and queries are parsed with their
  * schemas, before a `grouped` route's handler joins `group`'s shared transaction.
  */
@@ -66,6 +84,7 @@ export function registerRoutes(app: FastifyInstance, routes: readonly AnyRoute[]
         const body = r.body === undefined ? {} : parseInput(r.body, req.body);
         const input = { params, query, body, req };
         const out = r.grouped === true ? await group.run(() => syncResult(r, r.handler(input))) : await r.handler(input);
+        if (CHECK_RESPONSES) checkResponse(r, out);
         return reply.code(r.status ?? 200).send(out);
       },
     });

@@ -7,7 +7,7 @@ import type { ClareConfig } from '../core/config.js';
 import type { StoreContext } from '../core/context.js';
 import { overview } from '../core/service/overview.js';
 import type { FleetPort, ReplicationPort } from './ports.js';
-import type { StatusDoc } from './status-models.js';
+import type { StatusDoc } from '../protocol/status.js';
 
 /** Where the status document's parts come from. */
 export interface StatusSources {

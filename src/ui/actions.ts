@@ -5,7 +5,7 @@
  * call of the JSON API the CLI uses.
  */
 import { apiRequest, seg } from './api/api-client.js';
-import type { TaskStatus } from './live/wire-types.js';
+import type { TaskStatus } from '../protocol/models.js';
 
 export interface TaskFields {
   readonly title?: string;

@@ -2,10 +2,12 @@
  * Views of the fleet state that several elements show: hosts with their sessions,
  * the board's columns, the activity stream. Pure functions of the state.
  */
-import { shortId } from './format.js';
 import { AT_OF, inContext, inWindow, type Columns, type ListWindow, type TaskContext } from './live/fleet-state.js';
 import { COLUMN_ORDER_OF, compareTasks } from './live/task-order.js';
-import type { Assignment, Conflict, LiveCounts, Machine, PeerStatus, Session, Task, TaskStatus, Update } from './live/wire-types.js';
+import type { LiveConflict as Conflict, LiveCounts } from '../protocol/live.js';
+import type { Assignment, Machine, Session, Task, TaskStatus, Update } from '../protocol/models.js';
+import type { PeerStatus } from '../protocol/status.js';
+import { shortId } from '../protocol/short-id.js';
 
 /** A host not heard from for this long is shown as silent. */
 export const SILENT_AFTER_MS = 5 * 60_000;

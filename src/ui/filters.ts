@@ -3,7 +3,7 @@
  * can be bookmarked, shared and survives a reload; and the pure rules that apply
  * them. Unknown keys and bad values are dropped, never trusted: the hash is input.
  */
-import type { Session, SessionState, Task, TaskStatus } from './live/wire-types.js';
+import type { Session, SessionState, Task, TaskStatus } from '../protocol/models.js';
 
 export interface Filters {
   /** Free text: a task's title, description or short id; a session's name, host, cwd or task. */

@@ -31,9 +31,6 @@ export function stamp(iso: string | null): string {
   return Number.isNaN(d.getTime()) ? iso : d.toLocaleString();
 }
 
-/** Ids are shown as everywhere else (the CLI, the API's messages): src/core/short-id.ts. */
-export { shortId } from '../core/short-id.js';
-
 /** Epoch ms of an HLC `<15-digit ms>:<counter>:<machine>`. */
 export function hlcMs(hlc: string): number {
   return Number(hlc.slice(0, 15));

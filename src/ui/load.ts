@@ -4,7 +4,7 @@
  * (live/pager.ts) and merges it into the live state, which flows back down.
  */
 import type { ListName, TaskContext } from './live/fleet-state.js';
-import type { TaskStatus } from './live/wire-types.js';
+import type { TaskStatus } from '../protocol/models.js';
 
 export type LoadRequest =
   /** The board's columns for a context: its first pages, or with `status` the next page of that column. */

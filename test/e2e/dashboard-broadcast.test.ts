@@ -2,7 +2,7 @@
 // session of the group and records a receipt per session; the page shows each
 // receipt as it lands, without a reload.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { StatusDoc } from '../../src/server/status-models.js';
+import type { StatusDoc } from '../../src/protocol/status.js';
 import { launchBrowser, type TestBrowser } from '../helpers/browser.js';
 import { createMachine, type TestMachine } from '../helpers/daemon.js';
 import { waitFor } from '../helpers/wait-for.js';

@@ -5,7 +5,7 @@
 // with their `?` sheet, and a live peek. Screenshots under test-output/screenshots.
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Task } from '../../src/core/models.js';
+import type { Task } from '../../src/protocol/models.js';
 import { launchBrowser, type TestBrowser } from '../helpers/browser.js';
 import { machinePool, type TestMachine } from '../helpers/daemon.js';
 import { waitFor } from '../helpers/wait-for.js';

@@ -7,7 +7,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { StatusDoc } from '../../src/server/status-models.js';
+import type { StatusDoc } from '../../src/protocol/status.js';
 import { launchBrowser, type TestBrowser } from '../helpers/browser.js';
 import { createMachine, freePort, STANDIN_DIR, type MachineOptions, type TestMachine } from '../helpers/daemon.js';
 import { waitFor } from '../helpers/wait-for.js';

@@ -5,7 +5,7 @@
 // would, landing in the API and coming back live.
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Task } from '../../src/core/models.js';
+import type { Task } from '../../src/protocol/models.js';
 import { launchBrowser, type DashboardPage, type TestBrowser } from '../helpers/browser.js';
 import { createMachine, type TestMachine } from '../helpers/daemon.js';
 import { waitFor } from '../helpers/wait-for.js';

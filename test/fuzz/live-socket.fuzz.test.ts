@@ -14,7 +14,7 @@ import fc from 'fast-check';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isErrorCode } from '../../src/core/errors.js';
-import { clientFrame, LIVE_CLOSE, MAX_CLIENT_FRAME_BYTES, serverMessage } from '../../src/server/live-protocol.js';
+import { clientFrame, LIVE_CLOSE, MAX_CLIENT_FRAME_BYTES, serverMessage } from '../../src/protocol/live.js';
 import { doorTimeout, fuzzDoor } from './budget.js';
 import { startFuzzDaemon, type FuzzDaemon } from './fuzz-daemon.js';
 import { deepArrayText, hostileValueArb, NUMBER_LITERALS, obj, PROTO_KEYS, Raw, wireText, type Wire } from './hostile.js';

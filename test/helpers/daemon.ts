@@ -140,7 +140,7 @@ export async function createMachine(o: MachineOptions): Promise<TestMachine> {
         if (c.exitCode !== null) throw new Error(`daemon exited ${c.exitCode}: ${stderr}`);
         const r = await fetch(`${url}/api/v1/status`, o.token === undefined ? {} : { headers: { authorization: `Bearer ${o.token}` } }).catch(() => null);
         return r !== null && r.status === 200;
-      }, 15_000);
+      }, 60_000); // a start-up under load takes 10+ s; what tests measure comes after
     },
     async stop() {
       if (child === null || child.exitCode !== null) return child?.exitCode ?? null;

@@ -22,7 +22,7 @@
 import fc from 'fast-check';
 import { digest } from '../../src/core/digest.js';
 import { openDb, type Db } from '../../src/core/db.js';
-import { RECEIPT_STATUSES, SESSION_STATES, TASK_STATUSES, type ReceiptStatus, type SessionState, type TaskStatus } from '../../src/core/domain.js';
+import { RECEIPT_STATUSES, SESSION_STATES, TASK_STATUSES, type ReceiptStatus, type SessionState, type TaskStatus } from '../../src/protocol/models.js';
 import type { EventDraft } from '../../src/core/events/catalog.js';
 import type { EventEnvelope } from '../../src/core/events/envelope.js';
 import { compareHlc, HybridClock, type Hlc } from '../../src/core/hlc.js';

@@ -5,7 +5,7 @@
  * a slow daemon is not polled hard.
  */
 
-/** Deadlines stretch by `CLARE_TEST_TIME_SCALE` (default 1) on a machine known to be loaded. */
+/** Deadlines stretch by `CLARE_TEST_TIME_SCALE` (vitest.config.ts sets it from the load per core; default 1). */
 export const TIME_SCALE = Math.max(1, Number(process.env.CLARE_TEST_TIME_SCALE ?? '1') || 1);
 
 /**

@@ -2,8 +2,8 @@
 import { describe, expect, it } from 'vitest';
 import { diffSessions, LAST_ACTIVITY_RESOLUTION_MS } from '../../src/core/fleet/session-diff.js';
 import type { ListedSession } from '../../src/core/fleet/rclaude.js';
-import type { Session } from '../../src/core/models.js';
-import type { SessionState } from '../../src/core/domain.js';
+import type { Session } from '../../src/protocol/models.js';
+import type { SessionState } from '../../src/protocol/models.js';
 
 const T0 = Date.parse('2026-11-22T04:00:00.000Z');
 const at = (ms: number): string => new Date(T0 + ms).toISOString();

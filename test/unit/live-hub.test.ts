@@ -7,8 +7,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/core/log.js';
 import { LiveHub, type LiveSocket } from '../../src/server/live-hub.js';
-import { LIVE_CLOSE, MAX_CLIENT_FRAME_BYTES } from '../../src/server/live-protocol.js';
-import { statusModel } from '../../src/server/status-models.js';
+import { LIVE_CLOSE, MAX_CLIENT_FRAME_BYTES } from '../../src/protocol/live.js';
+import { statusModel } from '../../src/protocol/status.js';
 import { waitFor } from '../helpers/wait-for.js';
 import { testApp, type TestApp } from '../helpers/app.js';
 

@@ -12,7 +12,7 @@ import type { DaemonPorts } from '../../src/server/daemon.js';
 import { RECOVERY_KEY } from '../../src/core/backup.js';
 import { observePart } from '../../src/server/observe-part.js';
 import { PeerRegistry } from '../../src/server/peer-registry.js';
-import type { PeerStatus } from '../../src/server/ports.js';
+import type { PeerStatus } from '../../src/protocol/status.js';
 
 const TOKEN = 'observe-unit-token-0123456789abcdef';
 const cleanups: (() => Promise<void>)[] = [];
@@ -22,7 +22,7 @@ afterEach(async () => {
 
 const peer = (over: Partial<PeerStatus>): PeerStatus => ({
   url: 'http://198.18.0.2:8765', machine_id: null, name: 'b', connected: true, since: null, faulty: false, last_error: null,
-  events_sent: 0, events_received: 0, duplicates_received: 0, lag: { they_lack: 0, we_lack: 0 }, divergence: null, clock_offset_ms: 3, protocol: 1, ...over,
+  events_sent: 0, events_received: 0, duplicates_received: 0, lag: { they_lack: 0, we_lack: 0 }, divergence: null, clock_offset_ms: 3, protocol: 1, direction: 'outbound', ...over,
 });
 
 async function app(ports: DaemonPorts = {}) {

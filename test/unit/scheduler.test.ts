@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Project, Task } from '../../src/core/models.js';
+import type { Project, Task } from '../../src/protocol/models.js';
 import { findCycle, rankTasks } from '../../src/core/scheduler.js';
 
 const NOW = Date.parse('2026-11-22T12:00:00Z');

@@ -6,9 +6,9 @@ import { commitLocal, type StoreContext } from '../../src/core/context.js';
 import { openDb } from '../../src/core/db.js';
 import { ClareError } from '../../src/core/errors.js';
 import { HybridClock } from '../../src/core/hlc.js';
-import { newMachineId, newProjectId, type ProjectId, type TaskId } from '../../src/core/ids.js';
+import { newMachineId, newProjectId, newTaskId, type ProjectId, type TaskId } from '../../src/core/ids.js';
 import { resolveTask } from '../../src/core/service/resolve.js';
-import { shortId, shortIds } from '../../src/core/short-id.js';
+import { SHORT_ID_LENGTH, shortId, shortIdSchema, shortIds } from '../../src/protocol/short-id.js';
 
 describe('shortId', () => {
   it('is the last 8 characters, and grows only as far as it must among the ids shown with it', () => {
@@ -52,5 +52,20 @@ describe('resolving a short id', () => {
     expect((err as ClareError).code).toBe('CLARE_AMBIGUOUS');
     expect((err as ClareError).message).toContain('0abcd1234');
     expect((err as ClareError).message).toContain('1abcd1234');
+  });
+});
+
+describe('short id (the wire form)', () => {
+  it('tells apart ids minted together, whose first 8 characters are the same', () => {
+    const ids = Array.from({ length: 200 }, () => newTaskId());
+    expect(new Set(ids.map((i) => i.slice(0, 8))).size).toBeLessThan(ids.length);
+    expect(new Set(ids.map((i) => shortId(i))).size).toBe(ids.length);
+    expect(shortId(ids[0]!)).toHaveLength(SHORT_ID_LENGTH);
+  });
+
+  it('parses what people type: 6 to 36 characters of a uuid', () => {
+    expect(shortIdSchema.safeParse('9e0f1a').success).toBe(true);
+    expect(shortIdSchema.safeParse('9e0f1').success).toBe(false);
+    expect(shortIdSchema.safeParse('web; rm').success).toBe(false);
   });
 });

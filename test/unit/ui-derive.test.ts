@@ -6,7 +6,8 @@
 import { describe, expect, it } from 'vitest';
 import { activity, columns } from '../../src/ui/derive.js';
 import { ALL_TASKS, applyFrames, fromSnapshot, mergeColumns, mergeList, type FleetState } from '../../src/ui/live/fleet-state.js';
-import type { Assignment, SnapshotMessage, Task, Update } from '../../src/ui/live/wire-types.js';
+import type { SnapshotMessage } from '../../src/protocol/live.js';
+import type { Assignment, Task, Update } from '../../src/protocol/models.js';
 
 const at = (ms: number): string => new Date(Date.UTC(2025, 0, 6) + ms).toISOString();
 const task = (id: string, priority: number, createdMs: number, extra: Partial<Task> = {}): Task => ({
@@ -26,7 +27,7 @@ function state(open: Task[], openNext: string | null, updates: Update[], updates
       tasks: { open: page(open, openNext), in_progress: empty, blocked: empty, done: empty },
       updates: page(updates, updatesNext), assignments: page(assignments, assignmentsNext),
       status: {
-        machine: { id: 'm', name: 'desk', version: 't', started_at: at(0) }, truncated: { sessions: false, machines: false }, peers: [], fleet: null,
+        machine: { id: 'm', name: 'desk', version: 't', started_at: at(0) }, truncated: { sessions: false, machines: false }, peers: [], fleet: null, recovery: null,
         counts: { projects: 0, tasks: {}, ready_tasks: 0, sessions: 0, events: 0, skipped_events: 0, conflicts: 0 }, sessions_by_state: {},
       },
     },

@@ -3,7 +3,7 @@
 // waiting-first; and "started waiting" is a transition, not a state.
 import { describe, expect, it } from 'vitest';
 import { byUrgency, filtersFromHash, hashFor, NO_FILTERS, newlyWaiting, sessionMatches, taskMatches } from '../../src/ui/filters.js';
-import type { Session, Task } from '../../src/ui/live/wire-types.js';
+import type { Session, Task } from '../../src/protocol/models.js';
 
 const session = (key: string, state: Session['state'], over: Partial<Session> = {}): Session => {
   const [host, name] = key.split(':') as [string, string];

@@ -6,9 +6,9 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Argv } from 'yargs';
-import type { Session } from '../../core/models.js';
+import type { Session } from '../../protocol/models.js';
 import { parseSessionRef } from '../../core/service/resolve.js';
-import type { PullResult } from '../../server/ports.js';
+import type { PullResult } from '../../protocol/status.js';
 import { clarePaths } from '../../core/paths.js';
 import { api, daemonTarget, seg } from '../client.js';
 import { printJson } from '../output.js';

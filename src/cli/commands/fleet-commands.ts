@@ -1,7 +1,7 @@
 import type { Argv } from 'yargs';
 import { ClareError } from '../../core/errors.js';
-import type { Assignment, Group, Task, Update } from '../../core/models.js';
-import type { StatusDoc } from '../../server/status-models.js';
+import type { Assignment, Group, Task, Update } from '../../protocol/models.js';
+import type { StatusDoc } from '../../protocol/status.js';
 import { api, daemonTarget, seg } from '../client.js';
 import { ago, printJson, printTable, short, truncate } from '../output.js';
 import { fetchPage, pageOptions, printMore } from '../paging.js';

@@ -1,6 +1,6 @@
 import type { Argv } from 'yargs';
 import { ClareError } from '../../core/errors.js';
-import type { PeerStatus } from '../../server/ports.js';
+import type { PeerStatus } from '../../protocol/status.js';
 import { api, daemonTarget } from '../client.js';
 import { ago, printJson, printTable } from '../output.js';
 import { exitAfterOutput, run } from '../run.js';

@@ -1,5 +1,5 @@
 import type { Argv } from 'yargs';
-import type { Task } from '../../core/models.js';
+import type { Task } from '../../protocol/models.js';
 import { api, daemonTarget, seg } from '../client.js';
 import { printJson, printTable, short, truncate } from '../output.js';
 import { fetchPage, pageOptions, printMore } from '../paging.js';

@@ -4,7 +4,7 @@
  * `rclaude send` presses Enter after the text, and a newline inside it would submit
  * a half-typed instruction.
  */
-import type { Project, Task } from '../models.js';
+import type { Project, Task } from '../../protocol/models.js';
 
 /** Longest description typed in full; longer ones point at `clare task show`. */
 export const MAX_DESCRIPTION_CHARS = 2000;

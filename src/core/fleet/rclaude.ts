@@ -10,7 +10,8 @@ import diagnostics from 'node:diagnostics_channel';
 import { accessSync, constants } from 'node:fs';
 import { delimiter, isAbsolute, join } from 'node:path';
 import { execa, type ExecaError } from 'execa';
-import { cwdSchema, hostNameSchema, isoInstantSchema, sessionNameSchema, sessionStateSchema, type SessionState } from '../domain.js';
+import { cwdSchema, hostNameSchema, isoInstantSchema, sessionNameSchema, sessionStateSchema } from '../domain.js';
+import type { SessionState } from '../../protocol/models.js';
 import { ClareError } from '../errors.js';
 
 export interface RclaudeOptions {

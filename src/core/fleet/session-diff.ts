@@ -3,9 +3,9 @@
  * that bring the projections in line with the listing, and nothing else. A pure
  * function, so the event-volume rules are tested without tmux.
  */
-import type { SessionState } from '../domain.js';
+import type { SessionState } from '../../protocol/models.js';
 import type { EventDraft } from '../events/catalog.js';
-import type { Session } from '../models.js';
+import type { Session } from '../../protocol/models.js';
 import type { ListedSession } from './rclaude.js';
 
 /**

@@ -3,13 +3,14 @@ import type { StoreContext } from '../context.js';
 import { commitLocal } from '../context.js';
 import { ClareError } from '../errors.js';
 import { newAssignmentId, type AssignmentId, type TaskId } from '../ids.js';
-import type { Assignment } from '../models.js';
-import type { Page } from '../paging.js';
+import type { Assignment } from '../../protocol/models.js';
+import type { Page } from '../../protocol/page.js';
 import { getAssignment, getTask, pageAssignments, pageSessions, projectsByIds, sessionBusy, type PageRequest } from '../queries.js';
 import { rankTasks } from '../scheduler.js';
 import { createAssignmentInput, type CreateAssignmentInput } from './inputs.js';
 import { parseInput } from './parse-input.js';
-import { resolveAssignment, resolveSession, resolveTask, shortId } from './resolve.js';
+import { resolveAssignment, resolveSession, resolveTask } from './resolve.js';
+import { shortId } from '../../protocol/short-id.js';
 
 /**
  * Assigns a task to a session (`host:session`), or with `auto` to the idle session

@@ -9,7 +9,7 @@ import { sessionKey } from '../domain.js';
 import { ClareError } from '../errors.js';
 import type { EventDraft } from '../events/catalog.js';
 import type { AssignmentId, TaskId } from '../ids.js';
-import type { Task } from '../models.js';
+import type { Task } from '../../protocol/models.js';
 import type { Db } from '../db.js';
 import { claimRegister, fieldsBase, getTask } from '../queries.js';
 import { startTaskInput, type StartTaskInput } from './inputs.js';

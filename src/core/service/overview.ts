@@ -7,7 +7,7 @@
  * MAX_STATUS_SESSIONS sessions and MAX_STATUS_MACHINES machines (`truncated` says so).
  */
 import type { StoreContext } from '../context.js';
-import type { Machine, Session } from '../models.js';
+import type { Machine, Session } from '../../protocol/models.js';
 import { jsonIds, listMachines, pageSessions, taskCounts } from '../queries.js';
 import { eventCount } from '../store.js';
 import { cachedStatement as stmt } from '../db.js';

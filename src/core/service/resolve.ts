@@ -8,9 +8,9 @@ import { cachedStatement as stmt, type Db } from '../db.js';
 import { hostNameSchema, sessionNameSchema } from '../domain.js';
 import { ClareError } from '../errors.js';
 import { isUuid } from '../ids.js';
-import { shortId } from '../short-id.js';
+import { shortId } from '../../protocol/short-id.js';
 
-export { shortId } from '../short-id.js';
+export { shortId } from '../../protocol/short-id.js';
 
 function pick(kind: string, ref: string, rows: readonly { id: string; label: string }[]): string {
   if (rows.length === 1) return rows[0]!.id;

@@ -1,18 +1,19 @@
 /** Task operations: create, update fields and status, dependencies, archive, ranking. */
 import type { StoreContext } from '../context.js';
 import { commitLocal } from '../context.js';
-import type { TaskStatus } from '../domain.js';
+import type { TaskStatus } from '../../protocol/models.js';
 import { ClareError } from '../errors.js';
 import type { EventDraft } from '../events/catalog.js';
 import { newTaskId, type AssignmentId, type ProjectId, type TaskId } from '../ids.js';
-import type { Task } from '../models.js';
-import type { Page } from '../paging.js';
+import type { Task } from '../../protocol/models.js';
+import type { Page } from '../../protocol/page.js';
 import { fieldsBase, getProject, getSession, getTask, heldTasks, pendingAssignedTasks, projectsByIds, projectsHolding, tasksByIds } from '../queries.js';
 import { dependencyGraph, pageTasks, readyCandidates, type TaskOrder } from '../task-queries.js';
 import { findCycle, rankTasks, type RankedTask } from '../scheduler.js';
 import { createTaskInput, dependencyInput, nextInput, updateTaskInput, type CreateTaskInput, type DependencyInput, type NextInput, type UpdateTaskInput } from './inputs.js';
 import { parseInput } from './parse-input.js';
-import { parseSessionRef, resolveProject, resolveTask, shortId } from './resolve.js';
+import { parseSessionRef, resolveProject, resolveTask } from './resolve.js';
+import { shortId } from '../../protocol/short-id.js';
 
 function activeProject(ctx: StoreContext, ref: string): ProjectId {
   const id = resolveProject(ctx.db, ref) as ProjectId;

@@ -1,13 +1,14 @@
 import { z } from 'zod';
 import type { StoreContext } from '../../core/context.js';
-import { assignmentModel, groupModel, sessionModel, updateModel } from '../../core/models.js';
+import { assignmentModel, groupModel, sessionModel, updateModel } from '../../protocol/models.js';
 import { assign, assignments, unassign } from '../../core/service/assignments.js';
 import { archiveGroup, createGroup, findGroup, groups, updateGroup } from '../../core/service/groups.js';
 import { broadcastInput, createAssignmentInput, createGroupInput, postUpdateInput, updateGroupInput } from '../../core/service/inputs.js';
 import { broadcast, postUpdate, updates } from '../../core/service/updates.js';
-import { PAGE_LIMITS, pageModel, pageQuery } from '../../core/paging.js';
+import { PAGE_LIMITS, pageQuery } from '../../core/paging.js';
+import { pageModel } from '../../protocol/page.js';
 import { pageConflicts, pageSessions } from '../../core/queries.js';
-import { liveConflictModel } from '../live-protocol.js';
+import { liveConflictModel } from '../../protocol/live.js';
 import { toLiveConflict } from '../live-changes.js';
 import { route, type AnyRoute } from '../route.js';
 import { boolQuery, idParams, searchQuery } from './project-routes.js';

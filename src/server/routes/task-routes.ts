@@ -1,8 +1,9 @@
 import { z } from 'zod';
 import type { StoreContext } from '../../core/context.js';
 import { taskStatusSchema } from '../../core/domain.js';
-import { taskModel } from '../../core/models.js';
-import { PAGE_LIMITS, pageModel, pageQuery } from '../../core/paging.js';
+import { taskModel } from '../../protocol/models.js';
+import { PAGE_LIMITS, pageQuery } from '../../core/paging.js';
+import { pageModel } from '../../protocol/page.js';
 import { TASK_ORDERS } from '../../core/task-queries.js';
 import { createTaskInput, dependencyInput, nextInput, startTaskInput, updateTaskInput } from '../../core/service/inputs.js';
 import { startTask } from '../../core/service/claims.js';

@@ -19,7 +19,8 @@ function errorOf(status: number, body: unknown, fallback: string): ApiError {
       if (typeof code === 'string' && typeof message === 'string') return new ApiError(code, message, status);
     }
   }
-  return new ApiError(status === 0 ? 'CLARE_DAEMON_DOWN' : 'CLARE_HTTP', fallback, status);
+  // An answer without a coded error body is the daemon misbehaving: the catalog's CLARE_INTERNAL, as the CLI says it.
+  return new ApiError(status === 0 ? 'CLARE_DAEMON_DOWN' : 'CLARE_INTERNAL', fallback, status);
 }
 
 /** Calls `/api/v1${path}`; resolves with the parsed JSON (or text), rejects with an ApiError. */

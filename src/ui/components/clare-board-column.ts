@@ -12,7 +12,7 @@ import { repeat } from 'lit/directives/repeat.js';
 import { requestAction } from '../actions.js';
 import { acceptTaskDrag, droppedTask } from '../drag.js';
 import { STATUS_LABELS } from '../format.js';
-import type { Project, Task, TaskStatus } from '../live/wire-types.js';
+import type { Project, Task, TaskStatus } from '../../protocol/models.js';
 import { controls } from '../styles/controls.js';
 import './clare-task-card.js';
 

@@ -9,7 +9,7 @@ import { customElement, property, state } from 'lit/decorators.js';
 import { repeat } from 'lit/directives/repeat.js';
 import { requestAction } from '../actions.js';
 import { ago, stamp } from '../format.js';
-import type { Group, Session, Update } from '../live/wire-types.js';
+import type { Group, Session, Update } from '../../protocol/models.js';
 import { requestLoad } from '../load.js';
 import { memo } from '../memo.js';
 import { controls } from '../styles/controls.js';

@@ -4,7 +4,7 @@ import { customElement, property } from 'lit/decorators.js';
 import { repeat } from 'lit/directives/repeat.js';
 import type { HostView } from '../derive.js';
 import { ago, stamp } from '../format.js';
-import type { Task } from '../live/wire-types.js';
+import type { Task } from '../../protocol/models.js';
 import { controls } from '../styles/controls.js';
 import './clare-session-row.js';
 

@@ -1,8 +1,10 @@
 /** The mesh: every peer, connected or not, its lag, clock offset and last error; and every machine heard from. */
 import { LitElement, css, html, nothing, type TemplateResult } from 'lit';
 import { customElement, property } from 'lit/decorators.js';
-import { ago, shortId, stamp } from '../format.js';
-import type { Machine, PeerStatus } from '../live/wire-types.js';
+import { shortId } from '../../protocol/short-id.js';
+import { ago, stamp } from '../format.js';
+import type { Machine } from '../../protocol/models.js';
+import type { PeerStatus } from '../../protocol/status.js';
 import { controls } from '../styles/controls.js';
 
 @customElement('clare-mesh-view')

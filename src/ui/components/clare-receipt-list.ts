@@ -1,7 +1,7 @@
 /** The per-session receipts of a broadcast: delivered, failed, expired, and who is still pending. */
 import { LitElement, css, html, nothing, type TemplateResult } from 'lit';
 import { customElement, property } from 'lit/decorators.js';
-import type { Receipt } from '../live/wire-types.js';
+import type { Receipt } from '../../protocol/models.js';
 import { controls } from '../styles/controls.js';
 
 const TONE = { delivered: 'ok', failed: 'bad', expired: 'warn' } as const;

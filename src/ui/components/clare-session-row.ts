@@ -9,9 +9,10 @@ import { LitElement, css, html, nothing, type TemplateResult } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
 import { requestAction } from '../actions.js';
 import { acceptTaskDrag, droppedTask } from '../drag.js';
-import { duration, secondsSince, shortId, stamp } from '../format.js';
-import type { Session, SessionState, Task } from '../live/wire-types.js';
+import { duration, secondsSince, stamp } from '../format.js';
+import type { Session, SessionState, Task } from '../../protocol/models.js';
 import { controls } from '../styles/controls.js';
+import { shortId } from '../../protocol/short-id.js';
 
 export interface PeekDetail {
   readonly host: string;

@@ -10,8 +10,8 @@ import { LitElement, css, html, nothing, type PropertyValues, type TemplateResul
 import { customElement, property, state } from 'lit/decorators.js';
 import { requestAction } from '../actions.js';
 import { startTaskDrag } from '../drag.js';
-import { shortId } from '../format.js';
-import type { Task } from '../live/wire-types.js';
+import { shortId } from '../../protocol/short-id.js';
+import type { Task } from '../../protocol/models.js';
 import { controls } from '../styles/controls.js';
 
 const PRIORITY_TONE = ['bad', 'warn', 'neutral', 'neutral', 'neutral'] as const;

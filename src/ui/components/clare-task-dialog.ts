@@ -10,9 +10,10 @@ import { LitElement, css, html, nothing, type PropertyValues, type TemplateResul
 import { customElement, property, query, state } from 'lit/decorators.js';
 import { keyed } from 'lit/directives/keyed.js';
 import { requestAction, type TaskFields } from '../actions.js';
-import { shortId, STATUS_LABELS } from '../format.js';
-import type { Project, Task, TaskStatus } from '../live/wire-types.js';
+import { STATUS_LABELS } from '../format.js';
+import type { Project, Task, TaskStatus } from '../../protocol/models.js';
 import { controls, dialogFrame } from '../styles/controls.js';
+import { shortId } from '../../protocol/short-id.js';
 
 /** What the dialog edits: a new task (in a project, if one is chosen) or an existing one. */
 export type TaskDialogTarget = { readonly mode: 'create'; readonly project: string | null } | { readonly mode: 'edit'; readonly id: string };

@@ -12,9 +12,10 @@
  * already held, nor brings back one tombstoned since the snapshot.
  */
 import { COLUMN_ORDER_OF, compareTasks, titleMatches } from './task-order.js';
-import type {
-  Assignment, ChangeMessage, Conflict, FleetStatus, Group, LiveCounts, Machine, Page, PeerStatus, Project, ServerMessage, Session, SnapshotMessage, StatusDoc, Task, TaskStatus, Update,
-} from './wire-types.js';
+import type { ChangeMessage, LiveConflict as Conflict, LiveCounts, ServerMessage, SnapshotMessage, SnapshotStatus as StatusDoc } from '../../protocol/live.js';
+import type { Assignment, Group, Machine, Project, Session, Task, TaskStatus, Update } from '../../protocol/models.js';
+import type { Page } from '../../protocol/page.js';
+import type { FleetStatus, PeerStatus } from '../../protocol/status.js';
 
 /** What is loaded of one board column in one context: null `next` means all of it. */
 export interface TaskWindow {

@@ -9,7 +9,10 @@ import { ApiError, apiRequest } from '../api/api-client.js';
 import { authToken } from '../api/auth-token.js';
 import { applyFrames, mergeColumns, mergeList, overFull, type FleetState, type ListName, type ListRows } from './fleet-state.js';
 import { parseFrame } from './parse-frame.js';
-import { LIVE_PROTOCOL_VERSION, type ClientFrame, type Page, type ServerMessage, type Task, type TaskStatus } from './wire-types.js';
+import type { ClientFrame, ServerMessage } from '../../protocol/live.js';
+import { LIVE_PROTOCOL_VERSION } from '../../protocol/live-version.js';
+import type { Task, TaskStatus } from '../../protocol/models.js';
+import type { Page } from '../../protocol/page.js';
 
 export type ConnectionState = 'connecting' | 'live' | 'reconnecting';
 

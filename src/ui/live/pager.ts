@@ -7,7 +7,8 @@ import * as z from 'zod/mini';
 import { apiRequest } from '../api/api-client.js';
 import type { ListName, ListRows, TaskContext } from './fleet-state.js';
 import { COLUMN_ORDER_OF } from './task-order.js';
-import type { Page, Task, TaskStatus } from './wire-types.js';
+import type { Task, TaskStatus } from '../../protocol/models.js';
+import type { Page } from '../../protocol/page.js';
 
 /** Rows per page the board and the lists ask for. */
 export const PAGE_ROWS = 50;

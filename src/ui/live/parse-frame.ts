@@ -2,11 +2,12 @@
  * Parses a frame from /api/v1/live. The envelope (type, cursor, entity, id, the
  * arrays and objects the store indexes into) is checked with zod; the rows inside
  * are the read-models of the daemon that served this very page, whose shapes are
- * tied to ours at compile time (see wire-types.ts), so they are not re-validated
+ * the page's types too (both come from src/protocol), so they are not re-validated
  * field by field on every frame.
  */
 import * as z from 'zod/mini';
-import { LIVE_ENTITIES, type ServerMessage } from './wire-types.js';
+import type { ServerMessage } from '../../protocol/live.js';
+import { LIVE_ENTITIES } from '../../protocol/live-version.js';
 
 const row = z.looseObject({});
 const rows = z.array(row);

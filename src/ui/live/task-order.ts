@@ -3,7 +3,7 @@
  * `order=urgency` and `order=recent`), so the page can tell whether a task it holds
  * lies within what it has loaded of a column.
  */
-import type { Task, TaskStatus } from './wire-types.js';
+import type { Task, TaskStatus } from '../../protocol/models.js';
 
 export type ColumnOrder = 'urgency' | 'recent';
 

@@ -6,7 +6,7 @@
  * fresh snapshot of sessions already waiting notifies nothing new.
  */
 import { newlyWaiting } from '../filters.js';
-import type { Session } from './wire-types.js';
+import type { Session } from '../../protocol/models.js';
 
 const KEY = 'clare.notify.waiting';
 

@@ -4,9 +4,10 @@
  * timestamp, so first characters repeat among ids made close together; the last
  * ones are random). Where ids shown together end alike, each of those is shown
  * with as many more characters as it takes to tell them apart. Every verb that
- * takes an id accepts this form (service/resolve.ts). No imports: the dashboard
- * bundles it too.
+ * takes an id accepts this form (core/service/resolve.ts).
  */
+// zod/mini, as the dashboard's frame parser: the page bundles this module.
+import * as z from 'zod/mini';
 
 /** Characters a short id has at least. */
 export const SHORT_ID_LENGTH = 8;
@@ -29,3 +30,6 @@ export function shortIds(ids: Iterable<string>): Map<string, string> {
   }
   return new Map(all.map((id) => [id, shortId(id, bySuffix.get(id.slice(-SHORT_ID_LENGTH)) ?? [])]));
 }
+
+/** A short id as people type it: 6 to 36 characters of a uuid. */
+export const shortIdSchema = z.string().check(z.regex(/^[0-9a-f-]{6,36}$/i, 'a short id is 6 to 36 characters of a uuid'));

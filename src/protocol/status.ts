@@ -1,6 +1,6 @@
-/** Schemas of the status document (GET /api/v1/status) and the sync state. */
+/** Schemas of the status document (GET /api/v1/status, the live snapshot's status) and the sync state. */
 import { z } from 'zod';
-import { machineModel } from '../core/models.js';
+import { machineModel } from './models.js';
 
 export const peerStatusModel = z.object({
   url: z.string().nullable().describe('the URL we dial, null for an inbound-only peer'),
@@ -20,6 +20,7 @@ export const peerStatusModel = z.object({
   }).nullable().describe('origins held differently below equal watermarks (lag alone cannot show them); null when the two agree'),
   clock_offset_ms: z.number().nullable(),
   protocol: z.number().int().nullable(),
+  direction: z.enum(['outbound', 'inbound']).nullable().describe('who dialed the current (or last) link: outbound, we did'),
 });
 
 export const recoveryStatusModel = z.object({
@@ -70,6 +71,10 @@ export const statusModel = z.object({
   recovery: recoveryStatusModel.nullable().describe('null when the daemon started without having to recover'),
 });
 export type StatusDoc = z.infer<typeof statusModel>;
+export type PeerStatus = z.infer<typeof peerStatusModel>;
+export type PullResult = z.infer<typeof pullResultModel>;
+export type FleetStatus = z.infer<typeof fleetStatusModel>;
+export type RecoveryStatus = z.infer<typeof recoveryStatusModel>;
 
 export const syncStateModel = z.object({
   machine_id: z.string(),

@@ -3,7 +3,15 @@
  * show. Zod schemas so the OpenAPI document is generated from the same source.
  */
 import { z } from 'zod';
-import { RECEIPT_STATUSES, SESSION_STATES, TASK_STATUSES } from './domain.js';
+
+export const TASK_STATUSES = ['open', 'in_progress', 'blocked', 'done'] as const;
+export type TaskStatus = (typeof TASK_STATUSES)[number];
+
+export const SESSION_STATES = ['working', 'waiting', 'idle', 'exited'] as const;
+export type SessionState = (typeof SESSION_STATES)[number];
+
+export const RECEIPT_STATUSES = ['delivered', 'failed', 'expired'] as const;
+export type ReceiptStatus = (typeof RECEIPT_STATUSES)[number];
 
 export const projectModel = z.object({
   id: z.string(),

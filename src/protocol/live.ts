@@ -1,10 +1,10 @@
 /**
  * The live dashboard protocol on `/api/v1/live` (docs/dashboard.md): one schema per
  * frame, the type inferred beside it. Server frames are built from the read-models
- * of core/models.ts; client frames are parsed with `clientFrame` before anything
+ * of models.ts; client frames are parsed with `clientFrame` before anything
  * else looks at them.
  *
- * Version history (bump LIVE_PROTOCOL_VERSION on any incompatible change):
+ * Version history (bump LIVE_PROTOCOL_VERSION in live-version.ts on any incompatible change):
  *   1 — snapshot, change, peers, fleet, pong, error; client sends resync, ping.
  *   2 — the snapshot is bounded (≤ SNAPSHOT_MAX_BYTES): every list is a page
  *       {items, next_cursor} continued through its API route; tasks come as four
@@ -12,11 +12,10 @@
  *       machines; a `counts` frame follows commits; tasks carry `status_at`.
  */
 import { z } from 'zod';
-import { assignmentModel, conflictModel, groupModel, machineModel, projectModel, sessionModel, taskModel, updateModel } from '../core/models.js';
-import { pageModel } from '../core/paging.js';
-import { fleetStatusModel, peerStatusModel, statusModel } from './status-models.js';
-
-export const LIVE_PROTOCOL_VERSION = 2;
+import { assignmentModel, conflictModel, groupModel, machineModel, projectModel, sessionModel, taskModel, updateModel } from './models.js';
+import type { LiveEntity } from './live-version.js';
+import { pageModel } from './page.js';
+import { fleetStatusModel, peerStatusModel, statusModel } from './status.js';
 
 /** Upper bound of a snapshot frame, bytes of JSON (issue 12: ≤ 1 MB at any store size). */
 export const SNAPSHOT_MAX_BYTES = 1_000_000;
@@ -35,13 +34,6 @@ export type ClientFrame = z.infer<typeof clientFrame>;
 
 // ---- server → client ------------------------------------------------------------
 
-/**
- * Entity kinds of `change` frames. `receipt` changes of the store are sent as the
- * `update` they belong to (re-read with all its receipts); `conflict` is a row
- * recorded by the merge.
- */
-export const LIVE_ENTITIES = ['project', 'task', 'assignment', 'session', 'group', 'update', 'machine', 'conflict'] as const;
-export type LiveEntity = (typeof LIVE_ENTITIES)[number];
 
 /** A conflict as the dashboard shows it: the merge's record plus a stable id. */
 export const liveConflictModel = conflictModel.extend({
@@ -123,6 +115,10 @@ export type PeersMessage = z.infer<typeof peersMessage>;
 export type CountsMessage = z.infer<typeof countsMessage>;
 export type FleetMessage = z.infer<typeof fleetMessage>;
 export type ErrorMessage = z.infer<typeof errorMessage>;
+/** The snapshot's status: the status document without hosts and machines. */
+export type SnapshotStatus = SnapshotData['status'];
+/** Row type of each entity kind of a `change` frame. */
+export type EntityRows = { readonly [E in LiveEntity]: NonNullable<Extract<ChangeMessage, { entity: E }>['row']> };
 
 /** Close codes of the live socket (1000–1015 are the standard ones). */
 export const LIVE_CLOSE = {
