@@ -14,6 +14,24 @@ export type CommitListener = (notice: CommitNotice) => void;
 
 export class CommitFeed {
   private readonly listeners = new Set<CommitListener>();
+  /** While a group commit runs (group-commit.ts): notices wait here until its transaction committed. */
+  private held: CommitNotice[] | null = null;
+
+  /**
+   * Holds every notice published from now until `release`, and returns the list
+   * they collect in (the caller may truncate it to drop a rolled-back write's).
+   */
+  hold(): CommitNotice[] {
+    if (this.held !== null) throw new Error('commit notices are already held');
+    this.held = [];
+    return this.held;
+  }
+
+  /** Ends the hold and publishes `notices` (those of the committed writes), in order. */
+  release(notices: readonly CommitNotice[]): void {
+    this.held = null;
+    for (const n of notices) this.publish(n);
+  }
 
   /** Subscribes; returns the unsubscribe function. */
   subscribe(l: CommitListener): () => void {
@@ -27,6 +45,10 @@ export class CommitFeed {
    */
   publish(notice: CommitNotice, onError: (e: unknown) => void = () => undefined): void {
     if (notice.events.length === 0) return;
+    if (this.held !== null) {
+      this.held.push(notice);
+      return;
+    }
     for (const l of this.listeners) {
       try {
         l(notice);

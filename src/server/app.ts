@@ -11,6 +11,7 @@ import { z } from 'zod';
 import type { ClareConfig } from '../core/config.js';
 import type { StoreContext } from '../core/context.js';
 import { ClareError } from '../core/errors.js';
+import { GroupCommit } from '../core/group-commit.js';
 import { pinoOf, redactUrl, type Logger } from '../core/log.js';
 import { getSyncState } from '../replication/http-sync-server.js';
 import { MAX_FRAME_BYTES } from '../replication/tuning.js';
@@ -177,7 +178,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     }),
     ...(deps.extraRoutes ?? []),
   ];
-  registerRoutes(app, routes);
+  registerRoutes(app, routes, new GroupCommit(deps.ctx.db, deps.ctx.feed));
   if (deps.registerExtra !== undefined) {
     const extra = deps.registerExtra;
     void app.register(async (scope) => extra(scope));

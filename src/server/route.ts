@@ -6,6 +6,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { ClareError } from '../core/errors.js';
+import type { GroupCommit } from '../core/group-commit.js';
 import { parseInput } from '../core/service/parse-input.js';
 import { accessConfig, type RouteAccess } from './route-access.js';
 
@@ -29,6 +30,12 @@ export interface RouteDef<P extends z.ZodType, Q extends z.ZodType, B extends z.
    * needs it when one is set (sync routes, what changes or reveals the mesh).
    */
   readonly access?: RouteAccess;
+  /**
+   * A synchronous write through the service layer: it runs in the daemon's group
+   * commit (src/core/group-commit.ts), sharing one transaction with the writes that
+   * arrived beside it, and is answered once that committed.
+   */
+  readonly grouped?: true;
   readonly handler: (input: { params: z.infer<P>; query: z.infer<Q>; body: z.infer<B>; req: FastifyRequest }) => z.infer<R> | Promise<z.infer<R>>;
 }
 
@@ -40,8 +47,11 @@ export function route<P extends z.ZodType = z.ZodUnknown, Q extends z.ZodType = 
   return def;
 }
 
-/** Registers routes on `app` under `/api/v1`. Bodies and queries are parsed with their schemas. */
-export function registerRoutes(app: FastifyInstance, routes: readonly AnyRoute[]): void {
+/**
+ * Registers routes on `app` under `/api/v1`. Bodies and queries are parsed with their
+ * schemas, before a `grouped` route's handler joins `group`'s shared transaction.
+ */
+export function registerRoutes(app: FastifyInstance, routes: readonly AnyRoute[], group: GroupCommit): void {
   for (const r of routes) {
     app.route({
       method: r.method,
@@ -54,11 +64,18 @@ export function registerRoutes(app: FastifyInstance, routes: readonly AnyRoute[]
           throw new ClareError('CLARE_BAD_REQUEST', 'this route needs a JSON body (Content-Type: application/json)');
         }
         const body = r.body === undefined ? {} : parseInput(r.body, req.body);
-        const out = await r.handler({ params, query, body, req });
+        const input = { params, query, body, req };
+        const out = r.grouped === true ? await group.run(() => syncResult(r, r.handler(input))) : await r.handler(input);
         return reply.code(r.status ?? 200).send(out);
       },
     });
   }
+}
+
+/** A grouped handler's result; a promise would outlive the shared transaction it ran in. */
+function syncResult(r: AnyRoute, out: unknown): unknown {
+  if (out instanceof Promise) throw new Error(`grouped route ${r.method} ${r.path} returned a promise; only synchronous writes can share a transaction`);
+  return out;
 }
 
 /** An OpenAPI 3.1 document for `routes`, from their zod schemas. */

@@ -213,10 +213,10 @@ export async function runCampaign(opts: Partial<CampaignOptions> & Pick<Campaign
     try {
       await sleep(o.durationS * 1000);
       // Episodes run one after another: on a loaded machine the last ones start late.
-      // The writers go on until they have run (at most twice the duration again).
+      // The writers go on until they have run (at most twice the duration again, and 5 minutes).
       if (!(await nemesis.scheduleRun(0))) {
         log(`t+${o.durationS}s: the schedule is behind; writes go on until its last episodes have run`);
-        if (!(await nemesis.scheduleRun(o.durationS * 2000))) log(`t+${Math.round((Date.now() - t0) / 1000)}s: the schedule did not finish; cancelling what has not started`);
+        if (!(await nemesis.scheduleRun(Math.min(o.durationS * 2, 300) * 1000))) log(`t+${Math.round((Date.now() - t0) / 1000)}s: the schedule did not finish; cancelling what has not started`);
       }
       log(`t+${Math.round((Date.now() - t0) / 1000)}s: writers stop; healing everything`);
       nemesis.cancel();

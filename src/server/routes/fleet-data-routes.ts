@@ -24,12 +24,12 @@ export function fleetDataRoutes(ctx: StoreContext): AnyRoute[] {
       handler: ({ query }) => assignments(ctx, { includeRemoved: query.removed === true, task: query.task, limit: query.limit, cursor: query.cursor }),
     }),
     route({
-      method: 'POST', path: '/assignments', tag: 'assignments', summary: 'Assign a task to a session (or auto)', status: 201,
+      method: 'POST', path: '/assignments', tag: 'assignments', summary: 'Assign a task to a session (or auto)', status: 201, grouped: true,
       body: createAssignmentInput, response: assignmentModel,
       handler: ({ body }) => assign(ctx, body),
     }),
     route({
-      method: 'DELETE', path: '/assignments/:id', tag: 'assignments', summary: 'Unassign',
+      method: 'DELETE', path: '/assignments/:id', tag: 'assignments', summary: 'Unassign', grouped: true,
       params: idParams, response: assignmentModel,
       handler: ({ params }) => unassign(ctx, params.id),
     }),
@@ -46,7 +46,7 @@ export function fleetDataRoutes(ctx: StoreContext): AnyRoute[] {
       handler: ({ query }) => groups(ctx, { limit: query.limit, cursor: query.cursor }),
     }),
     route({
-      method: 'POST', path: '/groups', tag: 'groups', summary: 'Create a group or add members to it', status: 201,
+      method: 'POST', path: '/groups', tag: 'groups', summary: 'Create a group or add members to it', status: 201, grouped: true,
       body: createGroupInput, response: groupModel,
       handler: ({ body }) => createGroup(ctx, body),
     }),
@@ -56,12 +56,12 @@ export function fleetDataRoutes(ctx: StoreContext): AnyRoute[] {
       handler: ({ params }) => findGroup(ctx, params.name),
     }),
     route({
-      method: 'PATCH', path: '/groups/:name', tag: 'groups', summary: 'Add or remove members',
+      method: 'PATCH', path: '/groups/:name', tag: 'groups', summary: 'Add or remove members', grouped: true,
       params: nameParams, body: updateGroupInput, response: groupModel,
       handler: ({ params, body }) => updateGroup(ctx, params.name, body),
     }),
     route({
-      method: 'DELETE', path: '/groups/:name', tag: 'groups', summary: 'Remove (archive) a group',
+      method: 'DELETE', path: '/groups/:name', tag: 'groups', summary: 'Remove (archive) a group', grouped: true,
       params: nameParams, response: groupModel,
       handler: ({ params }) => archiveGroup(ctx, params.name),
     }),
@@ -84,12 +84,12 @@ export function fleetDataRoutes(ctx: StoreContext): AnyRoute[] {
       },
     }),
     route({
-      method: 'POST', path: '/updates', tag: 'updates', summary: 'Post a progress note', status: 201,
+      method: 'POST', path: '/updates', tag: 'updates', summary: 'Post a progress note', status: 201, grouped: true,
       body: postUpdateInput, response: updateModel,
       handler: ({ body }) => postUpdate(ctx, body),
     }),
     route({
-      method: 'POST', path: '/broadcast', tag: 'updates', summary: 'Broadcast a message to a group of sessions', status: 201,
+      method: 'POST', path: '/broadcast', tag: 'updates', summary: 'Broadcast a message to a group of sessions', status: 201, grouped: true,
       body: broadcastInput, response: updateModel,
       handler: ({ body }) => broadcast(ctx, body),
     }),

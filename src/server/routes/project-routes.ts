@@ -20,7 +20,7 @@ export function projectRoutes(ctx: StoreContext): AnyRoute[] {
       handler: ({ query }) => projects(ctx, { includeArchived: query.archived === true, q: query.q, limit: query.limit, cursor: query.cursor }),
     }),
     route({
-      method: 'POST', path: '/projects', tag: 'projects', summary: 'Create a project', status: 201,
+      method: 'POST', path: '/projects', tag: 'projects', summary: 'Create a project', status: 201, grouped: true,
       body: createProjectInput, response: projectModel,
       handler: ({ body }) => createProject(ctx, body),
     }),
@@ -30,7 +30,7 @@ export function projectRoutes(ctx: StoreContext): AnyRoute[] {
       handler: ({ params }) => findProject(ctx, params.id),
     }),
     route({
-      method: 'PATCH', path: '/projects/:id', tag: 'projects', summary: 'Change fields or archive a project',
+      method: 'PATCH', path: '/projects/:id', tag: 'projects', summary: 'Change fields or archive a project', grouped: true,
       params: idParams, body: updateProjectInput, response: projectModel,
       handler: ({ params, body }) => updateProject(ctx, params.id, body),
     }),

@@ -34,7 +34,7 @@ export function taskRoutes(ctx: StoreContext): AnyRoute[] {
       }),
     }),
     route({
-      method: 'POST', path: '/tasks', tag: 'tasks', summary: 'Create a task', status: 201,
+      method: 'POST', path: '/tasks', tag: 'tasks', summary: 'Create a task', status: 201, grouped: true,
       body: createTaskInput, response: taskModel,
       handler: ({ body }) => createTask(ctx, body),
     }),
@@ -49,17 +49,17 @@ export function taskRoutes(ctx: StoreContext): AnyRoute[] {
       handler: ({ params }) => findTask(ctx, params.id),
     }),
     route({
-      method: 'PATCH', path: '/tasks/:id', tag: 'tasks', summary: 'Change fields, status, or archive a task',
+      method: 'PATCH', path: '/tasks/:id', tag: 'tasks', summary: 'Change fields, status, or archive a task', grouped: true,
       params: idParams, body: updateTaskInput, response: taskModel,
       handler: ({ params, body }) => updateTask(ctx, params.id, body),
     }),
     route({
-      method: 'POST', path: '/tasks/:id/start', tag: 'tasks', summary: 'Start a task; with a session, that session claims it (CLARE_CONFLICT if another holds it, unless force)',
+      method: 'POST', path: '/tasks/:id/start', tag: 'tasks', summary: 'Start a task; with a session, that session claims it (CLARE_CONFLICT if another holds it, unless force)', grouped: true,
       params: idParams, body: startTaskInput, response: taskModel,
       handler: ({ params, body }) => startTask(ctx, params.id, body),
     }),
     route({
-      method: 'POST', path: '/tasks/:id/dependencies', tag: 'tasks', summary: 'Add (or with remove: true, remove) a dependency',
+      method: 'POST', path: '/tasks/:id/dependencies', tag: 'tasks', summary: 'Add (or with remove: true, remove) a dependency', grouped: true,
       params: idParams, body: dependencyInput, response: taskModel,
       handler: ({ params, body }) => changeDependency(ctx, params.id, body),
     }),
