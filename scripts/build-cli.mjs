@@ -3,7 +3,7 @@
 // modules cuts start-up, which agents pay on every `clare next` / `clare update`.
 // Lazily imported modules (the daemon, init, rebuild) stay the tsc output in dist/,
 // so the bundle rewrites those dynamic imports to point there.
-import { chmodSync } from 'node:fs';
+import { chmodSync, readFileSync } from 'node:fs';
 import { dirname, relative, resolve } from 'node:path';
 import { build } from 'esbuild';
 
@@ -37,6 +37,8 @@ await build({
   // yargs' ESM build uses createRequire/import.meta; give bundled CJS deps a require.
   banner: { js: "#!/usr/bin/env node\nimport { createRequire as __clareRequire } from 'node:module'; const require = __clareRequire(import.meta.url);" },
   logLevel: 'warning',
+  // The version is part of the build: `clare --version` answers it wherever the bundle is run from.
+  define: { CLARE_BUILD_VERSION: JSON.stringify(JSON.parse(readFileSync(resolve(root, 'package.json'), 'utf8')).version) },
 });
 chmodSync(outfile, 0o755);
 console.log('build-cli: dist/cli/clare.js');

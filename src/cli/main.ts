@@ -19,11 +19,25 @@ import { packageVersion } from '../core/version.js';
 const EPILOG = `Exit codes: 0 ok, 2 bad input, 3 no daemon, 4 unauthorized, 5 not found/ambiguous, 6 conflict, 7 bad event/protocol, 8 config, 9 database, 10 rclaude, 11 peer, 12 port taken or unsafe bind, 13 unhealthy (doctor, health), 14 systemctl failed.
 Environment: CLARE_URL (daemon address), XDG_CONFIG_HOME, XDG_DATA_HOME, CLARE_LOG_LEVEL, CLARE_SESSION / CLARE_TASK (for agents).`;
 
-const cli = yargs(hideBin(process.argv))
+/** Set by scripts/build-cli.mjs in the bundle (the installed `clare`); absent in tsc's output, run from the checkout. */
+declare const CLARE_BUILD_VERSION: string | undefined;
+
+// `clare status | head -3`: the reader went away; that ends the command, quietly.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(0);
+  throw e;
+});
+
+const args = hideBin(process.argv);
+// yargs answers `completion --help` with the script itself; a person asking for help gets help.
+if (args[0] === 'completion' && args.some((a) => a === '--help' || a === '-h')) {
+  process.stdout.write('clare completion\n\nPrint a shell completion script (bash/zsh) for clare. Install it with:\n  clare completion >> ~/.bashrc   (or ~/.zshrc)\n');
+  process.exit(0);
+}
+
+const cli = yargs(args)
   .scriptName('clare')
-  // From the package.json two levels above this file (bundle and tsc output alike), not
-  // the one yargs would find from the working directory.
-  .version(packageVersion())
+  .version(typeof CLARE_BUILD_VERSION === 'string' ? CLARE_BUILD_VERSION : packageVersion())
   .usage('$0 <command> [options]\n\nManage a fleet of AI coding-agent sessions across machines.')
   .option('json', { type: 'boolean', default: false, global: true, describe: 'print JSON (what the API returns)' })
   .command('project', 'Projects: add, list, show, update, archive', (y) => projectCommands(y))

@@ -135,10 +135,20 @@ export function sessionBusy(db: Db, host: string, session: string): boolean {
   return heldTasks(db, host, session, { inProgressOnly: true, limit: 1 }).length > 0 || pendingAssignedTasks(db, host, session, 1).length > 0;
 }
 
-/** The claim register of a task as it stands (whatever its status): for a new claim's base. */
+/** The claim register of a task as it stands (whatever its status): who made the standing claim. */
 export function claimRegister(db: Db, id: string): { host: string; session: string; hlc: Hlc } | null {
   const r = stmt(db, 'SELECT holder_host AS host, holder_session AS session, holder_hlc AS hlc FROM tasks WHERE id = ? AND holder_hlc IS NOT NULL').get(id) as { host: string; session: string; hlc: Hlc } | undefined;
   return r ?? null;
+}
+
+/**
+ * The newest claim of a task this store holds (standing or not): the `base` of a new
+ * claim, so that every claim it was made knowing is older than its base (what the
+ * merge reads as "had seen"). One primary-key lookup of field_writes.
+ */
+export function newestClaimHlc(db: Db, id: string): Hlc | null {
+  const r = stmt(db, "SELECT max(hlc) AS hlc FROM field_writes WHERE entity = 'task' AND entity_id = ? AND field = 'holder'").get(id) as { hlc: Hlc | null };
+  return r.hlc;
 }
 
 // ---- tasks (the read-model; the lists are in task-queries.ts) -------------------

@@ -332,10 +332,11 @@ class Mesh {
       case 'task.archive':
         return { type: 'task.archived', payload: { task_id: knownOr('tasks', TASKS, a.pick, a.known) } };
       case 'task.claim': {
-        // As the service does: base is the claim this machine holds for the task, previous its session.
+        // As the service does: base is the newest claim this machine holds for the task, previous the standing one's session.
         const id = knownOr('tasks', TASKS, a.pick, true);
-        const held = db.prepare('SELECT holder_host AS host, holder_session AS session, holder_hlc AS hlc FROM tasks WHERE id = ? AND holder_hlc IS NOT NULL').get(id) as { host: string; session: string; hlc: Hlc } | undefined;
-        return { type: 'task.claimed', payload: { task_id: id, ...session(a.session), base: held?.hlc ?? null, previous: held !== undefined && a.takeOver ? { host: held.host, session: held.session } : null } };
+        const held = db.prepare('SELECT holder_host AS host, holder_session AS session FROM tasks WHERE id = ? AND holder_hlc IS NOT NULL').get(id) as { host: string; session: string } | undefined;
+        const base = db.prepare("SELECT max(hlc) FROM field_writes WHERE entity = 'task' AND entity_id = ? AND field = 'holder'").pluck().get(id) as Hlc | null;
+        return { type: 'task.claimed', payload: { task_id: id, ...session(a.session), base, previous: held !== undefined && a.takeOver ? { host: held.host, session: held.session } : null } };
       }
       case 'claim.notice': {
         const lost = db.prepare('SELECT claim_event, task_id, host, session FROM lost_claims WHERE lost = 1 ORDER BY claim_event').all() as { claim_event: EventId; task_id: TaskId; host: string; session: string }[];

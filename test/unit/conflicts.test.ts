@@ -12,6 +12,7 @@ import type { EventDraft } from '../../src/core/events/catalog.js';
 import type { EventEnvelope } from '../../src/core/events/envelope.js';
 import { HybridClock, type Hlc } from '../../src/core/hlc.js';
 import type { MachineId, ProjectId, TaskId } from '../../src/core/ids.js';
+import { newestClaimHlc } from '../../src/core/queries.js';
 import { rebuild } from '../../src/core/rebuild.js';
 import { append, eventsAfter, ingest, watermarks } from '../../src/core/store.js';
 import { deliveryArb, fixedUuid, historyArb, machineIdOf } from '../helpers/event-gen.js';
@@ -224,7 +225,7 @@ describe('concurrent claims', () => {
   const holderOf = (db: Db): unknown => db.prepare('SELECT holder_host, holder_session FROM tasks WHERE id = ?').get(TASK);
   const lost = (db: Db): unknown[] => db.prepare('SELECT claim_event, lost, task_id, host, session, status FROM lost_claims ORDER BY claim_event').all();
   function claim(m: Machine, session: string, host = 'desk'): EventEnvelope {
-    const base = m.db.prepare('SELECT holder_hlc FROM tasks WHERE id = ?').pluck().get(TASK) as Hlc | null;
+    const base = newestClaimHlc(m.db, TASK);
     return write(m, { type: 'task.claimed', payload: { task_id: TASK, host, session, base, previous: null } });
   }
 

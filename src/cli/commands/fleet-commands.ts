@@ -5,6 +5,7 @@ import type { StatusDoc } from '../../protocol/status.js';
 import { api, daemonTarget, seg } from '../client.js';
 import { ago, printJson, printTable, short, truncate } from '../output.js';
 import { fetchPage, pageOptions, printMore } from '../paging.js';
+import { limitFlag } from '../flags.js';
 import { run } from '../run.js';
 import { TASK_HEADER, taskRow } from './task-commands.js';
 
@@ -89,7 +90,7 @@ export function fleetCommands(y: Argv<{ json: boolean }>): Argv<{ json: boolean 
     .command('next', 'What to work on: the session\'s own task first (held), then ready tasks, best first', (c) => c
       .option('session', { alias: 's', type: 'string', describe: 'host:session asking (its held task first, then its project\'s); default $CLARE_SESSION' })
       .option('project', { type: 'string' })
-      .option('limit', { alias: 'n', type: 'number', default: 10 }),
+      .option('limit', { ...limitFlag(1000), default: 10 }),
     (a) => run(a, async () => {
       const q = new URLSearchParams({ limit: String(a.limit) });
       const session = a.session ?? process.env['CLARE_SESSION'];

@@ -3,6 +3,7 @@ import type { Project } from '../../protocol/models.js';
 import { api, daemonTarget, seg } from '../client.js';
 import { printJson, printTable, short, truncate } from '../output.js';
 import { fetchPage, pageOptions, printMore } from '../paging.js';
+import { WEIGHT_FLAG } from '../flags.js';
 import { run } from '../run.js';
 
 function show(p: Project, json: boolean): void {
@@ -16,7 +17,7 @@ export function projectCommands(y: Argv<{ json: boolean }>): Argv<{ json: boolea
       .positional('name', { type: 'string', demandOption: true, describe: 'project name (unique)' })
       .option('path', { type: 'string', describe: 'absolute working directory of the project' })
       .option('description', { type: 'string', describe: 'what the project is' })
-      .option('weight', { type: 'number', describe: 'ranking weight, 1 neutral, 2 doubles urgency' }),
+      .option('weight', { ...WEIGHT_FLAG, describe: 'ranking weight, 1 neutral, 2 doubles urgency' }),
     (a) => run(a, async () => {
       const p = await api<Project>(await daemonTarget(), 'POST', '/projects', {
         name: a.name, ...(a.path === undefined ? {} : { path: a.path }), ...(a.description === undefined ? {} : { description: a.description }), ...(a.weight === undefined ? {} : { weight: a.weight }),
@@ -39,7 +40,7 @@ export function projectCommands(y: Argv<{ json: boolean }>): Argv<{ json: boolea
       (a) => run(a, async () => show(await api<Project>(await daemonTarget(), 'GET', `/projects/${seg(a.project)}`), a.json)))
     .command('update <project>', 'Change a project', (c) => c
       .positional('project', { type: 'string', demandOption: true })
-      .option('name', { type: 'string' }).option('path', { type: 'string' }).option('description', { type: 'string' }).option('weight', { type: 'number' }),
+      .option('name', { type: 'string' }).option('path', { type: 'string' }).option('description', { type: 'string' }).option('weight', { ...WEIGHT_FLAG, describe: 'ranking weight, 1 neutral, 2 doubles urgency' }),
     (a) => run(a, async () => {
       const body = { ...(a.name === undefined ? {} : { name: a.name }), ...(a.path === undefined ? {} : { path: a.path }), ...(a.description === undefined ? {} : { description: a.description }), ...(a.weight === undefined ? {} : { weight: a.weight }) };
       show(await api<Project>(await daemonTarget(), 'PATCH', `/projects/${seg(a.project)}`, body), a.json);

@@ -3,6 +3,7 @@ import type { Task } from '../../protocol/models.js';
 import { api, daemonTarget, seg } from '../client.js';
 import { printJson, printTable, short, truncate } from '../output.js';
 import { fetchPage, pageOptions, printMore } from '../paging.js';
+import { PRIORITY_FLAG } from '../flags.js';
 import { run } from '../run.js';
 
 /** A task as a table row; `among`: the ids of the rows printed with it (short ids unique among them). */
@@ -33,7 +34,7 @@ export function taskCommands(y: Argv<{ json: boolean }>): Argv<{ json: boolean }
     .command('add <project> <title>', 'Create a task', (c) => c
       .positional('project', { type: 'string', demandOption: true, describe: 'project name or id' })
       .positional('title', { type: 'string', demandOption: true })
-      .option('priority', { alias: 'p', type: 'number', describe: '0 most urgent … 4 (default 2)' })
+      .option('priority', { ...PRIORITY_FLAG, describe: '0 most urgent … 4 (default 2)' })
       .option('depends-on', { alias: 'd', type: 'string', array: true, describe: 'task that must be done first (repeatable)' })
       .option('description', { type: 'string' }),
     (a) => run(a, async () => {
@@ -69,7 +70,7 @@ export function taskCommands(y: Argv<{ json: boolean }>): Argv<{ json: boolean }
       (a) => run(a, async () => show(await api<Task>(await daemonTarget(), 'GET', `/tasks/${seg(a.task)}`), a.json)))
     .command('update <task>', 'Change a task', (c) => c
       .positional('task', { type: 'string', demandOption: true })
-      .option('title', { type: 'string' }).option('description', { type: 'string' }).option('priority', { alias: 'p', type: 'number' })
+      .option('title', { type: 'string' }).option('description', { type: 'string' }).option('priority', { ...PRIORITY_FLAG, describe: '0 most urgent … 4' })
       .option('project', { type: 'string', describe: 'move to another project' })
       .option('status', { type: 'string', choices: ['open', 'in_progress', 'blocked', 'done'] }),
     (a) => run(a, async () => {

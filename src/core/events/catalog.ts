@@ -48,7 +48,7 @@ export const taskDependency = z.strictObject({ task_id: taskIdSchema, depends_on
 export const taskArchived = z.strictObject({ task_id: taskIdSchema });
 /**
  * A session takes a task (it becomes the task's holder). `base` is the HLC of the
- * claim the writer held for the task (null: none); concurrent claims merge by the
+ * newest claim of the task the writer held (null: none); concurrent claims merge by the
  * rule in docs/protocol.md ("Claims"): the newer base wins, and between equal bases
  * the earlier claim. `previous` is the holder it took the task from (`--force`, or an
  * assignment delivered to another session), null when the task was free.

@@ -11,7 +11,7 @@ import type { EventDraft } from '../events/catalog.js';
 import type { AssignmentId, TaskId } from '../ids.js';
 import type { Task } from '../../protocol/models.js';
 import type { Db } from '../db.js';
-import { claimRegister, fieldsBase, getTask } from '../queries.js';
+import { fieldsBase, getTask, newestClaimHlc } from '../queries.js';
 import { startTaskInput, type StartTaskInput } from './inputs.js';
 import { parseInput } from './parse-input.js';
 import { resolveSession, resolveTask, shortId } from './resolve.js';
@@ -46,7 +46,7 @@ export function claimDrafts(db: Db, task: Task, target: SessionRef, opts: { forc
   if (!same(holder, target)) {
     drafts.push({
       type: 'task.claimed',
-      payload: { task_id: id, host: target.host, session: target.session, base: claimRegister(db, id)?.hlc ?? null, previous: holder === null ? null : { host: holder.host, session: holder.session } },
+      payload: { task_id: id, host: target.host, session: target.session, base: newestClaimHlc(db, id), previous: holder === null ? null : { host: holder.host, session: holder.session } },
     });
   }
   if (task.status !== 'in_progress') {
