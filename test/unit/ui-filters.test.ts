@@ -12,7 +12,7 @@ const session = (key: string, state: Session['state'], over: Partial<Session> = 
 
 const task = (over: Partial<Task>): Task => ({
   id: '0190f5e2-0000-7000-8000-00000000abcd', project_id: 'p1', project: 'api', title: 'Rate limiter', description: 'token bucket', priority: 1,
-  status: 'open', status_at: '2026-01-01T00:00:00.000Z', archived: false, depends_on: [], blocked_by: [], ready: true, assignment: null,
+  status: 'open', status_at: '2026-01-01T00:00:00.000Z', archived: false, depends_on: [], blocked_by: [], ready: true, assignment: null, holder: null,
   created_at: '2026-01-01T00:00:00.000Z', ...over,
 });
 
