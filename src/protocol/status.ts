@@ -86,4 +86,5 @@ export const syncStateModel = z.object({
   digest: z.string().describe('event-set digest: equal on two daemons exactly when they hold the same events (a version-1 daemon answers its projection digest here)'),
   digest_kind: z.literal('events'),
   projections_digest: z.string().optional().describe('with ?projections=1: SHA-256 of every projection row (reads them all)'),
+  projections_digest_v1: z.string().optional().describe('with ?projections=1: the projection digest as a version-1 daemon computes it (what it answers as `digest`), to compare with one'),
 });

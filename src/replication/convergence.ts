@@ -138,7 +138,8 @@ export async function checkConvergence(mesh: MeshContext): Promise<ConvergenceRe
       return {
         peer, reachable: true, name: st.name, event_count: st.event_count, protocol: v2 ? 2 : 1, events_digest: v2 ? st.digest : null,
         events_equal: v2 ? st.digest === me.digest : null,
-        projections_equal: theirProjections === null ? null : theirProjections === self.projections_digest,
+        // A version-1 peer hashes the projections of its schema: compare with ours in that shape.
+        projections_equal: theirProjections === null ? null : theirProjections === (v2 ? self.projections_digest : me.projections_digest_v1),
         differing_origins: differingOrigins(me, st), divergence, error: null,
       };
     } catch (e) {

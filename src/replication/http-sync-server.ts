@@ -148,6 +148,6 @@ export function getSyncState(ctx: StoreContext, machineId: MachineId, name: stri
   return {
     machine_id: machineId, name, event_count: eventCount(db), watermarks: watermarks(db), counts: originCounts(db), digests: originDigests(db),
     digest: eventSetDigest(db), digest_kind: 'events',
-    ...(q.data.projections === '1' ? { projections_digest: digest(db) } : {}),
+    ...(q.data.projections === '1' ? { projections_digest: digest(db), projections_digest_v1: digest(db, 'v1') } : {}),
   };
 }

@@ -76,6 +76,8 @@ export interface SyncState {
   readonly digest: string;
   readonly digest_kind: 'events';
   readonly projections_digest?: string;
+  /** With `?projections=1`: the projection digest in a version-1 daemon's shape (digest.ts). */
+  readonly projections_digest_v1?: string;
 }
 
 /** Parses a peer's state; fields after `digest` are absent from version-1 peers. */
@@ -89,6 +91,7 @@ export const syncStateSchema = z.object({
   digest: z.string().max(200),
   digest_kind: z.literal('events').optional(),
   projections_digest: z.string().max(200).optional(),
+  projections_digest_v1: z.string().max(200).optional(),
 });
 
 /** Parses `after=<hlc>,<hlc>,…` into watermarks; throws CLARE_BAD_REQUEST. */
