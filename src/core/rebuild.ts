@@ -3,7 +3,7 @@
  * must equal the incrementally maintained projections (tested as a law).
  */
 import { cachedStatement as stmt, type Db } from './db.js';
-import { checkPayload, type EventDraft } from './events/catalog.js';
+import { checkPayload, EVENT_CATALOG, isEventType, type EventDraft } from './events/catalog.js';
 import type { Hlc } from './hlc.js';
 import type { EventId, MachineId } from './ids.js';
 import { applyEvent } from './projections/apply-event.js';
@@ -74,4 +74,16 @@ export function rebuild(db: Db, onProgress?: (done: number) => void): RebuildSta
     for (const i of readIndexes) db.exec(i.sql);
   })();
   return { events, applied: events - skipped, skipped, ms: performance.now() - t0 };
+}
+
+/**
+ * Events held unapplied because this machine's build did not know their type or
+ * version when they came, and that this build can apply: an upgrade taught it. The
+ * daemon rebuilds at start when there are any, so an upgraded machine's projections
+ * equal its peers' without a manual `clare rebuild`. (Events skipped as invalid are
+ * not counted: they stay skipped.)
+ */
+export function applicableSkipped(db: Db): number {
+  const rows = stmt(db, "SELECT type, v, count(*) AS n FROM skipped_events WHERE reason IN ('unknown-type', 'newer-version') GROUP BY type, v").all() as { type: string; v: number; n: number }[];
+  return rows.reduce((n, r) => n + (isEventType(r.type) && r.v <= EVENT_CATALOG[r.type].v ? r.n : 0), 0);
 }

@@ -15,6 +15,7 @@ import type { Logger } from '../core/log.js';
 import { clarePaths } from '../core/paths.js';
 import { ownStampFile, OwnStamp } from '../core/own-stamp.js';
 import { detectRecovery, Recovery } from '../core/recovery.js';
+import { applicableSkipped, rebuild } from '../core/rebuild.js';
 import type { Service } from '../core/service-lifecycle.js';
 import { announceName, importLegacyGroups, openContext } from '../core/setup.js';
 import { packageVersion } from '../core/version.js';
@@ -102,6 +103,13 @@ export async function startDaemon(opts: StartOptions): Promise<Daemon> {
   let app: FastifyInstance | null = null;
   try {
     const ctx = openContext(db, config);
+    // After an upgrade: events stored unapplied that this build knows are applied now.
+    const taught = applicableSkipped(db);
+    if (taught > 0) {
+      log.info('this build applies events an earlier one stored unapplied: rebuilding the projections', { events: taught });
+      const r = rebuild(db);
+      log.info('projections rebuilt', { events: r.events, applied: r.applied, skipped: r.skipped, ms: Math.round(r.ms) });
+    }
     // Nothing is appended under our id before our own events are back (recovery.ts):
     // the start-up announcements wait for recovery, as do services that write on their own.
     const stampFile = ownStampFile(paths.dbFile);

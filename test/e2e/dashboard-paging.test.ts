@@ -23,7 +23,8 @@ beforeAll(async () => {
   m = await createMachine({ name: 'pages', env: { CLARE_LOG_LEVEL: 'warn' } });
   await m.start();
   const peer = newMachineId();
-  let ms = Date.now() - 86_400_000;
+  // An hour ago: done tasks older than a day fold behind a button on the Board.
+  let ms = Date.now() - 3_600_000;
   const ev = (type: string, payload: Record<string, unknown>) => ({ id: randomUUID(), hlc: `${String(ms++).padStart(15, '0')}:00000:${peer}`, origin: peer, type, v: type === 'task.created' ? 2 : 1, payload });
   const alpha = randomUUID();
   const beta = randomUUID();

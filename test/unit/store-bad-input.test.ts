@@ -16,7 +16,7 @@ import type { EventDraft } from '../../src/core/events/catalog.js';
 import { MAX_PAYLOAD_BYTES } from '../../src/core/events/envelope.js';
 import { formatHlc, HybridClock } from '../../src/core/hlc.js';
 import type { MachineId, ProjectId, TaskId } from '../../src/core/ids.js';
-import { rebuild } from '../../src/core/rebuild.js';
+import { applicableSkipped, rebuild } from '../../src/core/rebuild.js';
 import { MIGRATIONS } from '../../src/core/schema.js';
 import { append, appendMany, eventsAfter, ingest, watermarks } from '../../src/core/store.js';
 import { fixedUuid } from '../helpers/event-gen.js';
@@ -197,6 +197,19 @@ describe('event versions', () => {
     expect(db.prepare('SELECT count(*) FROM groups').pluck().get()).toBe(0);
     const why = db.prepare('SELECT reason FROM skipped_events WHERE event_id = ?').pluck().get(opaque.id);
     expect(why).toMatch(/^group\.created v1: /);
+  });
+
+  it('counts events an upgrade taught this build (what the daemon rebuilds for at start), not ones skipped as invalid', () => {
+    const good = remote('group.created', { group: 'later' }, 2);
+    const bad = remote('group.created', { group: 'x\u0007', members: '*:*' }, 2);
+    ingest(db, clock, [good, bad]);
+    expect(applicableSkipped(db)).toBe(0); // v2 is newer than this build's v1
+    db.prepare('UPDATE events SET v = 1 WHERE id IN (?, ?)').run(good.id, bad.id);
+    db.prepare('UPDATE skipped_events SET v = 1').run(); // as an upgraded build whose current is v2 sees them
+    expect(applicableSkipped(db)).toBe(2);
+    rebuild(db);
+    expect(db.prepare('SELECT name FROM groups').pluck().all()).toEqual(['later']);
+    expect(applicableSkipped(db)).toBe(0);
   });
 
   it('upcasts task.created v1 to v2 (no description, no dependencies), stores it as received, and rebuild agrees', () => {
