@@ -156,3 +156,24 @@ export function printTable(title, header, rows) {
 
 export const SCALE = Number(process.env.BENCH_SCALE ?? '1');
 export const scaled = (n) => Math.max(1, Math.round(n * SCALE));
+
+/** A process's resident set in MB, from /proc (NaN when it cannot be read). */
+export function rssMB(pid) {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m === null ? NaN : Number(m[1]) / 1024;
+}
+
+/** Forces GCs in a daemon started with gc-on-signal.mjs until its RSS holds still (3 readings within 2 MB, at most 30 s); returns it. */
+export async function settledRss(d) {
+  let last = Infinity;
+  let stable = 0;
+  const end = Date.now() + 30_000;
+  while (Date.now() < end && stable < 3) {
+    process.kill(d.pid, 'SIGUSR2');
+    await new Promise((r) => setTimeout(r, 300));
+    const now = rssMB(d.pid);
+    stable = Math.abs(now - last) < 2 ? stable + 1 : 0;
+    last = now;
+  }
+  return last;
+}

@@ -15,12 +15,12 @@
 // in a temp dir (about 10 s). BENCH_BASELINE=0 skips it. BENCH_SCALE=0.1 for 100k events.
 // Run: npm run bench -- reads   (or node --expose-gc bench/run.mjs reads after a build)
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { connect } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import WebSocket from 'ws';
-import { BASELINE_REF, baselineDist, fmt, http, median, ROOT, SCALE, startDaemon, waitUntil } from './lib.mjs';
+import { BASELINE_REF, baselineDist, fmt, http, median, ROOT, SCALE, rssMB, settledRss, startDaemon, waitUntil } from './lib.mjs';
 import { seedStore } from './seed-store.mjs';
 
 const N_EVENTS = Math.max(10_000, Math.round(1_000_000 * SCALE));
@@ -30,28 +30,6 @@ const GC_PRELOAD = path.join(ROOT, 'bench/gc-on-signal.mjs');
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'clare-bench-reads-'));
 const progress = (s) => process.stderr.write(`  … ${s}\n`);
-
-/** Resident set of a process, MB. */
-function rssMB(pid) {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m === null ? NaN : Number(m[1]) / 1024;
-}
-
-/** Forces a GC in the daemon (gc-on-signal.mjs) and waits until its RSS holds still; returns it. */
-async function settledRss(d) {
-  let last = Infinity;
-  let stable = 0;
-  const end = Date.now() + 30_000;
-  while (Date.now() < end) {
-    process.kill(d.pid, 'SIGUSR2');
-    await new Promise((r) => setTimeout(r, 300));
-    const now = rssMB(d.pid);
-    stable = Math.abs(now - last) < 2 ? stable + 1 : 0;
-    last = now;
-    if (stable >= 3) break;
-  }
-  return last;
-}
 
 async function timedGet(url) {
   const t0 = performance.now();

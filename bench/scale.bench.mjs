@@ -20,7 +20,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import Database from 'better-sqlite3';
 import WebSocket from 'ws';
-import { BASELINE_REF, baselineDist, fmt, http, load, median, pct, ROOT, SCALE, startDaemon, waitUntil } from './lib.mjs';
+import { BASELINE_REF, baselineDist, fmt, http, load, median, pct, ROOT, SCALE, settledRss, startDaemon, waitUntil } from './lib.mjs';
 import { seedStore } from './seed-store.mjs';
 
 // --- child mode: rebuild one file with one build, report time and peak RSS ---------
@@ -52,26 +52,6 @@ const progress = (s) => process.stderr.write(`  … ${s}\n`);
 const dbFile = (d) => path.join(d.dir, 'd/clare/clare.db');
 const mb = (bytes) => bytes / 2 ** 20;
 const fileMB = (f) => (existsSync(f) ? mb(statSync(f).size) : 0);
-
-function rssMB(pid) {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m === null ? NaN : Number(m[1]) / 1024;
-}
-
-/** Forces GCs in the daemon (gc-on-signal.mjs) until its RSS holds still; returns it. */
-async function settledRss(d) {
-  let last = Infinity;
-  let stable = 0;
-  const end = Date.now() + 30_000;
-  while (Date.now() < end && stable < 3) {
-    process.kill(d.pid, 'SIGUSR2');
-    await new Promise((r) => setTimeout(r, 300));
-    const now = rssMB(d.pid);
-    stable = Math.abs(now - last) < 2 ? stable + 1 : 0;
-    last = now;
-  }
-  return last;
-}
 
 function firstFrame(d) {
   return new Promise((resolve, reject) => {
