@@ -21,7 +21,7 @@ import os from 'node:os';
 import path from 'node:path';
 import WebSocket from 'ws';
 import { BASELINE_REF, baselineDist, fmt, http, median, ROOT, SCALE, rssMB, settledRss, startDaemon, waitUntil } from './lib.mjs';
-import { seedStore } from './seed-store.mjs';
+import { cachedSeedStore } from './seed-store.mjs';
 
 const N_EVENTS = Math.max(10_000, Math.round(1_000_000 * SCALE));
 const REPEATS = Number(process.env.BENCH_REPEATS ?? 7);
@@ -168,7 +168,7 @@ try {
   const base = baselineDist(tmp, progress);
   const file = path.join(tmp, 'store.db');
   progress(`seeding ${N_EVENTS} events (${base === null ? 'this build' : 'baseline schema'})`);
-  const seed = await seedStore(file, N_EVENTS, base === null ? {} : { dist: base });
+  const seed = await cachedSeedStore(file, N_EVENTS, base === null ? {} : { dist: base });
   console.log(`store: ${N_EVENTS.toLocaleString('en-US')} events, ${seed.tasks.toLocaleString('en-US')} tasks, ${(statSync(file).size / 2 ** 20).toFixed(0)} MB, seeded in ${(seed.ms / 1000).toFixed(1)} s`);
 
   const results = [];

@@ -20,8 +20,8 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import Database from 'better-sqlite3';
 import WebSocket from 'ws';
-import { BASELINE_REF, baselineDist, fmt, http, load, median, pct, ROOT, SCALE, settledRss, startDaemon, waitUntil } from './lib.mjs';
-import { seedStore } from './seed-store.mjs';
+import { BASELINE_REF, baselineDist, fmt, http, load, median, pct, rawInsert, ROOT, SCALE, settledRss, startDaemon, waitUntil } from './lib.mjs';
+import { cachedSeedStore } from './seed-store.mjs';
 
 // --- child mode: rebuild one file with one build, report time and peak RSS ---------
 if (process.argv[2] === '--rebuild-child') {
@@ -88,27 +88,6 @@ function readEvents(file) {
   }
 }
 
-/** Raw better-sqlite3 batch insert of the same rows into a bare events table (the store's pragmas): events/s. */
-function rawInsert(rows) {
-  const f = path.join(tmp, 'raw.db');
-  const db = new Database(f);
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = NORMAL');
-  db.pragma('cache_size = -65536');
-  db.exec(`CREATE TABLE events (seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, hlc TEXT NOT NULL UNIQUE, origin TEXT NOT NULL,
-    type TEXT NOT NULL, v INTEGER NOT NULL, payload TEXT NOT NULL); CREATE INDEX events_origin_hlc ON events (origin, hlc);`);
-  const ins = db.prepare('INSERT OR IGNORE INTO events (id, hlc, origin, type, v, payload) VALUES (?, ?, ?, ?, ?, ?)');
-  const many = db.transaction((b) => {
-    for (const e of b) ins.run(e.id, e.hlc, e.origin, e.type, e.v, e.payload);
-  });
-  const t0 = performance.now();
-  for (let i = 0; i < rows.length; i += 1000) many(rows.slice(i, i + 1000));
-  const rate = (rows.length * 1000) / (performance.now() - t0);
-  db.close();
-  for (const s of ['', '-wal', '-shm']) rmSync(f + s, { force: true });
-  return rate;
-}
-
 /** Fresh daemon B of `build` catches up from A (POST /api/v1/peers): events/s from the POST until B holds all A holds. */
 async function catchUp(build, A) {
   const B = await startDaemon(`scale-${build.label}-fresh`, { cli: build.cli });
@@ -144,7 +123,7 @@ try {
   const base = baselineDist(tmp, progress);
   const store = path.join(tmp, 'store.db');
   progress(`seeding ${N_EVENTS} events (${base === null ? 'this build' : 'baseline schema'})`);
-  const seed = await seedStore(store, N_EVENTS, base === null ? {} : { dist: base });
+  const seed = await cachedSeedStore(store, N_EVENTS, base === null ? {} : { dist: base });
   console.log(`store: ${N_EVENTS.toLocaleString('en-US')} events of the mix, ${seed.tasks.toLocaleString('en-US')} tasks, ${fileMB(store).toFixed(0)} MB, seeded in ${(seed.ms / 1000).toFixed(1)} s`);
 
   const builds = [{ label: 'new', dist: path.join(ROOT, 'dist') }];
@@ -208,7 +187,7 @@ try {
   const raw = [];
   for (let r = 0; r < ROUNDS; r++) {
     progress(`round ${r + 1}/${ROUNDS}: raw insert, then a fresh peer of each build catching up`);
-    raw.push(rawInsert(rows));
+    raw.push(rawInsert(tmp, rows));
     for (const b of builds) b.catchup.push(await catchUp(b, b.d));
   }
   for (const b of builds) await b.d.stop();

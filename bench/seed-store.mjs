@@ -6,6 +6,9 @@
 //   node bench/seed-store.mjs FILE N [DIST]   # DIST: which build's openDb/rebuild (default ../dist)
 //
 // Imported: `seedStore(file, n, { dist })` returns { ms, tasks, events }.
+import { createHash } from 'node:crypto';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import path from 'node:path';
 import { eventMix } from './event-mix.mjs';
@@ -48,6 +51,46 @@ export async function seedStore(file, n, { dist = DEFAULT_DIST, seed = 12 } = {}
   } finally {
     db.close();
   }
+}
+
+/** Every file under `dir`, sorted, for a content hash. */
+function filesUnder(dir) {
+  return readdirSync(dir, { recursive: true }).map(String).sort().map((f) => path.join(dir, f)).filter((f) => statSync(f).isFile());
+}
+
+/**
+ * The cache key of a seeded store: the generator (this file and event-mix.mjs), the
+ * seeding build's core (its schema and rebuild make the projections), `n` and `seed`.
+ */
+export function seedKey(n, dist, seed) {
+  const h = createHash('sha256');
+  for (const f of [path.join(import.meta.dirname, 'event-mix.mjs'), import.meta.filename, ...filesUnder(path.join(dist, 'core'))]) h.update(f.slice(f.lastIndexOf('core'))).update(readFileSync(f));
+  return `${n}-${seed}-${h.digest('hex').slice(0, 16)}`;
+}
+
+/**
+ * `seedStore`, but the store is kept in a cache dir (BENCH_CACHE_DIR, default
+ * /tmp/clare-bench-cache; BENCH_CACHE=0 turns it off) keyed by `seedKey` and copied to
+ * `file`: a 1M-event store takes a minute to several on a loaded machine, and every
+ * run of the same generator and build makes the same bytes. Returns seedStore's
+ * figures (of the run that made it) and `cached`.
+ */
+export async function cachedSeedStore(file, n, { dist = DEFAULT_DIST, seed = 12 } = {}) {
+  if (process.env.BENCH_CACHE === '0') return { ...(await seedStore(file, n, { dist, seed })), cached: false };
+  const dir = process.env.BENCH_CACHE_DIR ?? path.join(tmpdir(), 'clare-bench-cache');
+  mkdirSync(dir, { recursive: true });
+  const key = seedKey(n, path.resolve(dist), seed);
+  const store = path.join(dir, `${key}.db`);
+  const meta = `${store}.json`;
+  if (!existsSync(meta)) {
+    const part = `${store}.part`;
+    const r = await seedStore(part, n, { dist, seed });
+    renameSync(part, store);
+    // Written last: a store without it is a seeding that did not finish.
+    writeFileSync(meta, JSON.stringify(r));
+  }
+  copyFileSync(store, file);
+  return { ...JSON.parse(readFileSync(meta, 'utf8')), cached: true };
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {

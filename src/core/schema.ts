@@ -258,6 +258,22 @@ CREATE INDEX lost_claims_pending ON lost_claims (host, status);
 -- Assignments by the short id every verb accepts (unassign), as tasks_short_id.
 CREATE INDEX assignments_short_id ON assignments (substr(id, -8));
 `,
+  /* 6: ready tasks by rank — what next reads, on an index instead of scoring every ready task */ `
+-- What the scheduler's score (scheduler.ts) takes from a task and its project, kept on
+-- the task's derived row by the same refresh (projections/task-state.ts), so the best
+-- ready tasks are read in index order: score = rank_base − 0.5·[near] − age term, and
+-- within one rank_base the age term only falls as created_ms grows. Not hashed in the
+-- digest (task_state is derived from hashed rows).
+ALTER TABLE task_state ADD COLUMN project_id TEXT; -- the task's project_id
+ALTER TABLE task_state ADD COLUMN created_ms TEXT; -- the millisecond of the task's created_hlc (its first 15 characters)
+ALTER TABLE task_state ADD COLUMN rank_base REAL;  -- priority − log2(project weight); NULL when the project is not created or archived (never ranked)
+UPDATE task_state SET (project_id, created_ms, rank_base) = (
+  SELECT t.project_id, substr(t.created_hlc, 1, 15),
+    CASE WHEN p.created = 1 AND p.archived = 0 THEN t.priority - log2(coalesce(p.weight, 1)) END
+  FROM tasks t LEFT JOIN projects p ON p.id = t.project_id WHERE t.id = task_state.task_id);
+CREATE INDEX task_state_rank ON task_state (rank_base, created_ms, task_id) WHERE ready = 1 AND rank_base IS NOT NULL;
+CREATE INDEX task_state_project_rank ON task_state (project_id, rank_base, created_ms, task_id) WHERE ready = 1 AND rank_base IS NOT NULL;
+`,
 ];
 
 /**
@@ -270,6 +286,7 @@ export const READ_INDEXES: readonly string[] = [
   'tasks_created', 'tasks_status_created', 'tasks_status_urgency', 'tasks_status_recent', 'tasks_project', 'tasks_short_id',
   'projects_name', 'projects_short_id', 'assignments_created', 'assignments_target', 'updates_hlc', 'updates_kind', 'updates_task',
   'conflicts_recent', 'task_state_ready', 'tasks_holder', 'lost_claims_pending', 'assignments_short_id',
+  'task_state_rank', 'task_state_project_rank',
 ];
 
 /** Projection tables in digest order, each with its ordering key. Rebuild clears these. */

@@ -86,28 +86,54 @@ export function pageTasks(db: Db, f: TaskFilter, order: TaskOrder, p: PageReques
   return toPage(rows, p, scope, o.key, (r) => tasks.get(r.id)!);
 }
 
+/** The scheduler's age term bound: 30 days, in ms (scheduler.ts). */
+const AGE_CAP_MS = 2_592_000_000;
+
+interface RankRow { task_id: string; created_ms: string }
+interface Candidate { readonly id: string; readonly ms: string; readonly score: number }
+
+/** Candidate order: score, then older (the creation millisecond), then id — the scheduler's ties. */
+const byRank = (a: Candidate, b: Candidate): number => a.score - b.score || (a.ms < b.ms ? -1 : a.ms > b.ms ? 1 : 0) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+
 /**
  * Candidates for ranking: the `limit` ready tasks with the best score (scheduler.ts),
- * computed in SQL over the ready set so only those rows are assembled.
- * `nearProjects`: ids of projects whose path holds the asking session's directory.
- * The caller ranks the candidates again with the scheduler (floating point aside,
- * the same order), so ask for a few more than needed.
+ * read in index order (task_state_rank, schema migration 6) so the cost does not grow
+ * with the ready set. `nearProjects`: ids of projects whose path holds the asking
+ * session's directory. The caller ranks the candidates again with the scheduler
+ * (floating point aside, the same order), so ask for a few more than needed.
+ *
+ * Why it is exact: score = rank_base − 0.5·[near] − 0.5·min(age, 30 d)/30 d, so the
+ * tasks of one rank_base in one stream (near projects, or all others) have scores in
+ * [rank_base − bonus − 0.5, rank_base − bonus], non-decreasing as created_ms grows:
+ * the first `limit` of each rank_base in (created_ms, id) order hold its best, and a
+ * stream's rank_bases are walked upwards until the next cannot beat the `limit`-th
+ * best held. Distinct rank_bases are few (five priorities times the weights in use).
  */
 export function readyCandidates(db: Db, opts: { projectId?: string | undefined; now: number; limit: number; nearProjects: readonly string[] }): Task[] {
-  const conds = ['s.ready = 1'];
-  const args: (string | number)[] = [];
-  if (opts.projectId !== undefined) {
-    conds.push('t.project_id = ?');
-    args.push(opts.projectId);
+  const near = new Set(opts.nearProjects);
+  // A stream: rows of one project (its index), or of every project but the near ones.
+  const streams: { index: string; where: string; arg: string; bonus: number }[] = opts.projectId !== undefined
+    ? [{ index: 'task_state_project_rank', where: 'project_id = ?', arg: opts.projectId, bonus: near.has(opts.projectId) ? 0.5 : 0 }]
+    : [
+      { index: 'task_state_rank', where: 'project_id NOT IN (SELECT value FROM json_each(?))', arg: JSON.stringify([...near]), bonus: 0 },
+      ...[...near].map((p) => ({ index: 'task_state_project_rank', where: 'project_id = ?', arg: p, bonus: 0.5 })),
+    ];
+  let best: Candidate[] = [];
+  const kth = (): number => (best.length < opts.limit ? Infinity : best[opts.limit - 1]!.score);
+  for (const s of streams) {
+    const ready = `FROM task_state INDEXED BY ${s.index} WHERE ready = 1 AND rank_base IS NOT NULL AND ${s.where}`;
+    const nextBase = stmt(db, `SELECT rank_base ${ready} AND rank_base > ? ORDER BY rank_base LIMIT 1`).pluck();
+    const firstOf = stmt(db, `SELECT task_id, created_ms ${ready} AND rank_base = ? ORDER BY created_ms, task_id LIMIT ?`);
+    for (let base = nextBase.get(s.arg, -Infinity) as number | undefined; base !== undefined; base = nextBase.get(s.arg, base) as number | undefined) {
+      // Every task of this rank_base (and of the larger ones after it) scores at least this.
+      if (base - s.bonus - 0.5 > kth()) break;
+      for (const r of firstOf.all(s.arg, base, opts.limit) as RankRow[]) {
+        const age = Math.min(Math.max(opts.now - Number(r.created_ms), 0), AGE_CAP_MS);
+        best.push({ id: r.task_id, ms: r.created_ms, score: base - s.bonus - (0.5 * age) / AGE_CAP_MS });
+      }
+      best = best.sort(byRank).slice(0, opts.limit);
+    }
   }
-  args.push(JSON.stringify(opts.nearProjects), opts.now);
-  // score = priority − log2(weight) − 0.5·[near] − 0.5·min(age, 30 d)/30 d (scheduler.ts); archived projects never rank.
-  const rows = stmt(db, `SELECT ${TASK_COLS} FROM task_state s JOIN tasks t ON t.id = s.task_id JOIN projects p ON p.id = t.project_id AND p.created = 1 AND p.archived = 0
-    WHERE ${conds.join(' AND ')}
-    ORDER BY t.priority - log2(coalesce(p.weight, 1))
-      - CASE WHEN t.project_id IN (SELECT value FROM json_each(?)) THEN 0.5 ELSE 0 END
-      - 0.5 * min(max(? - CAST(substr(t.created_hlc, 1, 15) AS INTEGER), 0), 2592000000) / 2592000000.0,
-      substr(t.created_hlc, 1, 15), t.id
-    LIMIT ?`).all(...args, opts.limit) as TaskRow[];
-  return assembleTasks(db, rows);
+  const rows = new Map((stmt(db, `SELECT ${TASK_COLS} FROM tasks t WHERE t.id IN (SELECT value FROM json_each(?))`).all(jsonIds(best.map((c) => c.id))) as TaskRow[]).map((r) => [r.id, r]));
+  return assembleTasks(db, best.flatMap((c) => rows.get(c.id) ?? []));
 }

@@ -47,7 +47,7 @@ const count = (db: Db, table: string): number => db.prepare(`SELECT count(*) FRO
 function derived(db: Db): { state: unknown[]; counters: Record<string, number> } {
   const counters: Record<string, number> = {};
   for (const r of db.prepare('SELECT name, n FROM counters WHERE n <> 0 ORDER BY name').all() as { name: string; n: number }[]) counters[r.name] = r.n;
-  return { state: db.prepare('SELECT task_id, bucket, ready FROM task_state ORDER BY task_id').raw().all(), counters };
+  return { state: db.prepare('SELECT task_id, bucket, ready, project_id, created_ms, rank_base FROM task_state ORDER BY task_id').raw().all(), counters };
 }
 
 /** The same, recomputed from the read-models: what task_state and counters must equal. */
@@ -55,12 +55,17 @@ function recomputed(db: Db): { state: unknown[]; counters: Record<string, number
   const ids = (db.prepare('SELECT id FROM tasks WHERE created = 1 ORDER BY id').pluck().all() as string[]);
   const tasks = tasksByIds(db, ids);
   const counters: Record<string, number> = {};
+  // The rank inputs (migration 6): a live project's weight; log2 in SQL, as the store computes it.
+  const live = new Map((db.prepare('SELECT id, weight FROM projects WHERE created = 1 AND archived = 0').all() as { id: string; weight: number | null }[]).map((p) => [p.id, p.weight ?? 1]));
+  const log2 = db.prepare('SELECT log2(?)').pluck();
   const state = ids.map((id) => {
     const t = tasks.get(id)!;
     const bucket = t.archived ? 'archived' : t.status;
     counters[`tasks.${bucket}`] = (counters[`tasks.${bucket}`] ?? 0) + 1;
     if (t.ready) counters['tasks.ready'] = (counters['tasks.ready'] ?? 0) + 1;
-    return [id, bucket, t.ready ? 1 : 0];
+    const weight = live.get(t.project_id);
+    const createdMs = (db.prepare('SELECT created_hlc FROM tasks WHERE id = ?').pluck().get(id) as string).slice(0, 15);
+    return [id, bucket, t.ready ? 1 : 0, t.project_id, createdMs, weight === undefined ? null : t.priority - (log2.get(weight) as number)];
   });
   return { state, counters: Object.fromEntries(Object.entries(counters).sort(([a], [b]) => a.localeCompare(b))) };
 }
@@ -149,8 +154,14 @@ describe('store laws', () => {
     })), { numRuns: RUNS });
   });
 
-  it('the migration that adds the derived task state backfills exactly what applying the events maintains', () => {
-    const mine = MIGRATIONS.findIndex((m) => m.includes('CREATE TABLE task_state'));
+  // Migration 4 made task_state from the projections as they stood, migration 6 added
+  // the rank columns to it: from a store at the schema before either, with the same
+  // projection rows, the rest of the migrations give the rows applying the events keeps.
+  it.each([
+    ['4, the derived task state', 'CREATE TABLE task_state'],
+    ['6, the rank of ready tasks', 'ADD COLUMN rank_base'],
+  ])('migration %s, backfills exactly what applying the events maintains', (_name, marker) => {
+    const mine = MIGRATIONS.findIndex((m) => m.includes(marker));
     expect(mine).toBeGreaterThan(0);
     fc.assert(fc.property(historyArb({ maxCommands: 60 }), (h) => withStores(1, (s) => {
       ingestInOrder(s, h);
@@ -165,11 +176,13 @@ describe('store laws', () => {
           // The columns the old schema has (later migrations add some).
           const cols = (old.prepare(`SELECT name FROM pragma_table_info('${t}')`).pluck().all() as string[]).join(', ');
           const rows = s.db.prepare(`SELECT ${cols} FROM ${t}`).raw().all() as unknown[][];
+          // What the earlier migrations wrote into the empty store (counters at 0) gives way to the copy.
+          old.exec(`DELETE FROM ${t}`);
           if (rows.length === 0) continue;
           const ins = old.prepare(`INSERT INTO ${t} (${cols}) VALUES (${rows[0]!.map(() => '?').join(', ')})`);
           for (const r of rows) ins.run(...r);
         }
-        old.exec(MIGRATIONS[mine]!);
+        for (const m of MIGRATIONS.slice(mine)) old.exec(m);
         expect(derived(old)).toEqual(derived(s.db));
       } finally {
         old.close();

@@ -8,7 +8,7 @@ import { hlcMs, type Hlc } from '../hlc.js';
 import type { EventId, MachineId } from '../ids.js';
 import { applyClaim } from './claims.js';
 import { insertOnce, recordFieldWrite, writeElement, writeRegisters, type RegisterTable, type SqlValue } from './registers.js';
-import { refreshTasks } from './task-state.js';
+import { refreshProjectRank, refreshTasks } from './task-state.js';
 
 /** What a committed event changed, for live pushes: which entity, which id. */
 export interface Change {
@@ -72,19 +72,27 @@ export function applyEvent(db: Db, e: ApplicableEvent, opts: ApplyOptions = {}):
     if (opts.deferTaskState === undefined) refreshTasks(db, ids);
     else for (const id of ids) if (id !== null) opts.deferTaskState.add(id);
   };
+  // A project's write moves the rank of its tasks. Deferred (rebuild), every task is
+  // refreshed at the end anyway: each one's task.created put it in the set.
+  const refreshProject = (id: string): void => {
+    if (opts.deferTaskState === undefined) refreshProjectRank(db, id);
+  };
   switch (d.type) {
     case 'project.created': {
       const p = d.payload;
       writeRegisters(db, PROJECTS, [p.project_id], { created: 1, name: p.name, path: p.path, description: p.description, weight: p.weight }, e.hlc);
+      refreshProject(p.project_id);
       return [{ entity: 'project', id: p.project_id }];
     }
     case 'project.updated': {
       const p = d.payload;
       edit(db, e, PROJECTS, 'project', p.project_id, p.base, defined(p.fields));
+      if (p.fields.weight !== undefined) refreshProject(p.project_id);
       return [{ entity: 'project', id: p.project_id }];
     }
     case 'project.archived':
       writeRegisters(db, PROJECTS, [d.payload.project_id], { archived: 1 }, e.hlc);
+      refreshProject(d.payload.project_id);
       return [{ entity: 'project', id: d.payload.project_id }];
 
     case 'task.created': {
@@ -97,6 +105,8 @@ export function applyEvent(db: Db, e: ApplicableEvent, opts: ApplyOptions = {}):
     case 'task.updated': {
       const p = d.payload;
       edit(db, e, TASKS, 'task', p.task_id, p.base, defined(p.fields));
+      // priority and project_id are inputs of the task's rank (task-state.ts).
+      if (p.fields.priority !== undefined || p.fields.project_id !== undefined) refresh([p.task_id]);
       return [{ entity: 'task', id: p.task_id }];
     }
     case 'task.status_changed': {

@@ -10,9 +10,11 @@
  * keeps that, whatever order events arrive in, so rebuild gives the same rows.
  * Inputs of a task's row: its own created/archived/status; its present dependencies
  * and whether each of them is settled (created, and done or archived); its active
- * assignments. Hence: a task's own write refreshes it, and when its settledness
- * flips, the tasks that depend on it are refreshed too (their bucket cannot change,
- * so this never cascades further).
+ * assignments; for the rank columns (migration 6), its project_id, priority and
+ * created_hlc, and its project's created/archived/weight. Hence: a task's own write
+ * refreshes it, and when its settledness flips, the tasks that depend on it are
+ * refreshed too (their bucket cannot change, so this never cascades further); a
+ * project's write refreshes the rank of its tasks (`refreshProjectRank`).
  */
 import { cachedStatement as stmt, type Db } from '../db.js';
 
@@ -26,8 +28,17 @@ interface Inputs {
    * or neither done nor archived) or an active assignment targets it. 1 otherwise.
    */
   held: number;
+  project_id: string | null; created_ms: string | null; rank_base: number | null;
   bucket: Bucket | null; ready: number | null;
+  s_project_id: string | null; s_created_ms: string | null; s_rank_base: number | null;
 }
+
+/**
+ * A task's rank_base (schema migration 6) from its row `t` and its project's row `p`:
+ * priority − log2(weight), NULL when the project is not created or is archived. The
+ * one expression both refreshes use, so they cannot disagree.
+ */
+const RANK_BASE = 'CASE WHEN p.created = 1 AND p.archived = 0 THEN t.priority - log2(coalesce(p.weight, 1)) END';
 
 /** A bucket settles the tasks that wait for it: done, or archived (abandoned). */
 const settled = (b: Bucket | null): boolean => b === 'done' || b === 'archived';
@@ -47,14 +58,22 @@ function refreshOne(db: Db, id: string): boolean {
           WHERE d.task_id = k.id AND d.present = 1 AND coalesce(x.created = 1 AND (x.status = 'done' OR x.archived = 1), 0) = 0)
         OR EXISTS (SELECT 1 FROM assignments a WHERE a.task_id = k.id AND a.created = 1 AND a.removed = 0)
       ELSE 1 END AS held,
-      s.bucket, s.ready
-    FROM (SELECT ? AS id) k LEFT JOIN tasks t ON t.id = k.id LEFT JOIN task_state s ON s.task_id = k.id`).get(id) as Inputs;
+      t.project_id, substr(t.created_hlc, 1, 15) AS created_ms, ${RANK_BASE} AS rank_base,
+      s.bucket, s.ready, s.project_id AS s_project_id, s.created_ms AS s_created_ms, s.rank_base AS s_rank_base
+    FROM (SELECT ? AS id) k LEFT JOIN tasks t ON t.id = k.id LEFT JOIN projects p ON p.id = t.project_id
+      LEFT JOIN task_state s ON s.task_id = k.id`).get(id) as Inputs;
   const bucket: Bucket | null = r.created !== 1 ? null : r.archived === 1 ? 'archived' : ((r.status ?? 'open') as Bucket);
   const ready = bucket === 'open' && r.held === 0;
   const oldReady = r.ready === 1;
-  if (r.bucket === bucket && oldReady === ready) return false;
+  const sameRank = r.project_id === r.s_project_id && r.created_ms === r.s_created_ms && r.rank_base === r.s_rank_base;
+  if (r.bucket === bucket && oldReady === ready && (bucket === null || sameRank)) return false;
   if (bucket === null) stmt(db, 'DELETE FROM task_state WHERE task_id = ?').run(id);
-  else stmt(db, 'INSERT INTO task_state (task_id, bucket, ready) VALUES (?, ?, ?) ON CONFLICT (task_id) DO UPDATE SET bucket = excluded.bucket, ready = excluded.ready').run(id, bucket, ready ? 1 : 0);
+  else {
+    stmt(db, `INSERT INTO task_state (task_id, bucket, ready, project_id, created_ms, rank_base) VALUES (?, ?, ?, ?, ?, ?)
+      ON CONFLICT (task_id) DO UPDATE SET bucket = excluded.bucket, ready = excluded.ready,
+        project_id = excluded.project_id, created_ms = excluded.created_ms, rank_base = excluded.rank_base`)
+      .run(id, bucket, ready ? 1 : 0, r.project_id, r.created_ms, r.rank_base);
+  }
   const deltas: [string, number][] = [];
   if (r.bucket !== bucket) {
     if (r.bucket !== null) deltas.push([`tasks.${r.bucket}`, -1]);
@@ -63,6 +82,16 @@ function refreshOne(db: Db, id: string): boolean {
   if (oldReady !== ready) deltas.push(['tasks.ready', ready ? 1 : -1]);
   bump(db, deltas);
   return settled(r.bucket) !== settled(bucket);
+}
+
+/**
+ * Recomputes the rank_base of every task of `projectId`, after a write to the project
+ * (created, weight, archived): the only input of task_state a project holds. Their
+ * bucket and readiness do not depend on the project, so no counter moves.
+ */
+export function refreshProjectRank(db: Db, projectId: string): void {
+  stmt(db, `UPDATE task_state SET rank_base = (SELECT ${RANK_BASE} FROM tasks t LEFT JOIN projects p ON p.id = t.project_id WHERE t.id = task_state.task_id)
+    WHERE task_id IN (SELECT id FROM tasks WHERE project_id = ?)`).run(projectId);
 }
 
 /** Refreshes the derived state of `ids` (and of their dependents where that can change). Inside applyEvent's transaction. */
