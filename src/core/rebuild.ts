@@ -7,6 +7,7 @@ import { checkPayload, EVENT_CATALOG, isEventType, type EventDraft } from './eve
 import type { Hlc } from './hlc.js';
 import type { EventId, MachineId } from './ids.js';
 import { applyEvent } from './projections/apply-event.js';
+import { registerBatch } from './projections/registers.js';
 import { refreshTasks } from './projections/task-state.js';
 import { PROJECTION_TABLES, READ_INDEXES } from './schema.js';
 
@@ -54,18 +55,21 @@ export function rebuild(db: Db, onProgress?: (done: number) => void): RebuildSta
     const skip = stmt(db, 'INSERT OR IGNORE INTO skipped_events (event_id, type, v, reason) VALUES (?, ?, ?, ?)');
     // Each task's derived state once at the end, not once per event that touches it.
     const touched = new Set<string>();
+    // And each session's registers once per page.
+    const sessionWrites = registerBatch();
     let after = '';
     for (;;) {
       const rows = page.all(after, PAGE) as { id: string; hlc: string; origin: string; type: string; v: number; payload: string }[];
       if (rows.length === 0) break;
       for (const r of rows) {
         const d = decodeStored(r.type, r.v, r.payload);
-        if (d.kind === 'known') applyEvent(db, { id: r.id as EventId, hlc: r.hlc as Hlc, origin: r.origin as MachineId, draft: d.draft }, { deferTaskState: touched });
+        if (d.kind === 'known') applyEvent(db, { id: r.id as EventId, hlc: r.hlc as Hlc, origin: r.origin as MachineId, draft: d.draft }, { deferTaskState: touched, refreshesAllTasks: true, sessionWrites });
         else {
           skip.run(r.id, r.type, r.v, d.reason);
           skipped++;
         }
       }
+      sessionWrites.flush(db);
       events += rows.length;
       after = rows[rows.length - 1]!.hlc;
       onProgress?.(events);

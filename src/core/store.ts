@@ -12,7 +12,9 @@ import { envelopeSchema, MAX_PAYLOAD_BYTES, MAX_PAYLOAD_DEPTH, type EventEnvelop
 import { parseHlc, type Hlc, type HybridClock } from './hlc.js';
 import { tooDeep, valueDepth } from './json-bounds.js';
 import { newEventId, type EventId, type MachineId } from './ids.js';
-import { applyEvent, type Change } from './projections/apply-event.js';
+import { applyEvent, type ApplyOptions, type Change } from './projections/apply-event.js';
+import { registerBatch } from './projections/registers.js';
+import { refreshTasks } from './projections/task-state.js';
 
 /** Highest HLC held per origin machine. An origin absent from the map: nothing held. */
 export type Watermarks = Readonly<Record<string, Hlc>>;
@@ -55,7 +57,7 @@ interface HeldRow { id: string; hlc: string; origin: string; type: string; v: nu
  * above the watermark (the normal case) go straight to the insert: an ignored
  * insert is the only sign of a held id or hlc, and only then is anything compared.
  */
-function store(db: Db, e: EventEnvelope, payloadJson: string, draft: EventDraft | null, skipReason: string | null, changes: Change[], index: number, maybeHeld: boolean): bigint | null {
+function store(db: Db, e: EventEnvelope, payloadJson: string, draft: EventDraft | null, skipReason: string | null, changes: Change[], index: number, maybeHeld: boolean, opts: ApplyOptions = {}): bigint | null {
   if (maybeHeld) {
     const held = heldById(db, e.id);
     if (held !== undefined) {
@@ -73,7 +75,7 @@ function store(db: Db, e: EventEnvelope, payloadJson: string, draft: EventDraft 
     return null;
   }
   if (draft !== null) {
-    changes.push(...applyEvent(db, { id: e.id, hlc: e.hlc, origin: e.origin, draft }));
+    changes.push(...applyEvent(db, { id: e.id, hlc: e.hlc, origin: e.origin, draft }, opts));
   } else {
     stmt(db, 'INSERT OR IGNORE INTO skipped_events (event_id, type, v, reason) VALUES (?, ?, ?, ?)').run(e.id, e.type, e.v, skipReason);
   }
@@ -236,9 +238,14 @@ export function ingest(db: Db, clock: HybridClock, raw: readonly unknown[]): Ing
     let skipped = 0;
     // What we hold of each origin, raised as the batch is stored: an event at or below it may be a repeat.
     const top = new Map(Object.entries(watermarks(db)));
+    // Each task's derived state once per batch, not once per event that touches it (a
+    // task's events tend to come together: created, started, done).
+    const touched = new Set<string>();
+    // And each session's registers once per batch (a session changes state every few minutes).
+    const sessionWrites = registerBatch();
     checked.forEach((c, index) => {
       const held = top.get(c.e.origin);
-      const h = store(db, c.e, c.json, c.draft, c.skip, changes, index, held !== undefined && c.e.hlc <= held);
+      const h = store(db, c.e, c.json, c.draft, c.skip, changes, index, held !== undefined && c.e.hlc <= held, { deferTaskState: touched, sessionWrites });
       if (held === undefined || c.e.hlc > held) top.set(c.e.origin, c.e.hlc);
       if (h !== null) {
         events.push(c.e);
@@ -248,6 +255,8 @@ export function ingest(db: Db, clock: HybridClock, raw: readonly unknown[]): Ing
         duplicates++;
       }
     });
+    sessionWrites.flush(db);
+    refreshTasks(db, [...touched]);
     bumpWatermarks(db, stored);
     return { events, changes, duplicates, skipped };
   })();

@@ -7,7 +7,7 @@ import type { EventDraft } from '../events/catalog.js';
 import { hlcMs, type Hlc } from '../hlc.js';
 import type { EventId, MachineId } from '../ids.js';
 import { applyClaim } from './claims.js';
-import { insertOnce, recordFieldWrite, writeElement, writeRegisters, type RegisterTable, type SqlValue } from './registers.js';
+import { insertOnce, recordFieldWrite, writeElement, writeRegisters, type RegisterBatch, type RegisterTable, type SqlValue } from './registers.js';
 import { refreshProjectRank, refreshTasks } from './task-state.js';
 
 /** What a committed event changed, for live pushes: which entity, which id. */
@@ -57,9 +57,23 @@ function edit(db: Db, e: ApplicableEvent, t: RegisterTable, entity: 'project' | 
 export interface ApplyOptions {
   /**
    * Tasks whose derived state (task-state.ts) the caller refreshes itself, once, after
-   * applying many events: rebuild collects them here instead of refreshing per event.
+   * applying many events (`refreshTasks`, in the same transaction): rebuild and ingest
+   * collect them here instead of refreshing per event. Nothing applyEvent does reads
+   * task_state, so the rows are the same.
    */
   readonly deferTaskState?: Set<string>;
+  /**
+   * The caller refreshes every task at the end (rebuild: each task's create puts it in
+   * `deferTaskState`), so a project's write need not refresh its tasks' rank.
+   */
+  readonly refreshesAllTasks?: boolean;
+  /**
+   * Session registers gathered for the caller to write once per session after the
+   * batch (`flush`, in the same transaction): sessions are the high-churn half of the
+   * log (a state change every few minutes per session), and nothing applyEvent does
+   * reads them.
+   */
+  readonly sessionWrites?: RegisterBatch;
 }
 
 /**
@@ -72,10 +86,14 @@ export function applyEvent(db: Db, e: ApplicableEvent, opts: ApplyOptions = {}):
     if (opts.deferTaskState === undefined) refreshTasks(db, ids);
     else for (const id of ids) if (id !== null) opts.deferTaskState.add(id);
   };
-  // A project's write moves the rank of its tasks. Deferred (rebuild), every task is
-  // refreshed at the end anyway: each one's task.created put it in the set.
+  // A project's write moves the rank of its tasks, now: a deferred refresh covers only
+  // the tasks the batch touched (refreshProjectRank reads nothing the deferred one writes).
   const refreshProject = (id: string): void => {
-    if (opts.deferTaskState === undefined) refreshProjectRank(db, id);
+    if (opts.refreshesAllTasks !== true) refreshProjectRank(db, id);
+  };
+  const writeSession = (host: string, session: string, values: Readonly<Record<string, SqlValue>>): void => {
+    if (opts.sessionWrites === undefined) writeRegisters(db, SESSIONS, [host, session], values, e.hlc);
+    else opts.sessionWrites.add(SESSIONS, [host, session], values, e.hlc);
   };
   switch (d.type) {
     case 'project.created': {
@@ -157,17 +175,17 @@ export function applyEvent(db: Db, e: ApplicableEvent, opts: ApplyOptions = {}):
 
     case 'session.seen': {
       const p = d.payload;
-      writeRegisters(db, SESSIONS, [p.host, p.session], { seen: 1, cwd: p.cwd, state: p.state, last_activity: p.last_activity, gone: 0 }, e.hlc);
+      writeSession(p.host, p.session, { seen: 1, cwd: p.cwd, state: p.state, last_activity: p.last_activity, gone: 0 });
       return [{ entity: 'session', id: `${p.host}:${p.session}` }];
     }
     case 'session.changed': {
       const p = d.payload;
-      writeRegisters(db, SESSIONS, [p.host, p.session], defined(p.fields), e.hlc);
+      writeSession(p.host, p.session, defined(p.fields));
       return [{ entity: 'session', id: `${p.host}:${p.session}` }];
     }
     case 'session.gone': {
       const p = d.payload;
-      writeRegisters(db, SESSIONS, [p.host, p.session], { gone: 1 }, e.hlc);
+      writeSession(p.host, p.session, { gone: 1 });
       return [{ entity: 'session', id: `${p.host}:${p.session}` }];
     }
 

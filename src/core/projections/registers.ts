@@ -55,6 +55,45 @@ export function writeRegisters(db: Db, t: RegisterTable, key: readonly SqlValue[
   registerUpsert(db, t, fields).run(args);
 }
 
+/**
+ * Register writes of many events gathered, then written once per row: per field the
+ * write with the newest HLC, which is what the writes one by one would leave (a
+ * register takes only a strictly newer HLC, from the batch or already stored). Only
+ * for tables nothing reads while the batch applies, so no read sees a write late.
+ */
+export interface RegisterBatch {
+  /** Gathers `values` written at `hlc` to the row `key` of `t`. */
+  add(t: RegisterTable, key: readonly SqlValue[], values: Readonly<Record<string, SqlValue>>, hlc: Hlc): void;
+  /** Writes what was gathered (one upsert per row) and forgets it. */
+  flush(db: Db): void;
+}
+
+export function registerBatch(): RegisterBatch {
+  const rows = new Map<string, { t: RegisterTable; key: readonly SqlValue[]; fields: Map<string, { value: SqlValue; hlc: Hlc }> }>();
+  return {
+    add(t, key, values, hlc) {
+      const k = JSON.stringify([t.table, key]);
+      let row = rows.get(k);
+      if (row === undefined) {
+        row = { t, key, fields: new Map() };
+        rows.set(k, row);
+      }
+      for (const [f, value] of Object.entries(values)) {
+        const cur = row.fields.get(f);
+        if (cur === undefined || hlc > cur.hlc) row.fields.set(f, { value, hlc });
+      }
+    },
+    flush(db) {
+      for (const { t, key, fields } of rows.values()) {
+        // Fields in a fixed order, so rows written the same fields share one statement.
+        const sorted = [...fields].sort(([a], [b]) => (a < b ? -1 : 1));
+        registerUpsert(db, t, sorted.map(([f]) => f)).run([...key, ...sorted.map(([, w]) => w.value), ...sorted.map(([, w]) => w.hlc)]);
+      }
+      rows.clear();
+    },
+  };
+}
+
 /** A per-element set register: `present` 1 or 0, taken only from a newer HLC. Returns whether it changed. */
 export function writeElement(db: Db, table: string, keyCols: readonly [string, string], key: readonly [string, string], present: boolean, hlc: Hlc): boolean {
   const r = stmt(db, `INSERT INTO ${table} (${keyCols[0]}, ${keyCols[1]}, present, hlc) VALUES (?, ?, ?, ?)
