@@ -30,4 +30,11 @@ describe('campaign entry points, bundled as npm runs them', () => {
     expect(r.out).toContain('npm run soak');
     expect(r.code).toBe(0);
   }, 150_000);
+
+  it('the release builder, bundled into an entry, still finds the checkout (the old-version fault needs its git history)', () => {
+    const r = runEntry('test/torture/print-release-root.ts', []);
+    expect(r.err).toBe('');
+    expect(JSON.parse(r.out)).toEqual({ root: ROOT });
+    expect(r.code).toBe(0);
+  }, 150_000);
 });
