@@ -9,6 +9,7 @@ import { ClareError } from './errors.js';
 import { addDigest, eventHash } from './event-digest.js';
 import { checkPayload, EVENT_CATALOG, type EventDraft } from './events/catalog.js';
 import { envelopeSchema, MAX_PAYLOAD_BYTES, MAX_PAYLOAD_DEPTH, type EventEnvelope } from './events/envelope.js';
+import { fastEnvelope } from './events/envelope-fast.js';
 import { parseHlc, type Hlc, type HybridClock } from './hlc.js';
 import { tooDeep, valueDepth } from './json-bounds.js';
 import { newEventId, trustedEventId, trustedHlc, trustedMachineId, type EventId, type MachineId } from './ids.js';
@@ -195,9 +196,13 @@ export function validateBatch(clock: HybridClock, raw: readonly unknown[]): Chec
     if (typeof sent === 'object' && sent !== null && Object.hasOwn(sent, '__proto__')) {
       return fail('its payload has a "__proto__" key, which no event type has and which would not be kept as data');
     }
-    const env = envelopeSchema.safeParse(item);
-    if (!env.success) return fail(z.prettifyError(env.error).replace(/\n/g, '; '));
-    const e = env.data;
+    // The schema decides whatever fastEnvelope cannot accept at once (envelope-fast.ts).
+    let e = fastEnvelope(item);
+    if (e === null) {
+      const env = envelopeSchema.safeParse(item);
+      if (!env.success) return fail(z.prettifyError(env.error).replace(/\n/g, '; '));
+      e = env.data;
+    }
     const hlc = parseHlc(e.hlc);
     if (hlc.machine !== e.origin) return fail(`hlc machine ${hlc.machine} is not the origin ${e.origin}`);
     try {

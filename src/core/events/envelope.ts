@@ -19,7 +19,10 @@ export const MAX_PAYLOAD_BYTES = 64 * 1024;
  */
 export const MAX_PAYLOAD_DEPTH = 61;
 
-export const eventTypeSchema = z.string().regex(/^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$/, 'an event type is dotted lower-case, e.g. task.created');
+/** A dotted lower-case event type, e.g. task.created. */
+export const EVENT_TYPE_RE = /^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$/;
+
+export const eventTypeSchema = z.string().regex(EVENT_TYPE_RE, 'an event type is dotted lower-case, e.g. task.created');
 
 export const envelopeSchema = z.strictObject({
   id: eventIdSchema,
