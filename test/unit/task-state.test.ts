@@ -116,4 +116,29 @@ describe('derived task state', () => {
     rebuild(db);
     expect(state(db)).toEqual(before);
   });
+
+  it('keeps each task\'s rank inputs as its project is created, reweighted and archived, and as the task moves', () => {
+    const { db, put, remote } = store();
+    const Q = fixedUuid(0x01, 1) as ProjectId;
+    const rank = (): Record<string, unknown> => Object.fromEntries((db.prepare('SELECT task_id, project_id, rank_base FROM task_state ORDER BY task_id').all() as { task_id: string; project_id: string; rank_base: number | null }[])
+      .map((r) => [r.task_id.slice(-2), [r.project_id.slice(-1), r.rank_base]]));
+    // The task arrives before its project: not ranked until the project is created.
+    remote(Date.UTC(2025, 0, 6), created(A));
+    expect(rank()).toEqual({ '01': ['0', null] });
+    put({ type: 'project.created', payload: { project_id: P, name: 'p', path: null, description: '', weight: 1 } });
+    expect(rank()).toEqual({ '01': ['0', 2] });
+    put({ type: 'project.updated', payload: { project_id: P, base: null, fields: { weight: 2 } } });
+    expect(rank()).toEqual({ '01': ['0', 1] });
+    put({ type: 'task.updated', payload: { task_id: A, base: null, fields: { priority: 4 } } });
+    expect(rank()).toEqual({ '01': ['0', 3] });
+    put({ type: 'project.created', payload: { project_id: Q, name: 'q', path: null, description: '', weight: 0.5 } });
+    put({ type: 'task.updated', payload: { task_id: A, base: null, fields: { project_id: Q } } });
+    expect(rank()).toEqual({ '01': ['1', 5] });
+    put({ type: 'project.archived', payload: { project_id: Q } });
+    expect(rank()).toEqual({ '01': ['1', null] });
+
+    const before = rank();
+    rebuild(db);
+    expect(rank()).toEqual(before);
+  });
 });
