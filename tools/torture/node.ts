@@ -196,11 +196,17 @@ poll_interval_s = ${o.pollIntervalS}
       tail = (tail + d).slice(-4000);
     });
     this.exited = new Promise((res) => c.once('exit', () => res()));
+    let exited: string | null = null;
     await waitFor(`daemon ${this.name} on ${this.url}`, async () => {
-      if (c.exitCode !== null || c.signalCode !== null) throw new Error(`daemon ${this.name} exited ${c.exitCode ?? c.signalCode}: ${tail}`);
+      if (c.exitCode !== null || c.signalCode !== null) {
+        exited = `daemon ${this.name} exited ${c.exitCode ?? c.signalCode}: ${tail}`;
+        return true;
+      }
       const r = await this.api('GET', '/status', undefined, 2000);
       return r.status === 200;
     }, timeoutMs, 100);
+    // Said at once: an exit is not something waiting longer would mend.
+    if (exited !== null) throw new Error(exited);
   }
 
   /** SIGKILL; resolves when the process is gone. */
