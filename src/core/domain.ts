@@ -9,9 +9,11 @@ import { isHlc } from './hlc.js';
 export const hlcSchema = z.string().refine(isHlc, 'must be an HLC <15-digit ms>:<5-digit counter>:<machine uuid>').transform((s) => s);
 
 /** A host's display name (the `name` in clare.toml, the first column of rclaude's listing). */
-export const hostNameSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, 'host names are letters, digits, ".", "_" or "-" (max 63)');
+export const HOST_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
+export const hostNameSchema = z.string().regex(HOST_NAME_RE, 'host names are letters, digits, ".", "_" or "-" (max 63)');
 /** A session name as rclaude reports it (a tmux session name: no ":"). */
-export const sessionNameSchema = z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9._@+-]{0,127}$/, 'session names are letters, digits, ".", "_", "@", "+" or "-" (max 128)');
+export const SESSION_NAME_RE = /^[A-Za-z0-9_][A-Za-z0-9._@+-]{0,127}$/;
+export const sessionNameSchema = z.string().regex(SESSION_NAME_RE, 'session names are letters, digits, ".", "_", "@", "+" or "-" (max 128)');
 export const groupNameSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'group names are letters, digits, ".", "_" or "-" (max 64)');
 /** `host:session` with `*` and `?` wildcards on either side, e.g. `desk:*`, `build:api-*`. */
 export const memberPatternSchema = z.string().regex(/^[A-Za-z0-9*?][A-Za-z0-9._*?-]{0,62}:[A-Za-z0-9_*?][A-Za-z0-9._@+*?-]{0,127}$/, 'a member is a host:session pattern such as desk:* or build:api-*');
