@@ -67,7 +67,7 @@ describe('issue 11: the loop as a new user found it', () => {
     const mine = createTask(ctx, { project: 'api', title: 'mine', priority: 4 });
     createTask(ctx, { project: 'api', title: 'urgent', priority: 0 });
     assign(ctx, { task: mine.id, session: 'desk:api-1' });
-    expect(nextTasks(ctx, { session: 'desk:api-1' })[0]?.task.id).toBe(mine.id);
+    expect(nextTasks(ctx, { session: 'desk:api-1', limit: 10 })[0]?.task.id).toBe(mine.id);
   });
 
   it('reopening a task puts it back among the ready ones', () => {
@@ -150,10 +150,10 @@ describe('claims', () => {
     const free = createTask(ctx, { project: 'api', title: 'free', priority: 1 });
     startTask(ctx, held.id, { session: 'desk:api-1' });
     startTask(ctx, elsewhere.id, { session: 'desk:api-2' });
-    const n = nextTasks(ctx, { session: 'desk:api-1' });
+    const n = nextTasks(ctx, { session: 'desk:api-1', limit: 10 });
     expect(n.map((r) => [r.task.title, r.held])).toEqual([['held', true], ['free', false]]);
-    expect(nextTasks(ctx, { session: 'desk:api-2' }).map((r) => r.task.id)).toEqual([elsewhere.id, free.id]);
-    expect(nextTasks(ctx, {}).map((r) => r.task.id)).toEqual([free.id]);
+    expect(nextTasks(ctx, { session: 'desk:api-2', limit: 10 }).map((r) => r.task.id)).toEqual([elsewhere.id, free.id]);
+    expect(nextTasks(ctx, { limit: 10 }).map((r) => r.task.id)).toEqual([free.id]);
   });
 
   it('a lost claim is owed a notice on the losing host until its receipt lands', () => {
