@@ -5,7 +5,6 @@
  * a slow daemon is not polled hard.
  */
 import { cpus, loadavg } from 'node:os';
-
 import { poll } from './poll.mjs';
 
 /** Deadlines stretch by `CLARE_TEST_TIME_SCALE` (vitest.config.ts sets it from the load per core; default 1). */
