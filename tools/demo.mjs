@@ -18,6 +18,7 @@ import { existsSync, mkdirSync, mkdtempSync, openSync, closeSync, readFileSync, 
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { poll } from '../test/helpers/poll.mjs';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const CLI = join(ROOT, 'dist/cli/clare.js');
@@ -83,20 +84,8 @@ async function freePort() {
   });
 }
 
-async function waitFor(what, check, timeoutMs = 15_000) {
-  const end = Date.now() + timeoutMs;
-  let last;
-  for (;;) {
-    try {
-      const v = await check();
-      if (v) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${last.message}` : ''}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+/** Waits for `check` (test/helpers/poll.mjs, the tests' waiting too), 15 s unless told. */
+const waitFor = (what, check, timeoutMs = 15_000) => poll(what, check, timeoutMs, 50);
 
 async function api(h, method, path, body) {
   const r = await fetch(`${h.url}/api/v1${path}`, {

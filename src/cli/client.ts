@@ -8,6 +8,7 @@ import { request as httpsRequest } from 'node:https';
 import { readFileSync } from 'node:fs';
 import { parse as parseToml } from 'smol-toml';
 import { ClareError, isErrorCode } from '../core/errors.js';
+import { parseErrorBody } from '../protocol/error-body.js';
 import { clarePaths } from '../core/paths.js';
 
 export interface Target {
@@ -111,12 +112,8 @@ export function api<T>(target: Target, method: string, path: string, body?: unkn
 }
 
 function errorFromBody(parsed: unknown, status: number): ClareError {
-  if (typeof parsed === 'object' && parsed !== null && 'error' in parsed) {
-    const e = (parsed as { error: { code?: unknown; message?: unknown; details?: unknown } }).error;
-    if (typeof e.code === 'string' && isErrorCode(e.code) && typeof e.message === 'string') {
-      return new ClareError(e.code, e.message, typeof e.details === 'object' && e.details !== null ? (e.details as Record<string, unknown>) : undefined);
-    }
-  }
+  const e = parseErrorBody(parsed);
+  if (e !== null && isErrorCode(e.code)) return new ClareError(e.code, e.message, e.details);
   return new ClareError('CLARE_INTERNAL', `the daemon answered ${status}: ${JSON.stringify(parsed).slice(0, 200)}`);
 }
 

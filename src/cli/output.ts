@@ -21,16 +21,6 @@ export function short(id: string | null | undefined, among: Iterable<string> = [
   return id == null ? '-' : shortId(id, among);
 }
 
-/** "3m", "2h", "5d" — how long ago an ISO time was. */
-export function ago(iso: string | null | undefined, now = Date.now()): string {
-  if (iso == null) return '-';
-  const s = Math.max(0, Math.round((now - Date.parse(iso)) / 1000));
-  if (s < 60) return `${s}s`;
-  if (s < 3600) return `${Math.floor(s / 60)}m`;
-  if (s < 86_400) return `${Math.floor(s / 3600)}h`;
-  return `${Math.floor(s / 86_400)}d`;
-}
-
 export function truncate(s: string, n: number): string {
   return s.length <= n ? s : `${s.slice(0, n - 1)}…`;
 }

@@ -3,6 +3,7 @@
  * ingest) publishes what it committed here, once the transaction is durable; the
  * replication engine relays the events and the live dashboard pushes the changes.
  */
+import type { Logger } from './log.js';
 import type { Committed } from './store.js';
 
 export interface CommitNotice extends Committed {
@@ -13,6 +14,9 @@ export interface CommitNotice extends Committed {
 export type CommitListener = (notice: CommitNotice) => void;
 
 export class CommitFeed {
+  /** `log` hears of a listener that throws (see `publish`). */
+  constructor(private readonly log: Logger) {}
+
   private readonly listeners = new Set<CommitListener>();
   /** While a group commit runs (group-commit.ts): notices wait here until its transaction committed. */
   private held: CommitNotice[] | null = null;
@@ -41,9 +45,10 @@ export class CommitFeed {
 
   /**
    * Tells every listener. A listener that throws is a bug in that listener; it must
-   * not stop the others or the writer, so the error goes to `onError`.
+   * not stop the others or the writer (whose events are committed already), so the
+   * error is logged, with the notice's source and size, and the others still hear.
    */
-  publish(notice: CommitNotice, onError: (e: unknown) => void = () => undefined): void {
+  publish(notice: CommitNotice): void {
     if (notice.events.length === 0) return;
     if (this.held !== null) {
       this.held.push(notice);
@@ -53,7 +58,7 @@ export class CommitFeed {
       try {
         l(notice);
       } catch (e) {
-        onError(e);
+        this.log.error('a commit listener failed; the write stands and the other listeners were told', { err: e, source: notice.source, events: notice.events.length });
       }
     }
   }

@@ -2,8 +2,11 @@
  * The one catalog of Clare's coded errors. Every error that crosses a boundary
  * (HTTP body, CLI exit, WebSocket frame) is a `ClareError` with a code from here.
  * Codes are stable: tools and agents match on them. `test/unit/errors.test.ts`
- * checks that each code is unique and documented in `docs/errors.md`.
+ * checks that each code is documented in `docs/errors.md`, that every CLARE_ code
+ * src/ names is here and every code here is used, and that each has an HTTP error
+ * status and a usable exit code. The wire body is src/protocol/error-body.ts.
  */
+import type { ErrorBody } from '../protocol/error-body.js';
 
 /** HTTP status and CLI exit code of each error code, with a one-line meaning. */
 export const ERROR_CATALOG = {
@@ -64,7 +67,7 @@ export class ClareError extends Error {
   }
 
   /** The wire form used by the HTTP API and the sync protocol. */
-  toBody(): { error: { code: ErrorCode; message: string; details?: Record<string, unknown> } } {
+  toBody(): ErrorBody & { error: { code: ErrorCode } } {
     return this.details === undefined
       ? { error: { code: this.code, message: this.message } }
       : { error: { code: this.code, message: this.message, details: { ...this.details } } };

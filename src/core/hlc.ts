@@ -66,10 +66,7 @@ export function maxHlc<T extends string>(a: T, b: T): T {
   return a >= b ? a : b;
 }
 
-/** Milliseconds since the epoch of a wire HLC, without full validation. */
-export function hlcMs(h: string): number {
-  return Number(h.slice(0, MS_DIGITS));
-}
+export { hlcMs } from '../protocol/time.js';
 
 export interface ClockOptions {
   readonly machine: MachineId;

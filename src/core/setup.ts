@@ -10,6 +10,7 @@ import { cachedStatement as stmt, openDb, type Db } from './db.js';
 import type { EventDraft } from './events/catalog.js';
 import { HybridClock } from './hlc.js';
 import { newMachineId } from './ids.js';
+import { silentLogger, type Logger } from './log.js';
 import type { ClarePaths } from './paths.js';
 import { getGroup } from './queries.js';
 import { detectRecovery, WriteGate } from './recovery.js';
@@ -42,7 +43,8 @@ export function initMachine(paths: ClarePaths, name?: string): InitResult {
   let recovery: string | null = null;
   try {
     if (!created) recovery = detectRecovery(db, config.machine_id);
-    if (recovery === null) announceName(openContext(db, config), config);
+    // Nothing subscribes to this short-lived context's feed: no listener to log for.
+    if (recovery === null) announceName(openContext(db, config, silentLogger), config);
   } finally {
     db.close();
   }
@@ -50,11 +52,11 @@ export function initMachine(paths: ClarePaths, name?: string): InitResult {
 }
 
 /** A store context for this machine: its clock seeded from the newest event held; writes open. */
-export function openContext(db: Db, config: ClareConfig): StoreContext {
+export function openContext(db: Db, config: ClareConfig, log: Logger): StoreContext {
   const clock = new HybridClock({ machine: config.machine_id, maxSkewMs: config.mesh.max_clock_skew_ms });
   const newest = newestHlc(db);
   if (newest !== null) clock.seed(newest);
-  return { db, clock, feed: new CommitFeed(), gate: new WriteGate() };
+  return { db, clock, feed: new CommitFeed(log), gate: new WriteGate() };
 }
 
 /** Appends machine.named when the replicated name of this machine differs from the config. */

@@ -10,6 +10,7 @@ import { MAX_PAYLOAD_BYTES } from '../core/events/envelope.js';
 import type { Hlc } from '../core/hlc.js';
 import type { MachineId } from '../core/ids.js';
 import { parseJsonBounded } from '../core/json-bounds.js';
+import { parseErrorBody } from '../protocol/error-body.js';
 import { eventsAfterRaw, watermarks } from '../core/store.js';
 import { bearerHeaders } from './auth.js';
 import { checkContinuity, encodeEvents } from './batch-codec.js';
@@ -60,8 +61,6 @@ const postResultSchema = z.object({
   skipped: z.number().int().min(0),
 });
 
-const errorBodySchema = z.object({ error: z.object({ code: z.string(), message: z.string() }) });
-
 /**
  * Reads a peer's answer as JSON, at most `maxBytes` of it and nested at most as deep
  * as any door allows: a broken or hostile peer cannot make us buffer or walk more.
@@ -103,12 +102,12 @@ async function request<T>(fetchImpl: FetchLike, url: string, init: RequestInit, 
   }
   const body = await readAnswer(res, url, maxBytes);
   if (!res.ok) {
-    const err = errorBodySchema.safeParse(body);
-    const code = err.success ? err.data.error.code : null;
+    const err = parseErrorBody(body);
+    const code = err === null ? null : err.code;
     if (res.status === 401) {
       throw new ClareError('CLARE_UNAUTHORIZED', `${url} refused our mesh token (HTTP 401); set the same [mesh] token on both machines`, { url, status: 401 });
     }
-    const what = err.success ? `${code ?? ''}: ${err.data.error.message}` : `HTTP ${res.status}`;
+    const what = err === null ? `HTTP ${res.status}` : `${err.code}: ${err.message}`;
     throw new ClareError('CLARE_PEER', `${url} answered ${res.status} ${what}`, {
       url, status: res.status, ...(code !== null && isErrorCode(code) ? { peer_code: code } : {}),
     });

@@ -102,7 +102,7 @@ export async function startDaemon(opts: StartOptions): Promise<Daemon> {
   const started: Service[] = [];
   let app: FastifyInstance | null = null;
   try {
-    const ctx = openContext(db, config);
+    const ctx = openContext(db, config, log);
     // After an upgrade: events stored unapplied that this build knows are applied now.
     const taught = applicableSkipped(db);
     if (taught > 0) {

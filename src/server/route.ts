@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { ClareError } from '../core/errors.js';
 import type { GroupCommit } from '../core/group-commit.js';
 import { parseInput } from '../core/service/parse-input.js';
+import { errorBodySchema } from '../protocol/error-body.js';
 import { accessConfig, type RouteAccess } from './route-access.js';
 
 export type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE';
@@ -101,7 +102,7 @@ function syncResult(r: AnyRoute, out: unknown): unknown {
 export function openApiDocument(routes: readonly AnyRoute[], version: string): Record<string, unknown> {
   const paths: Record<string, Record<string, unknown>> = {};
   const schema = (s: z.ZodType, io: 'input' | 'output'): unknown => z.toJSONSchema(s, { io, unrepresentable: 'any' });
-  const errorBody = { type: 'object', properties: { error: { type: 'object', properties: { code: { type: 'string' }, message: { type: 'string' } }, required: ['code', 'message'] } } };
+  const errorBody = z.toJSONSchema(errorBodySchema);
   for (const r of routes) {
     const p = `/api/v1${r.path.replace(/:([A-Za-z_]+)/g, '{$1}')}`;
     const parameters: unknown[] = [];

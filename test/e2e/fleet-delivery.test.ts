@@ -14,6 +14,7 @@ import { openContext } from '../../src/core/setup.js';
 import { freePort, machinePool, type TestMachine } from '../helpers/daemon.js';
 import { waitFor } from '../helpers/wait-for.js';
 import { capture, editConfig, firstPullDone, pidAlive, rclaude, sends, spawnSessions } from './fleet-helpers.js';
+import { silentLogger } from '../../src/core/log.js';
 
 interface Assignment { id: string; task_id: string; host: string; session: string; delivery: string; error: string | null }
 interface Receipt { host: string; session: string; status: string; detail: string | null }
@@ -177,7 +178,7 @@ describe('a broadcast past its TTL', () => {
     const db = openDb(join(m.env['XDG_DATA_HOME']!, 'clare', 'clare.db'));
     let expiresMs = 0;
     try {
-      const ctx = openContext(db, loadConfig(m.configFile));
+      const ctx = openContext(db, loadConfig(m.configFile), silentLogger);
       const c = commitLocal(ctx, [
         { type: 'broadcast.sent', payload: { update_id: stale, group: 'all', text: 'stale instruction', ttl_s: 1 } },
         { type: 'broadcast.sent', payload: { update_id: fresh, group: 'all', text: 'fresh instruction', ttl_s: null } },

@@ -5,7 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Task } from '../../src/protocol/models.js';
+import type { Session, Task } from '../../src/protocol/models.js';
 import { STANDIN_DIR, type TestMachine } from '../helpers/daemon.js';
 import { waitFor } from '../helpers/wait-for.js';
 
@@ -57,6 +57,11 @@ export async function taskTitled(m: TestMachine, title: string): Promise<Task> {
   const t = (await m.api<{ items: Task[] }>('GET', `/tasks?q=${encodeURIComponent(title)}`)).body.items.find((x) => x.title === title);
   if (t === undefined) throw new Error(`no task ${title}`);
   return t;
+}
+
+/** The sessions the machine's daemon lists (`gone`: those gone too), in its order. */
+export async function listedSessions(m: TestMachine, opts: { gone?: boolean } = {}): Promise<Session[]> {
+  return (await m.api<{ items: Session[] }>('GET', opts.gone === true ? '/sessions?gone=true' : '/sessions')).body.items;
 }
 
 /** Replaces `from` with `to` in the machine's clare.toml (before it starts). */

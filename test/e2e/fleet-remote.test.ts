@@ -8,7 +8,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI, freePort, machinePool, type TestMachine } from '../helpers/daemon.js';
 import { waitFor } from '../helpers/wait-for.js';
-import { capture, editConfig, rclaude, spawnSessions } from './fleet-helpers.js';
+import { capture, editConfig, listedSessions, rclaude, spawnSessions } from './fleet-helpers.js';
 
 const TOKEN = 'remote-calls-token-0123456789';
 const { machine, release } = machinePool();
@@ -43,7 +43,7 @@ describe('remote sessions along a line A–B–C', () => {
     await Promise.all([a.start(), c.start()]);
     await Promise.all([linkedTo(a, 'rb'), linkedTo(c, 'rb')]);
     // A sees C's session once its listing has replicated through B.
-    await waitFor('rc:api-1 on ra', async () => (await a.api<{ items: { key: string }[] }>('GET', '/sessions')).body.items.some((s) => s.key === 'rc:api-1'), 20_000);
+    await waitFor('rc:api-1 on ra', async () => (await listedSessions(a)).some((s) => s.key === 'rc:api-1'), 20_000);
   }, 90_000);
 
   it('A peeks at a session on C through B (CLI and API)', async () => {

@@ -6,12 +6,11 @@
 import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI, machinePool, type TestMachine } from '../helpers/daemon.js';
+import type { ErrorBody } from '../../src/protocol/error-body.js';
 import { waitFor } from '../helpers/wait-for.js';
-import { capture, editConfig, eventCount, firstPullDone, rclaude, spawnSessions } from './fleet-helpers.js';
+import { capture, editConfig, eventCount, firstPullDone, listedSessions, rclaude, spawnSessions } from './fleet-helpers.js';
 
 interface Pull { host: string; sessions: number; appeared: number; changed: number; gone: number }
-interface Session { key: string; session: string; state: string; gone: boolean; cwd: string }
-interface ErrorBody { error: { code: string; message: string } }
 
 const { machine, release } = machinePool();
 afterAll(release);
@@ -48,15 +47,15 @@ describe('pulling sessions', () => {
     p = pullJson(m);
     expect(p.body).toMatchObject({ sessions: 2, appeared: 0, changed: 1, gone: 0 });
     expect(await eventCount(m)).toBe(before + 1);
-    const sessions = (await m.api<{ items: Session[] }>('GET', '/sessions')).body.items;
+    const sessions = await listedSessions(m);
     expect(sessions.map((s) => [s.session, s.state])).toEqual([['api-1', 'waiting'], ['api-2', 'idle']]);
 
     expect(rclaude(m, ['_kill', 'desk:api-2']).code).toBe(0);
     p = pullJson(m);
     expect(p.body).toMatchObject({ sessions: 1, appeared: 0, changed: 0, gone: 1 });
     expect(await eventCount(m)).toBe(before + 2);
-    expect((await m.api<{ items: Session[] }>('GET', '/sessions')).body.items.map((s) => s.session)).toEqual(['api-1']);
-    const all = (await m.api<{ items: Session[] }>('GET', '/sessions?gone=true')).body.items;
+    expect((await listedSessions(m)).map((s) => s.session)).toEqual(['api-1']);
+    const all = await listedSessions(m, { gone: true });
     expect(all.find((s) => s.session === 'api-2')).toMatchObject({ gone: true, state: 'idle' });
     p = pullJson(m);
     expect(p.body).toMatchObject({ appeared: 0, changed: 0, gone: 0 });
@@ -135,7 +134,7 @@ describe('bad rclaude output and failures write nothing', () => {
     expect(err.message).toContain('nothing was recorded');
     expect(p.stderr).toContain(quoted);
     expect(await eventCount(m)).toBe(before);
-    expect((await m.api<{ items: Session[] }>('GET', '/sessions?gone=true')).body.items).toEqual([]);
+    expect(await listedSessions(m, { gone: true })).toEqual([]);
     const st = (await m.api<{ fleet: { last_error: { code: string } | null } }>('GET', '/status')).body.fleet;
     expect(st.last_error?.code).toBe('CLARE_RCLAUDE_OUTPUT');
     expect(m.cli(['status']).stdout).toContain('session pulls are failing (CLARE_RCLAUDE_OUTPUT');
@@ -157,7 +156,7 @@ describe('bad rclaude output and failures write nothing', () => {
     expect(p.code).toBe(0);
     // The start-up pull may already have recorded it.
     expect(p.body).toMatchObject({ sessions: 1, changed: 0, gone: 0 });
-    expect((await m.api<{ items: Session[] }>('GET', '/sessions')).body.items.map((s) => s.key)).toEqual(['faulty:good-1']);
+    expect((await listedSessions(m)).map((s) => s.key)).toEqual(['faulty:good-1']);
     expect(await eventCount(m)).toBe(before + 1);
     before += 1;
     const st = (await m.api<{ fleet: { last_error: unknown; last_pull: { sessions: number } } }>('GET', '/status')).body.fleet;

@@ -21,7 +21,7 @@ import { jsonTextDepth, MAX_JSON_DEPTH } from '../../src/core/json-bounds.js';
 import type { EventId, MachineId } from '../../src/core/ids.js';
 import type { Hlc } from '../../src/core/hlc.js';
 import { encodeRawEvent } from '../../src/replication/batch-codec.js';
-import { makeCtx } from '../helpers/replication-harness.js';
+import { memoryContext } from '../helpers/memory-context.js';
 import type { StoredEvent } from './fuzz-daemon.js';
 import { hasControlChars } from './hostile.js';
 import { violation } from './known-open.js';
@@ -100,7 +100,7 @@ export function checkStoredPayload(door: string, what: string, e: StoredEvent): 
  * replication encodes stored rows. It must take each one, and store the same text.
  */
 export class PeerMirror {
-  readonly ctx = makeCtx();
+  readonly ctx = memoryContext();
   private readonly held = new Set<string>();
 
   /** Sends `events` (new rows of the fuzzed store, in seq order) to the mirror. */

@@ -9,7 +9,8 @@ import { parseSessionListing } from '../../src/core/fleet/rclaude.js';
 import { formatHlc } from '../../src/core/hlc.js';
 import { newMachineId, uuidv7 } from '../../src/core/ids.js';
 import { ingest } from '../../src/core/store.js';
-import { connectRawPeer, makeCtx, MemoryNetwork } from '../helpers/replication-harness.js';
+import { connectRawPeer, MemoryNetwork } from '../helpers/replication-harness.js';
+import { memoryContext } from '../helpers/memory-context.js';
 import { waitFor } from '../helpers/wait-for.js';
 import { deepArrayText } from './hostile.js';
 import { thrownCoded } from './invariants.js';
@@ -76,7 +77,7 @@ describe('sync (issue 9): identity conflicts, per-origin order, payload nesting'
 
 describe('sync (issue 9): prototype keys in payloads', () => {
   it('a payload with a "__proto__" key is refused, or stored with that key — never stored without it', () => {
-    const ctx = makeCtx();
+    const ctx = memoryContext();
     const o = newMachineId();
     const ms = Date.now() - 1000;
     // As a sync frame arrives: JSON.parse makes "__proto__" an own key.

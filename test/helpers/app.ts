@@ -25,7 +25,7 @@ export async function testApp(opts: { name?: string; token?: string; log?: Logge
   if (opts.token !== undefined) text = text.replace(/^# token = .*$/m, `token = "${opts.token}"`);
   writeFileSync(file, text);
   const config = parseConfig(text, file);
-  const ctx = openContext(openDb(':memory:'), config);
+  const ctx = openContext(openDb(':memory:'), config, opts.log ?? silentLogger);
   const app = buildApp({ ctx, config, log: opts.log ?? silentLogger, version: 'test', startedAt: new Date(), peers: new PeerRegistry(file, config.peers) });
   await app.ready();
   return { app, ctx, config };

@@ -5,12 +5,10 @@
  * on conditions with deadlines.
  */
 import { ClareError } from '../../src/core/errors.js';
-import { CommitFeed } from '../../src/core/commit-feed.js';
 import { commitLocal, type StoreContext } from '../../src/core/context.js';
-import { openDb } from '../../src/core/db.js';
 import { digest } from '../../src/core/digest.js';
 import type { EventEnvelope } from '../../src/core/events/envelope.js';
-import { formatHlc, HybridClock } from '../../src/core/hlc.js';
+import { formatHlc } from '../../src/core/hlc.js';
 import { newMachineId, newProjectId, uuidv7, type EventId, type MachineId } from '../../src/core/ids.js';
 import { silentLogger, type Logger } from '../../src/core/log.js';
 import { Recovery, WriteGate } from '../../src/core/recovery.js';
@@ -20,6 +18,7 @@ import type { RemoteCalls } from '../../src/replication/remote-calls.js';
 import { ReplicationService, type Connector } from '../../src/replication/replication-service.js';
 import { TransportBase, type CloseInfo, type Transport } from '../../src/replication/transport.js';
 import type { SyncTuning } from '../../src/replication/tuning.js';
+import { memoryContext } from './memory-context.js';
 import { waitFor } from './wait-for.js';
 
 /** Timers small enough for tests, still with the production logic. */
@@ -32,17 +31,6 @@ export const FAST_TUNING: Partial<SyncTuning> = {
   peerRefreshMs: 1000,
 };
 
-export interface ContextOptions {
-  readonly machineId?: MachineId;
-  /** Wall clock for the HLC (e.g. a laptop whose clock is behind). */
-  readonly now?: () => number;
-}
-
-/** A fresh `:memory:` store with its clock and feed. */
-export function makeCtx(opts: ContextOptions = {}): StoreContext {
-  const machine = opts.machineId ?? newMachineId();
-  return { db: openDb(':memory:'), clock: new HybridClock({ machine, ...(opts.now ? { now: opts.now } : {}) }), feed: new CommitFeed() };
-}
 
 /** Commits `n` local project.created events (in transactions of `perCommit`). */
 export function writeProjects(ctx: StoreContext, n: number, label = 'p', perCommit = 1): void {
@@ -124,7 +112,7 @@ export class MemoryNetwork {
 
   /** Creates a node (service not yet running). */
   add(opts: NodeOptions): TestNode {
-    const base = makeCtx({ ...(opts.now ? { now: opts.now } : {}), ...(opts.machineId ? { machineId: opts.machineId } : {}) });
+    const base = memoryContext({ ...(opts.now ? { now: opts.now } : {}), ...(opts.machineId ? { machineId: opts.machineId } : {}) });
     const ctx: StoreContext = { ...base, gate: new WriteGate() };
     const recovery = opts.recovering === true ? new Recovery(ctx.db, ctx.gate!, 'test: a wiped machine', opts.log ?? silentLogger) : null;
     const url = `http://${opts.name}.test:8765`;

@@ -5,6 +5,7 @@
  * a slow daemon is not polled hard.
  */
 import { cpus, loadavg } from 'node:os';
+import { poll } from './poll.mjs';
 
 /** Deadlines stretch by `CLARE_TEST_TIME_SCALE` (vitest.config.ts sets it from the load per core; default 1). */
 export const TIME_SCALE = Math.max(1, Number(process.env.CLARE_TEST_TIME_SCALE ?? '1') || 1);
@@ -22,22 +23,6 @@ export function loadScaleNow(): number {
  * Polls `check` until it returns a truthy value (returned) or `timeoutMs` (times
  * TIME_SCALE) passes; then throws naming `what` and the last error `check` threw.
  */
-export async function waitFor<T>(what: string | (() => string), check: () => T | Promise<T>, timeoutMs = 10_000, everyMs = 25): Promise<NonNullable<T>> {
-  const limit = timeoutMs * TIME_SCALE;
-  const end = performance.now() + limit;
-  let last: unknown;
-  let delay = 1;
-  for (;;) {
-    try {
-      const v = await check();
-      if (v) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (performance.now() > end) {
-      throw new Error(`timed out after ${limit} ms waiting for ${typeof what === 'string' ? what : what()}${last instanceof Error ? `: ${last.message}` : ''}`);
-    }
-    await new Promise((r) => setTimeout(r, delay));
-    delay = Math.min(everyMs, delay * 2);
-  }
+export function waitFor<T>(what: string | (() => string), check: () => T | Promise<T>, timeoutMs = 10_000, everyMs = 25): Promise<NonNullable<T>> {
+  return poll(what, check, timeoutMs * TIME_SCALE, everyMs);
 }

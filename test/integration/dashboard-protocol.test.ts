@@ -58,7 +58,7 @@ async function harness(opts: { token?: string; ui?: boolean } = {}): Promise<Har
   if (opts.token !== undefined) text = text.replace(/^# token = .*$/m, `token = "${opts.token}"`);
   writeFileSync(file, text);
   const config = parseConfig(text, file);
-  const ctx = openContext(openDb(':memory:'), config);
+  const ctx = openContext(openDb(':memory:'), config, silentLogger);
   const peers = new PeerRegistry(file, config.peers);
   const part = await livePart({ uiDir: opts.ui === false ? null : uiDir, pollMs: 50 })({ ctx, config, log: silentLogger, peers, rclaude: { path: '/bin/false', version: 'test', timeoutMs: 1000 }, version: 'test', startedAt: new Date() });
   const app = buildApp({

@@ -17,7 +17,8 @@ import { OwnStamp, readOwnStamp } from '../../src/core/own-stamp.js';
 import { clearRecoveryMark, detectRecovery, markRecoveryPending, recoveryPending } from '../../src/core/recovery.js';
 import { initMachine } from '../../src/core/setup.js';
 import { eventCount, eventsAfter, ingest, originCounts, watermarks } from '../../src/core/store.js';
-import { connectRawPeer, makeCtx, MemoryNetwork, waitConverged, writeProjects } from '../helpers/replication-harness.js';
+import { connectRawPeer, MemoryNetwork, waitConverged, writeProjects } from '../helpers/replication-harness.js';
+import { memoryContext } from '../helpers/memory-context.js';
 import { waitFor } from '../helpers/wait-for.js';
 
 describe('detecting a machine that must recover', () => {
@@ -81,8 +82,8 @@ describe('an older copy of the database put back by hand (the own-events stamp)'
 
   it('the stamp follows the newest own event committed, not other origins\' events, and is written when the daemon stops', async () => {
     const file = stampFile();
-    const me = makeCtx();
-    const other = makeCtx();
+    const me = memoryContext();
+    const other = memoryContext();
     const stamp = new OwnStamp(me, file, silentLogger, 10);
     await stamp.run();
     writeProjects(me, 3);
@@ -97,30 +98,30 @@ describe('an older copy of the database put back by hand (the own-events stamp)'
 
   it('a database holding fewer own events than the stamp says is marked for recovery; an intact one, or another machine\'s stamp, is not', async () => {
     const file = stampFile();
-    const me = makeCtx();
+    const me = memoryContext();
     writeProjects(me, 2);
     const stamp = new OwnStamp(me, file, silentLogger, 10);
     await stamp.run();
     await stamp.stop();
     expect(detectRecovery(me.db, me.clock.machine, file)).toBeNull();
     // The copy: the first of the two events only.
-    const copy = makeCtx({ machineId: me.clock.machine });
+    const copy = memoryContext({ machineId: me.clock.machine });
     ingest(copy.db, copy.clock, eventsAfter(me.db, {}, 1));
     expect(detectRecovery(copy.db, me.clock.machine, file)).toMatch(/older copy put back by hand/);
     expect(recoveryPending(copy.db)).toBe(true);
-    const stranger = makeCtx();
+    const stranger = memoryContext();
     writeProjects(stranger, 1);
     expect(detectRecovery(stranger.db, stranger.clock.machine, file)).toBeNull();
   });
 
   it('after a recovery the stamp settles at what the database holds, so the next start does not recover again', async () => {
     const file = stampFile();
-    const me = makeCtx();
+    const me = memoryContext();
     writeProjects(me, 3);
     const first = new OwnStamp(me, file, silentLogger, 10);
     await first.run();
     await first.stop();
-    const copy = makeCtx({ machineId: me.clock.machine });
+    const copy = memoryContext({ machineId: me.clock.machine });
     ingest(copy.db, copy.clock, eventsAfter(me.db, {}, 1));
     const stamp = new OwnStamp(copy, file, silentLogger, 10);
     await stamp.run();
@@ -172,7 +173,7 @@ describe('recovering over the mesh', () => {
 
   it('it waits for every connected peer that holds its events, not only the first to give some back', async () => {
     net = new MemoryNetwork();
-    const w = makeCtx();
+    const w = memoryContext();
     writeProjects(w, 40, 'w-old');
     const all = eventsAfter(w.db, {}, 100);
     w.db.close();

@@ -13,7 +13,8 @@ import { SYNC_WS_PATH } from '../../src/replication/peer-url.js';
 import { ReplicationService } from '../../src/replication/replication-service.js';
 import type { Transport } from '../../src/replication/transport.js';
 import { dialWebSocket, wsTransport } from '../../src/replication/ws-transport.js';
-import { FAST_TUNING, makeCtx, writeProjects } from '../helpers/replication-harness.js';
+import { FAST_TUNING, writeProjects } from '../helpers/replication-harness.js';
+import { memoryContext } from '../helpers/memory-context.js';
 import { waitFor } from '../helpers/wait-for.js';
 import { transportConformance } from '../helpers/replication-transport-conformance.js';
 
@@ -121,8 +122,8 @@ describe('ws adapter dialing', () => {
 describe('replication over real WebSockets', () => {
   it('two services converge; the server hands accepted sockets to acceptInbound', async () => {
     const token = 'mesh-token-0123456789';
-    const a = makeCtx();
-    const b = makeCtx();
+    const a = memoryContext();
+    const b = memoryContext();
     const sb = new ReplicationService({ ctx: b, machineId: b.clock.machine, name: 'b', token, peers: () => [], log: silentLogger, tuning: FAST_TUNING });
     const paths: string[] = [];
     const srv = await listen({

@@ -2,9 +2,7 @@
 // session claims the task) → next → done → idle → assign --auto picks it again.
 // The bugs of issue 11 are the first block (each failed before the fix).
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { CommitFeed } from '../../src/core/commit-feed.js';
 import { commitLocal, type StoreContext } from '../../src/core/context.js';
-import { openDb } from '../../src/core/db.js';
 import { ClareError } from '../../src/core/errors.js';
 import { HybridClock } from '../../src/core/hlc.js';
 import { newEventId, newMachineId, type AssignmentId, type TaskId } from '../../src/core/ids.js';
@@ -16,6 +14,7 @@ import { assign, unassign } from '../../src/core/service/assignments.js';
 import { createProject } from '../../src/core/service/projects.js';
 import { createTask, nextTasks, setTaskStatus } from '../../src/core/service/tasks.js';
 import { getAssignment, getSession, getTask, sessionBusy } from '../../src/core/queries.js';
+import { memoryContext } from '../helpers/memory-context.js';
 
 const T0 = Date.parse('2026-11-22T04:00:00.000Z');
 let wall = T0;
@@ -23,7 +22,7 @@ let ctx: StoreContext;
 
 beforeEach(() => {
   wall = T0;
-  ctx = { db: openDb(':memory:'), clock: new HybridClock({ machine: newMachineId(), now: () => wall }), feed: new CommitFeed() };
+  ctx = memoryContext({ now: () => wall });
   createProject(ctx, { name: 'api', path: '/src/api' });
   for (const s of ['api-1', 'api-2']) {
     commitLocal(ctx, [{ type: 'session.seen', payload: { host: 'desk', session: s, cwd: '/src/api', state: 'idle', last_activity: new Date(wall).toISOString() } }]);
@@ -67,7 +66,7 @@ describe('issue 11: the loop as a new user found it', () => {
     const mine = createTask(ctx, { project: 'api', title: 'mine', priority: 4 });
     createTask(ctx, { project: 'api', title: 'urgent', priority: 0 });
     assign(ctx, { task: mine.id, session: 'desk:api-1' });
-    expect(nextTasks(ctx, { session: 'desk:api-1' })[0]?.task.id).toBe(mine.id);
+    expect(nextTasks(ctx, { session: 'desk:api-1', limit: 10 })[0]?.task.id).toBe(mine.id);
   });
 
   it('reopening a task puts it back among the ready ones', () => {
@@ -150,10 +149,10 @@ describe('claims', () => {
     const free = createTask(ctx, { project: 'api', title: 'free', priority: 1 });
     startTask(ctx, held.id, { session: 'desk:api-1' });
     startTask(ctx, elsewhere.id, { session: 'desk:api-2' });
-    const n = nextTasks(ctx, { session: 'desk:api-1' });
+    const n = nextTasks(ctx, { session: 'desk:api-1', limit: 10 });
     expect(n.map((r) => [r.task.title, r.held])).toEqual([['held', true], ['free', false]]);
-    expect(nextTasks(ctx, { session: 'desk:api-2' }).map((r) => r.task.id)).toEqual([elsewhere.id, free.id]);
-    expect(nextTasks(ctx, {}).map((r) => r.task.id)).toEqual([free.id]);
+    expect(nextTasks(ctx, { session: 'desk:api-2', limit: 10 }).map((r) => r.task.id)).toEqual([elsewhere.id, free.id]);
+    expect(nextTasks(ctx, { limit: 10 }).map((r) => r.task.id)).toEqual([free.id]);
   });
 
   it('a lost claim is owed a notice on the losing host until its receipt lands', () => {

@@ -14,7 +14,8 @@ import type { MachineId } from '../../src/core/ids.js';
 import { eventCount, eventsAfter, ingest, rangeEventsRaw, watermarks } from '../../src/core/store.js';
 import { checkRangePage, reconcileOrigin, splitRange, type ReconcileIo } from '../../src/replication/anti-entropy.js';
 import { encodeEvents } from '../../src/replication/batch-codec.js';
-import { connectRawPeer, makeCtx, makeEvent, MemoryNetwork, writeProjects, type TestNode } from '../helpers/replication-harness.js';
+import { connectRawPeer, makeEvent, MemoryNetwork, writeProjects, type TestNode } from '../helpers/replication-harness.js';
+import { memoryContext } from '../helpers/memory-context.js';
 import { waitFor } from '../helpers/wait-for.js';
 
 const RUNS = Number(process.env.FC_RUNS ?? 40);
@@ -56,12 +57,12 @@ describe('reconcileOrigin (property)', () => {
       burst: fc.boolean(),
     });
     await fc.assert(fc.asyncProperty(arb, async ({ n, inA, inB, fanout, leaf, page, burst }) => {
-      const origin = makeCtx();
+      const origin = memoryContext();
       // Bursts put many events in one millisecond (counter-only positions to cut between).
       writeProjects(origin, n, 'e', burst ? n : 1);
       const all = eventsAfter(origin.db, {}, n);
-      const a = makeCtx();
-      const b = makeCtx();
+      const a = memoryContext();
+      const b = memoryContext();
       try {
         // Both hold the newest event (equal watermarks), each a random subset of the rest.
         ingest(a.db, a.clock, all.filter((_, i) => i === n - 1 || inA[i]!));
@@ -85,12 +86,12 @@ describe('reconcileOrigin (property)', () => {
 
   it('an event that differs in content is flagged as an identity conflict, and nothing of its page is written', async () => {
     await fc.assert(fc.asyncProperty(fc.integer({ min: 2, max: 120 }), fc.nat(), async (n, pick) => {
-      const origin = makeCtx();
+      const origin = memoryContext();
       writeProjects(origin, n);
       const all = eventsAfter(origin.db, {}, n);
       const k = pick % n;
-      const a = makeCtx();
-      const b = makeCtx();
+      const a = memoryContext();
+      const b = memoryContext();
       try {
         ingest(a.db, a.clock, all);
         ingest(b.db, b.clock, all.map((e, i) => (i === k ? { ...e, payload: { ...e.payload, name: 'forked' } } : e)));
@@ -108,7 +109,7 @@ describe('reconcileOrigin (property)', () => {
   });
 
   it('cuts ranges by HLC position, down to single counters, covering the range exactly', () => {
-    const o = makeCtx().clock.machine;
+    const o = memoryContext().clock.machine;
     const h = (ms: number, c = 0): Hlc => formatHlc({ ms, counter: c, machine: o });
     const parts = splitRange(['', h(1000)], o, 4)!;
     expect(parts).toHaveLength(4);
@@ -120,8 +121,8 @@ describe('reconcileOrigin (property)', () => {
   });
 
   it('a range answer with events outside the range or of another origin is refused', () => {
-    const o = makeCtx().clock.machine;
-    const other = makeCtx().clock.machine;
+    const o = memoryContext().clock.machine;
+    const other = memoryContext().clock.machine;
     const h = (ms: number): Hlc => formatHlc({ ms, counter: 0, machine: o });
     const range = [h(10), h(20)] as const;
     const page = (events: unknown[]) => checkRangePage(o, range, { type: 'range', id: 1, more: false, events });
@@ -142,7 +143,7 @@ describe('anti-entropy between running peers', () => {
   /** a and b: x's events, b (and a, with aHoles) with holes below the shared watermark; `total`: their union. Lag by watermark is 0 both ways. */
   function holedPair(opts: { bVersions?: readonly number[]; aHoles?: boolean } = {}): { a: TestNode; b: TestNode; total: number } {
     net = new MemoryNetwork();
-    const x = makeCtx();
+    const x = memoryContext();
     writeProjects(x, 60);
     const all = eventsAfter(x.db, {}, 100);
     const a = net.add({ name: 'a', peers: ['b'] });
@@ -170,7 +171,7 @@ describe('anti-entropy between running peers', () => {
 
   it('an event held with different content on each side (equal counts, lag 0) is found and refused as an identity conflict on the link', async () => {
     net = new MemoryNetwork();
-    const x = makeCtx();
+    const x = memoryContext();
     writeProjects(x, 40);
     const all = eventsAfter(x.db, {}, 100);
     x.db.close();
@@ -204,7 +205,7 @@ describe('lag in status', () => {
   it('an origin the peer holds further counts as lacking even at equal counts (a hole below its watermark is not lag 0)', async () => {
     const net = new MemoryNetwork();
     try {
-      const x = makeCtx();
+      const x = memoryContext();
       writeProjects(x, 4);
       const all = eventsAfter(x.db, {}, 10);
       x.db.close();

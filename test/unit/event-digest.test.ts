@@ -18,7 +18,8 @@ import { MIGRATIONS } from '../../src/core/schema.js';
 import { eventsAfter, ingest } from '../../src/core/store.js';
 import { getSyncState } from '../../src/replication/http-sync-server.js';
 import { deliveryArb, historyArb } from '../helpers/event-gen.js';
-import { makeCtx, writeProjects } from '../helpers/replication-harness.js';
+import { writeProjects } from '../helpers/replication-harness.js';
+import { memoryContext } from '../helpers/memory-context.js';
 
 const RUNS = Number(process.env.FC_RUNS ?? 20);
 
@@ -63,7 +64,7 @@ describe('per-origin digests', () => {
   });
 
   it('range summaries split an origin exactly, and the whole range is the maintained figure', () => {
-    const ctx = makeCtx();
+    const ctx = memoryContext();
     writeProjects(ctx, 40);
     const o = ctx.clock.machine;
     const events = eventsAfter(ctx.db, {}, 100);
@@ -78,11 +79,11 @@ describe('per-origin digests', () => {
   });
 
   it('differ when one event differs in content, and the event-set digest with them', () => {
-    const a = makeCtx();
+    const a = memoryContext();
     writeProjects(a, 3);
     const events = eventsAfter(a.db, {}, 10);
-    const b = makeCtx();
-    const c = makeCtx();
+    const b = memoryContext();
+    const c = memoryContext();
     ingest(b.db, b.clock, events);
     ingest(c.db, c.clock, [events[0]!, events[1]!, { ...events[2]!, payload: { ...events[2]!.payload, name: 'other' } }]);
     expect(eventSetDigest(b.db)).toBe(eventSetDigest(a.db));
@@ -99,9 +100,9 @@ describe('migration 3', () => {
     try {
       const file = join(dir, 'old.db');
       // A database as the previous release left it: migrations 1 and 2, events without h.
-      const src = makeCtx();
+      const src = memoryContext();
       writeProjects(src, 25);
-      const other = makeCtx();
+      const other = memoryContext();
       writeProjects(other, 5);
       const events = [...eventsAfter(src.db, {}, 100), ...eventsAfter(other.db, {}, 100)];
       const old = new Database(file);
@@ -120,7 +121,7 @@ describe('migration 3', () => {
       expect(db.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length);
       expect(maintained(db)).toEqual(recomputed(db));
       // Same as a store that received them after the migration.
-      const fresh = makeCtx();
+      const fresh = memoryContext();
       ingest(fresh.db, fresh.clock, events);
       expect(eventSetDigest(db)).toBe(eventSetDigest(fresh.db));
       expect(db.prepare("SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = 'events_origin_hlc_h'").pluck().get()).toBe(1);
@@ -133,7 +134,7 @@ describe('migration 3', () => {
 
 describe('GET /api/v1/sync/state', () => {
   it('answers the event-set digest and per-origin figures; the projection digest only when asked', () => {
-    const ctx = makeCtx();
+    const ctx = memoryContext();
     writeProjects(ctx, 10);
     const st = getSyncState(ctx, ctx.clock.machine, 'desk');
     expect(st).toMatchObject({ event_count: 10, digest_kind: 'events', digest: eventSetDigest(ctx.db), counts: { [ctx.clock.machine]: 10 } });
@@ -144,7 +145,7 @@ describe('GET /api/v1/sync/state', () => {
   });
 
   it('does not read the projection tables (it stays cheap as they grow)', () => {
-    const ctx = makeCtx();
+    const ctx = memoryContext();
     writeProjects(ctx, 5);
     const before = getSyncState(ctx, ctx.clock.machine, 'desk');
     // Make reading any projection fail: the cheap state must not notice.

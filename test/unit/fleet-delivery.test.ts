@@ -1,16 +1,14 @@
 // Delivery bookkeeping on a :memory: store: who a broadcast is owed to, pending
 // assignments, crash recovery of intents, and the text typed into a session.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { CommitFeed } from '../../src/core/commit-feed.js';
 import { commitLocal, type StoreContext } from '../../src/core/context.js';
-import { openDb } from '../../src/core/db.js';
 import { assignmentMessage, broadcastMessage, MAX_DESCRIPTION_CHARS, oneLine } from '../../src/core/fleet/delivery-message.js';
 import { DeliveryService, INTERRUPTED } from '../../src/core/fleet/delivery-service.js';
 import { listIntents, pendingAssignments, pendingBroadcastCopies, writeIntent, type DeliveryItem } from '../../src/core/fleet/delivery-work.js';
-import { HybridClock } from '../../src/core/hlc.js';
-import { newAssignmentId, newMachineId, newProjectId, newTaskId, newUpdateId, type TaskId, type UpdateId } from '../../src/core/ids.js';
+import { newAssignmentId, newProjectId, newTaskId, newUpdateId, type TaskId, type UpdateId } from '../../src/core/ids.js';
 import { silentLogger } from '../../src/core/log.js';
 import { getAssignment, getTask, getUpdate } from '../../src/core/queries.js';
+import { memoryContext } from '../helpers/memory-context.js';
 
 const T0 = Date.parse('2026-11-22T04:00:00.000Z');
 let wall = T0;
@@ -18,7 +16,7 @@ let ctx: StoreContext;
 
 beforeEach(() => {
   wall = T0;
-  ctx = { db: openDb(':memory:'), clock: new HybridClock({ machine: newMachineId(), now: () => wall }), feed: new CommitFeed() };
+  ctx = memoryContext({ now: () => wall });
 });
 afterEach(() => ctx.db.close());
 

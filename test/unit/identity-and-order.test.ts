@@ -11,20 +11,21 @@ import { formatHlc } from '../../src/core/hlc.js';
 import { newEventId, newMachineId } from '../../src/core/ids.js';
 import { eventCount, eventsAfter, ingest, watermarks } from '../../src/core/store.js';
 import { postEvents } from '../../src/replication/http-sync-server.js';
-import { connectRawPeer, makeCtx, makeEvent, refusal, MemoryNetwork, writeProjects } from '../helpers/replication-harness.js';
+import { connectRawPeer, makeEvent, refusal, MemoryNetwork, writeProjects } from '../helpers/replication-harness.js';
+import { memoryContext } from '../helpers/memory-context.js';
 import { waitFor } from '../helpers/wait-for.js';
 
 
 describe('identity conflicts at ingest', () => {
   it('an id held with other content is refused, naming both events; the whole batch writes nothing', () => {
-    const src = makeCtx();
+    const src = memoryContext();
     writeProjects(src, 3);
     const held = eventsAfter(src.db, {}, 10);
-    const dst = makeCtx();
+    const dst = memoryContext();
     ingest(dst.db, dst.clock, held);
     const before = { n: eventCount(dst.db), d: digest(dst.db), wm: watermarks(dst.db) };
 
-    const other = makeCtx();
+    const other = memoryContext();
     const fresh = makeEvent(other.clock.machine, Date.now() - 500);
     const forged = { ...held[1]!, payload: { ...held[1]!.payload, name: 'someone else' } };
     const err = refusal(() => ingest(dst.db, dst.clock, [fresh, forged]));
@@ -39,10 +40,10 @@ describe('identity conflicts at ingest', () => {
   });
 
   it('an hlc held under another id is refused, naming both ids', () => {
-    const src = makeCtx();
+    const src = memoryContext();
     writeProjects(src, 2);
     const held = eventsAfter(src.db, {}, 10);
-    const dst = makeCtx();
+    const dst = memoryContext();
     ingest(dst.db, dst.clock, held);
     const twin = { ...held[0]!, id: newEventId() };
     const err = refusal(() => ingest(dst.db, dst.clock, [twin]));
@@ -54,10 +55,10 @@ describe('identity conflicts at ingest', () => {
   });
 
   it('an id held with another hlc, type or version is a conflict too; the very same event is a duplicate', () => {
-    const src = makeCtx();
+    const src = memoryContext();
     writeProjects(src, 1);
     const [e] = eventsAfter(src.db, {}, 10);
-    const dst = makeCtx();
+    const dst = memoryContext();
     ingest(dst.db, dst.clock, [e]);
     const later = formatHlc({ ms: Date.now() - 10, counter: 7, machine: src.clock.machine });
     for (const variant of [{ ...e!, hlc: later }, { ...e!, type: 'robot.arrived' }, { ...e!, v: 9 }]) {
@@ -68,10 +69,10 @@ describe('identity conflicts at ingest', () => {
   });
 
   it('over HTTP: 409 with both events named, nothing written', () => {
-    const src = makeCtx();
+    const src = memoryContext();
     writeProjects(src, 2);
     const held = eventsAfter(src.db, {}, 10);
-    const dst = makeCtx();
+    const dst = memoryContext();
     postEvents(dst, { events: held }, 'src');
     const forged = { ...held[0]!, payload: { ...held[0]!.payload, name: 'forged' } };
     const err = refusal(() => postEvents(dst, { events: [forged] }, 'src'));
@@ -129,10 +130,10 @@ describe('identity conflicts on the socket', () => {
 
 describe('per-origin order on the HTTP door', () => {
   it('a POST without base whose event is below its origin\'s watermark and not held is refused; nothing is written', () => {
-    const src = makeCtx();
+    const src = memoryContext();
     writeProjects(src, 5);
     const events = eventsAfter(src.db, {}, 10);
-    const dst = makeCtx();
+    const dst = memoryContext();
     postEvents(dst, { events: events.slice(0, 2) }, 'src');
     // Out of order after the held prefix: 4 then 2.
     const err = refusal(() => postEvents(dst, { events: [events[0]!, events[1]!, events[4]!, events[2]!] }, 'src'));
@@ -149,10 +150,10 @@ describe('per-origin order on the HTTP door', () => {
   });
 
   it('an event reusing a held hlc under a new id is refused as an identity conflict (409), with or without base, not as a gap', () => {
-    const src = makeCtx();
+    const src = memoryContext();
     writeProjects(src, 3);
     const events = eventsAfter(src.db, {}, 10);
-    const dst = makeCtx();
+    const dst = memoryContext();
     postEvents(dst, { events }, 'src');
     const twin = { ...events[1]!, id: newEventId(), payload: { ...events[1]!.payload, name: 'twin' } };
     for (const body of [{ events: [twin] }, { events: [twin], base: { [src.clock.machine]: events[0]!.hlc } }]) {
@@ -165,10 +166,10 @@ describe('per-origin order on the HTTP door', () => {
   });
 
   it('repeats of held events and events continuing the held prefix are accepted, with no base', () => {
-    const src = makeCtx();
+    const src = memoryContext();
     writeProjects(src, 6);
     const events = eventsAfter(src.db, {}, 10);
-    const dst = makeCtx();
+    const dst = memoryContext();
     expect(postEvents(dst, { events: events.slice(0, 3) }, 'src').accepted).toBe(3);
     // Overlapping re-post: held ones are repeats, the rest continue the prefix.
     expect(postEvents(dst, { events: events.slice(1, 6) }, 'src')).toMatchObject({ accepted: 3, known: 2 });

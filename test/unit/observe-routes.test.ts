@@ -31,7 +31,7 @@ async function app(ports: DaemonPorts = {}) {
   const text = initialConfigText(newMachineId(), 'desk').replace(/^# token = .*$/m, `token = "${TOKEN}"`);
   writeFileSync(file, text);
   const config = parseConfig(text, file);
-  const ctx = openContext(openDb(':memory:'), config);
+  const ctx = openContext(openDb(':memory:'), config, silentLogger);
   const peers = new PeerRegistry(file, config.peers);
   const part = await observePart({ ctx, config, log: silentLogger, peers, rclaude: { path: '/bin/false', version: 'test', timeoutMs: 1000 }, version: 'test', startedAt: new Date() });
   const a = buildApp({

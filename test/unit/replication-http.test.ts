@@ -11,7 +11,8 @@ import { checkBearer, unauthorizedBody, UNAUTHORIZED_HEADERS } from '../../src/s
 import { syncOnce, type FetchLike } from '../../src/replication/http-sync-client.js';
 import { getEventsAfter, getEventsSince, getSyncEvents, getSyncState, postEvents } from '../../src/replication/http-sync-server.js';
 import { formatAfter, MAX_PAGE_BYTES, parseAfter, SOURCE_HEADER, type EventsAfterPage } from '../../src/replication/http-sync-wire.js';
-import { makeCtx, makeEvent, writeProjects } from '../helpers/replication-harness.js';
+import { makeEvent, writeProjects } from '../helpers/replication-harness.js';
+import { memoryContext } from '../helpers/memory-context.js';
 
 function json(status: number, body: unknown, headers: Record<string, string> = {}): Response {
   return new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json', ...headers } });
@@ -44,7 +45,7 @@ function fakePeer(ctx: StoreContext, name: string, token?: string): FetchLike & 
 
 describe('GET /api/v1/sync/events, since form', () => {
   it('pages events with a greater HLC in HLC order; next is the last HLC while more follow', () => {
-    const ctx = makeCtx();
+    const ctx = memoryContext();
     writeProjects(ctx, 2500, 'p', 250);
     const seen: string[] = [];
     let since: string | undefined;
@@ -64,7 +65,7 @@ describe('GET /api/v1/sync/events, since form', () => {
   });
 
   it('refuses a bad query with CLARE_BAD_REQUEST', () => {
-    const ctx = makeCtx();
+    const ctx = memoryContext();
     expect(() => getEventsSince(ctx, { since: 'yesterday' })).toThrow(expect.objectContaining({ code: 'CLARE_BAD_REQUEST' }) as Error);
     expect(() => getEventsSince(ctx, { limit: '0' })).toThrow(expect.objectContaining({ code: 'CLARE_BAD_REQUEST' }) as Error);
     expect(() => getEventsSince(ctx, { limit: ['1', '2'] })).toThrow(expect.objectContaining({ code: 'CLARE_BAD_REQUEST' }) as Error);
@@ -73,11 +74,11 @@ describe('GET /api/v1/sync/events, since form', () => {
 
 describe('GET /api/v1/sync/events, per-origin after form', () => {
   it('answers per origin after the given HLCs, paged by next_watermarks', () => {
-    const x = makeCtx();
-    const y = makeCtx();
+    const x = memoryContext();
+    const y = memoryContext();
     writeProjects(x, 700, 'x', 100);
     writeProjects(y, 500, 'y', 100);
-    const peer = makeCtx();
+    const peer = memoryContext();
     postEvents(peer, { events: eventsAfter(x.db, {}, 10_000) }, 'x');
     postEvents(peer, { events: eventsAfter(y.db, {}, 10_000) }, 'y');
     // The caller holds x up to its 300th event and nothing of y.
@@ -97,10 +98,10 @@ describe('GET /api/v1/sync/events, per-origin after form', () => {
 
   it('cuts a per-origin page by bytes too, keeping every origin a prefix', () => {
     // 100 events of an unknown type with 60 KB payloads: 6 MB, past the 4 MiB page.
-    const o = makeCtx().clock.machine;
+    const o = memoryContext().clock.machine;
     const t0 = Date.now() - 10_000;
     const events = Array.from({ length: 100 }, (_, i) => ({ ...makeEvent(o, t0 + i), type: 'zz.future', payload: { blob: 'b'.repeat(60_000) } }));
-    const peer = makeCtx();
+    const peer = memoryContext();
     postEvents(peer, { events }, 'x');
     const page = getSyncEvents(peer, { after: '', limit: '1000' }) as EventsAfterPage;
     const bytes = page.events.reduce((n, e) => n + JSON.stringify(e.payload).length, 0);
@@ -111,7 +112,7 @@ describe('GET /api/v1/sync/events, per-origin after form', () => {
   });
 
   it('parses and refuses `after` lists', () => {
-    const o = makeCtx().clock.machine;
+    const o = memoryContext().clock.machine;
     const h1 = formatHlc({ ms: 1, counter: 0, machine: o });
     const h2 = formatHlc({ ms: 2, counter: 0, machine: o });
     expect(parseAfter(`${h1}`)).toEqual({ [o]: h1 });
@@ -123,21 +124,21 @@ describe('GET /api/v1/sync/events, per-origin after form', () => {
 
 describe('POST /api/v1/sync/events', () => {
   it('ingests idempotently and says what was new, known and skipped', () => {
-    const src = makeCtx();
+    const src = memoryContext();
     writeProjects(src, 10);
     const events = eventsAfter(src.db, {}, 100);
     const unknown = { ...makeEvent(src.clock.machine, Date.now() + 1000, 0), type: 'robot.arrived' };
-    const dst = makeCtx();
+    const dst = memoryContext();
     expect(postEvents(dst, { events: [...events, unknown] }, 'src')).toEqual({ accepted: 11, known: 0, skipped: 1 });
     expect(postEvents(dst, { events: [...events, unknown] }, 'src')).toEqual({ accepted: 0, known: 11, skipped: 0 });
     expect(eventCount(dst.db)).toBe(11);
   });
 
   it('writes nothing on a bad body, a bad event, or a base that would leave a gap', () => {
-    const src = makeCtx();
+    const src = memoryContext();
     writeProjects(src, 5);
     const events = eventsAfter(src.db, {}, 100);
-    const dst = makeCtx();
+    const dst = memoryContext();
     expect(() => postEvents(dst, { evts: [] }, 's')).toThrow(expect.objectContaining({ code: 'CLARE_BAD_REQUEST', status: 400 }) as Error);
     const o = src.clock.machine;
     const bad = { ...makeEvent(o, Date.now() + 1000), payload: { project_id: 'nope' } };
@@ -151,9 +152,9 @@ describe('POST /api/v1/sync/events', () => {
 
 describe('syncOnce (clare sync over HTTP)', () => {
   it('pulls then pushes, per origin: the offline laptop\'s older events reach A through B', async () => {
-    const a = makeCtx();
-    const b = makeCtx();
-    const c = makeCtx({ now: () => Date.now() - 30_000 });
+    const a = memoryContext();
+    const b = memoryContext();
+    const c = memoryContext({ now: () => Date.now() - 30_000 });
     writeProjects(c, 120, 'laptop', 10);
     writeProjects(a, 50, 'a', 10);
     writeProjects(b, 60, 'b', 10);
@@ -174,8 +175,8 @@ describe('syncOnce (clare sync over HTTP)', () => {
   });
 
   it('maps a refused token to CLARE_UNAUTHORIZED and an unreachable peer to CLARE_PEER', async () => {
-    const a = makeCtx();
-    const b = makeCtx();
+    const a = memoryContext();
+    const b = memoryContext();
     await expect(syncOnce(a, 'http://b.test:8765', 'wrong-token-xxxxxxxx', fakePeer(b, 'b', 'tok-0123456789abcdef'))).rejects.toMatchObject({ code: 'CLARE_UNAUTHORIZED' });
     await expect(syncOnce(a, 'http://b.test:8765', undefined, fakePeer(b, 'b', 'tok-0123456789abcdef'))).rejects.toMatchObject({ code: 'CLARE_UNAUTHORIZED' });
     const down: FetchLike = () => Promise.reject(new TypeError('fetch failed', { cause: { code: 'ECONNREFUSED' } }));
@@ -184,8 +185,8 @@ describe('syncOnce (clare sync over HTTP)', () => {
   });
 
   it('reads a peer\'s answers bounded in bytes and depth: more is refused unread (CLARE_PEER), nothing written', async () => {
-    const a = makeCtx();
-    const state = { machine_id: makeCtx().clock.machine, name: 'huge', event_count: 1, watermarks: {}, digest: '' };
+    const a = memoryContext();
+    const state = { machine_id: memoryContext().clock.machine, name: 'huge', event_count: 1, watermarks: {}, digest: '' };
     const answering = (pageText: string): FetchLike => (input) => Promise.resolve(new URL(input).pathname.endsWith('/state')
       ? json(200, state)
       : new Response(pageText, { status: 200, headers: { 'content-type': 'application/json' } }));
@@ -198,10 +199,10 @@ describe('syncOnce (clare sync over HTTP)', () => {
   });
 
   it('refuses a peer that sends bad events, writing nothing', async () => {
-    const a = makeCtx();
+    const a = memoryContext();
     const evil: FetchLike = (input) => {
       const u = new URL(input);
-      if (u.pathname.endsWith('/state')) return Promise.resolve(json(200, { machine_id: makeCtx().clock.machine, name: 'evil', event_count: 1, watermarks: {}, digest: '' }));
+      if (u.pathname.endsWith('/state')) return Promise.resolve(json(200, { machine_id: memoryContext().clock.machine, name: 'evil', event_count: 1, watermarks: {}, digest: '' }));
       return Promise.resolve(json(200, { events: [{ id: 'nope' }], next_watermarks: null }));
     };
     await expect(syncOnce(a, 'http://evil.test', undefined, evil)).rejects.toMatchObject({ code: 'CLARE_BAD_EVENT' });

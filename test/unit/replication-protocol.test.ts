@@ -16,7 +16,8 @@ import { parseFrame } from '../../src/replication/messages/frame.js';
 import { peerApiUrl, syncSocketUrl } from '../../src/replication/peer-url.js';
 import { negotiateVersion, PROTOCOL_VERSIONS } from '../../src/replication/protocol-version.js';
 import { SyncSession } from '../../src/replication/sync-session.js';
-import { makeCtx, writeProjects } from '../helpers/replication-harness.js';
+import { writeProjects } from '../helpers/replication-harness.js';
+import { memoryContext } from '../helpers/memory-context.js';
 import { waitFor } from '../helpers/wait-for.js';
 
 const m = newMachineId();
@@ -64,7 +65,7 @@ describe('frames', () => {
 
 describe('batches', () => {
   it('encodes stored rows without re-serialising payloads; parsed back they equal the events', () => {
-    const ctx = makeCtx();
+    const ctx = memoryContext();
     writeProjects(ctx, 30, 'p', 10);
     const rows = eventsAfterRaw(ctx.db, {}, 100);
     const b = encodeBatch(7, {}, rows, 1 << 20);
@@ -76,7 +77,7 @@ describe('batches', () => {
   });
 
   it('cuts a batch at the byte budget, keeping at least one event and per-origin prefixes', () => {
-    const ctx = makeCtx();
+    const ctx = memoryContext();
     writeProjects(ctx, 30, 'p', 10);
     const rows = eventsAfterRaw(ctx.db, {}, 100);
     const b = encodeBatch(1, {}, rows, 2000);
@@ -130,8 +131,8 @@ describe('small parts', () => {
 
 describe('a bare SyncSession pair', () => {
   it('handshakes, catches up both ways, pushes live, drains and stops', async () => {
-    const a = makeCtx();
-    const b = makeCtx();
+    const a = memoryContext();
+    const b = memoryContext();
     writeProjects(a, 120, 'a', 40);
     writeProjects(b, 80, 'b', 40);
     const p = createMemoryPair();
@@ -151,7 +152,7 @@ describe('a bare SyncSession pair', () => {
   });
 
   it('run() rejects when the peer refuses the handshake', async () => {
-    const a = makeCtx();
+    const a = memoryContext();
     const p = createMemoryPair();
     const sa = new SyncSession({ ctx: a, machineId: a.clock.machine, name: 'a', transport: p.a, direction: 'outbound', log: silentLogger });
     p.b.onMessage(() => p.b.send(JSON.stringify({ type: 'error', code: 'CLARE_PROTOCOL_VERSION', message: 'we speak 9' })));

@@ -9,12 +9,13 @@ import { openDb } from '../../src/core/db.js';
 import { ClareError } from '../../src/core/errors.js';
 import { GroupCommit } from '../../src/core/group-commit.js';
 import { registerRoutes, route } from '../../src/server/route.js';
+import { silentLogger } from '../../src/core/log.js';
 
 async function answer(out: unknown): Promise<{ status: number; body: unknown }> {
   const db = openDb(':memory:');
   const app = Fastify();
   app.setErrorHandler((err, _req, reply) => reply.code(err instanceof ClareError ? err.status : 500).send(err instanceof ClareError ? err.toBody() : { error: { code: 'other' } }));
-  registerRoutes(app, [route({ method: 'GET', path: '/thing', tag: 't', summary: 's', access: 'public', response: z.object({ a: z.number(), b: z.string().nullable() }), handler: () => out as never })], new GroupCommit(db, new CommitFeed()));
+  registerRoutes(app, [route({ method: 'GET', path: '/thing', tag: 't', summary: 's', access: 'public', response: z.object({ a: z.number(), b: z.string().nullable() }), handler: () => out as never })], new GroupCommit(db, new CommitFeed(silentLogger)));
   const r = await app.inject({ method: 'GET', url: '/api/v1/thing' });
   await app.close();
   db.close();

@@ -1,14 +1,12 @@
 // One short id everywhere: the last 8 characters, longer only where ids shown
 // together end alike; and every verb resolves it (resolve.ts), ambiguity named.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { CommitFeed } from '../../src/core/commit-feed.js';
 import { commitLocal, type StoreContext } from '../../src/core/context.js';
-import { openDb } from '../../src/core/db.js';
 import { ClareError } from '../../src/core/errors.js';
-import { HybridClock } from '../../src/core/hlc.js';
-import { newMachineId, newProjectId, newTaskId, type ProjectId, type TaskId } from '../../src/core/ids.js';
+import { newProjectId, newTaskId, type ProjectId, type TaskId } from '../../src/core/ids.js';
 import { resolveTask } from '../../src/core/service/resolve.js';
 import { SHORT_ID_LENGTH, shortId, shortIdSchema, shortIds } from '../../src/protocol/short-id.js';
+import { memoryContext } from '../helpers/memory-context.js';
 
 describe('shortId', () => {
   it('is the last 8 characters, and grows only as far as it must among the ids shown with it', () => {
@@ -26,7 +24,7 @@ describe('shortId', () => {
 describe('resolving a short id', () => {
   let ctx: StoreContext;
   beforeEach(() => {
-    ctx = { db: openDb(':memory:'), clock: new HybridClock({ machine: newMachineId() }), feed: new CommitFeed() };
+    ctx = memoryContext();
   });
   afterEach(() => ctx.db.close());
 

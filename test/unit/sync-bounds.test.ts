@@ -18,7 +18,8 @@ import { SyncSession } from '../../src/replication/sync-session.js';
 import type { CloseInfo } from '../../src/replication/transport.js';
 import { DEFAULT_TUNING } from '../../src/replication/tuning.js';
 import { dialWebSocket } from '../../src/replication/ws-transport.js';
-import { connectRawPeer, makeCtx, makeEvent, refusal, MemoryNetwork, writeProjects, type TestNode } from '../helpers/replication-harness.js';
+import { connectRawPeer, makeEvent, refusal, MemoryNetwork, writeProjects, type TestNode } from '../helpers/replication-harness.js';
+import { memoryContext } from '../helpers/memory-context.js';
 import { waitFor } from '../helpers/wait-for.js';
 
 /** A payload object nested `depth` levels deep ({"x":{"x":…}} counts each object). */
@@ -31,8 +32,8 @@ function nested(depth: number): Record<string, unknown> {
 
 describe('payload depth at ingest', () => {
   it('a payload nested deeper than 61 (so its event fits the 64 of every door) is refused with CLARE_TOO_DEEP (4,109 deep too: no stack overflow), nothing written', () => {
-    const ctx = makeCtx();
-    const o = makeCtx().clock.machine;
+    const ctx = memoryContext();
+    const o = memoryContext().clock.machine;
     for (const depth of [MAX_PAYLOAD_DEPTH + 1, 65, 4108, 4109, 100_000]) {
       const e = { ...makeEvent(o, Date.now() - 1000), type: 'robot.arrived', payload: nested(depth) };
       const err = refusal(() => postEvents(ctx, { events: [e] }, 'x'));
@@ -47,7 +48,7 @@ describe('payload depth at ingest', () => {
     const net = new MemoryNetwork();
     const a = net.add({ name: 'a', peers: ['b'] });
     const b = net.add({ name: 'b' });
-    const o = makeCtx().clock.machine;
+    const o = memoryContext().clock.machine;
     const e = { ...makeEvent(o, Date.now() - 1000), type: 'robot.arrived', payload: nested(MAX_PAYLOAD_DEPTH) };
     expect(postEvents(a.ctx, { events: [e] }, 'x').accepted).toBe(1);
     await net.startAll();
@@ -141,7 +142,7 @@ describe('the WebSocket frame bound', () => {
     try {
       const t = dialWebSocket(`ws://127.0.0.1:${(wss.address() as AddressInfo).port}/`, { maxPayload: 10_000 });
       const closed = new Promise<CloseInfo>((resolve) => t.onClose(resolve));
-      const ctx = makeCtx();
+      const ctx = memoryContext();
       const s = new SyncSession({ ctx, machineId: ctx.clock.machine, name: 'a', transport: t, direction: 'outbound', log: silentLogger });
       s.start();
       const info = await closed;
@@ -159,7 +160,7 @@ describe('the WebSocket frame bound', () => {
   });
 
   it('a full batch of maximal events fits in one frame, and a session with the default bounds takes it', async () => {
-    const o = makeCtx().clock.machine;
+    const o = memoryContext().clock.machine;
     // Events of the largest payload (64 KiB), encoded as the pump encodes them.
     const events = Array.from({ length: 80 }, (_, i) => ({
       ...makeEvent(o, Date.now() - 10_000 + i), type: 'robot.arrived', payload: { blob: 'w'.repeat(MAX_PAYLOAD_BYTES - 20) },

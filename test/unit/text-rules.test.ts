@@ -12,6 +12,7 @@ import { openContext } from '../../src/core/setup.js';
 import { parseConfig, initialConfigText } from '../../src/core/config.js';
 import { eventCount } from '../../src/core/store.js';
 import { parseSessionListing } from '../../src/core/fleet/rclaude.js';
+import { silentLogger } from '../../src/core/log.js';
 
 /** Every C0 control but tab and newline, DEL, and every C1 control. */
 const CONTROLS = [...Array.from({ length: 0x20 }, (_, i) => i).filter((c) => c !== 0x09 && c !== 0x0a), 0x7f, ...Array.from({ length: 0x20 }, (_, i) => 0x80 + i)]
@@ -59,7 +60,7 @@ describe('event payloads from peers', () => {
 
   it('a local draft with a NUL is refused before it enters the log', () => {
     const config = parseConfig(initialConfigText(newMachineId(), 'desk'), 'x.toml');
-    const ctx = openContext(openDb(':memory:'), config);
+    const ctx = openContext(openDb(':memory:'), config, silentLogger);
     const before = eventCount(ctx.db);
     expect(() => commitLocal(ctx, [{ type: 'group.created', payload: { group: 'all' } }, { type: 'broadcast.sent', payload: { ...base, text: 'a\u0000b' } as never }])).toThrow(/control character/);
     expect(eventCount(ctx.db)).toBe(before);

@@ -3,7 +3,8 @@ import { ClareError } from '../../core/errors.js';
 import type { Assignment, Group, Task, Update } from '../../protocol/models.js';
 import type { StatusDoc } from '../../protocol/status.js';
 import { api, daemonTarget, seg } from '../client.js';
-import { ago, printJson, printTable, short, truncate } from '../output.js';
+import { ago, duration } from '../../protocol/time.js';
+import { printJson, printTable, short, truncate } from '../output.js';
 import { fetchPage, pageOptions, printMore } from '../paging.js';
 import { limitFlag } from '../flags.js';
 import { run } from '../run.js';
@@ -25,23 +26,23 @@ export function printStatus(s: StatusDoc): void {
   const out = process.stdout;
   out.write(`${s.machine.name} (${short(s.machine.id)})  clare ${s.machine.version}  events ${s.counts.events}\n`);
   if (s.recovery?.state === 'recovering') {
-    out.write(`RECOVERING since ${ago(s.recovery.since)} ago: fetching this machine's own events from its peers; writes are refused until done (${s.recovery.reason})\n`);
+    out.write(`RECOVERING since ${ago(s.recovery.since)}: fetching this machine's own events from its peers; writes are refused until done (${s.recovery.reason})\n`);
   }
   out.write(`projects ${s.counts.projects}  tasks: ${Object.entries(s.counts.tasks).map(([k, v]) => `${k} ${v}`).join(', ')}  ready ${s.counts.ready_tasks}`);
   out.write(`${s.counts.conflicts > 0 ? `  conflicts ${s.counts.conflicts}` : ''}${s.counts.skipped_events > 0 ? `  events from newer peers not applied ${s.counts.skipped_events}` : ''}\n\n`);
   const rows: string[][] = [];
   for (const h of s.hosts) {
     if (h.sessions.length === 0) rows.push([h.name, '-', '-', '-', '-']);
-    for (const x of h.sessions) rows.push([h.name, x.session, x.state ?? '?', x.idle_s === null ? '-' : ago(new Date(Date.now() - x.idle_s * 1000).toISOString()), x.task_id === null ? '-' : `${short(x.task_id)} ${truncate(x.task_title ?? '', 40)}`]);
+    for (const x of h.sessions) rows.push([h.name, x.session, x.state ?? '?', x.idle_s === null ? '-' : duration(x.idle_s), x.task_id === null ? '-' : `${short(x.task_id)} ${truncate(x.task_title ?? '', 40)}`]);
   }
   printTable(['HOST', 'SESSION', 'STATE', 'IDLE', 'TASK'], rows, 'no sessions known yet (clare pull)');
   if (s.truncated.sessions) out.write(`(the first ${rows.length} of ${s.counts.sessions} sessions; clare status lists at most that many: GET /api/v1/sessions pages through all)\n`);
   const silent = s.hosts.filter((h) => h.last_seen !== null && Date.now() - Date.parse(h.last_seen) > 5 * 60_000);
-  if (silent.length > 0) out.write(`\nnot heard from: ${silent.map((h) => `${h.name} (last seen ${ago(h.last_seen)} ago)`).join(', ')}\n`);
+  if (silent.length > 0) out.write(`\nnot heard from: ${silent.map((h) => `${h.name} (last seen ${ago(h.last_seen)})`).join(', ')}\n`);
   if (s.peers.length > 0) {
     out.write('\n');
     printTable(['PEER', 'NAME', 'STATE', 'SENT', 'RECEIVED', 'LAG(they/we)', 'OFFSET', 'LAST ERROR'], s.peers.map((p) => [
-      p.url ?? '(inbound)', p.name ?? '-', p.faulty ? 'FAULTY' : p.connected ? `up ${ago(p.since)}` : `down ${ago(p.since)}`,
+      p.url ?? '(inbound)', p.name ?? '-', p.faulty ? 'FAULTY' : p.connected ? `up since ${ago(p.since)}` : `down since ${ago(p.since)}`,
       String(p.events_sent), String(p.events_received),
       `${p.lag === null ? '-' : `${p.lag.they_lack}/${p.lag.we_lack}`}${p.divergence === null ? '' : ` DIVERGED (${p.divergence.origins.length} origin${p.divergence.origins.length === 1 ? '' : 's'}, ${p.divergence.state})`}`,
       p.clock_offset_ms === null ? '-' : `${p.clock_offset_ms}ms`, p.last_error === null ? '-' : truncate(`${p.last_error.code}: ${p.last_error.message}`, 60),
@@ -51,9 +52,9 @@ export function printStatus(s: StatusDoc): void {
   // last_error is the failure of the latest pull (cleared by a good one): show it even
   // when no pull ever worked, since then the session list above is stale or empty.
   if (f !== null && f.last_error !== null) {
-    out.write(`\nsession pulls are failing (${f.last_error.code}, ${ago(f.last_error.at)} ago): ${f.last_error.message}${f.last_pull === null ? '' : `\nlast good pull ${ago(f.last_pull.at)} ago (${f.last_pull.sessions} sessions)`}\n`);
+    out.write(`\nsession pulls are failing (${f.last_error.code}, ${ago(f.last_error.at)}): ${f.last_error.message}${f.last_pull === null ? '' : `\nlast good pull ${ago(f.last_pull.at)} (${f.last_pull.sessions} sessions)`}\n`);
   } else if (f !== null && f.last_pull !== null) {
-    out.write(`\nlast pull ${ago(f.last_pull.at)} ago (${f.last_pull.sessions} sessions)\n`);
+    out.write(`\nlast pull ${ago(f.last_pull.at)} (${f.last_pull.sessions} sessions)\n`);
   }
 }
 

@@ -2,7 +2,8 @@ import type { Argv } from 'yargs';
 import { ClareError } from '../../core/errors.js';
 import type { PeerStatus } from '../../protocol/status.js';
 import { api, daemonTarget } from '../client.js';
-import { ago, printJson, printTable } from '../output.js';
+import { ago } from '../../protocol/time.js';
+import { printJson, printTable } from '../output.js';
 import { exitAfterOutput, run } from '../run.js';
 
 export function peerCommands(y: Argv<{ json: boolean }>): Argv<{ json: boolean }> {
@@ -25,7 +26,7 @@ export function peerCommands(y: Argv<{ json: boolean }>): Argv<{ json: boolean }
         if (a.json) return printJson(ps);
         printTable(['URL', 'NAME', 'STATE', 'LAST ERROR'], ps.map((p) => [
           p.url, p.status?.name ?? '-',
-          p.status === null ? 'not connected' : p.status.faulty ? 'FAULTY' : p.status.connected ? `up ${ago(p.status.since)}` : `down ${ago(p.status.since)}`,
+          p.status === null ? 'not connected' : p.status.faulty ? 'FAULTY' : p.status.connected ? `up since ${ago(p.status.since)}` : `down since ${ago(p.status.since)}`,
           p.status?.last_error?.message ?? '-',
         ]), 'no peers: clare peer add http://HOST:PORT');
       }))

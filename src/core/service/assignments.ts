@@ -7,8 +7,7 @@ import type { Assignment } from '../../protocol/models.js';
 import type { Page } from '../../protocol/page.js';
 import { getAssignmentOrThrow, getTaskOrThrow, pageAssignments, pageSessions, projectsByIds, sessionBusy, type PageRequest } from '../queries.js';
 import { rankTasks } from '../scheduler.js';
-import { createAssignmentInput, type CreateAssignmentInput } from './inputs.js';
-import { parseInput } from './parse-input.js';
+import type { CreateAssignmentInput } from './inputs.js';
 import { resolveAssignment, resolveSession, resolveTask } from './resolve.js';
 import { shortId } from '../../protocol/short-id.js';
 
@@ -17,8 +16,7 @@ import { shortId } from '../../protocol/short-id.js';
  * the scheduler likes best for it (the one working in the project's path, else any).
  * A task has at most one active assignment: re-assigning moves it.
  */
-export function assign(ctx: StoreContext, raw: CreateAssignmentInput): Assignment {
-  const input = parseInput(createAssignmentInput, raw);
+export function assign(ctx: StoreContext, input: CreateAssignmentInput): Assignment {
   const taskId = resolveTask(ctx.db, input.task);
   const task = getTaskOrThrow(ctx.db, taskId);
   if (task.archived) throw new ClareError('CLARE_ARCHIVED', `task ${shortId(taskId)} is archived`, { id: taskId });

@@ -12,8 +12,7 @@ import { trustedAssignmentId, trustedTaskId } from '../ids.js';
 import type { Task } from '../../protocol/models.js';
 import type { Db } from '../db.js';
 import { fieldsBase, getTask, getTaskOrThrow, newestClaimHlc } from '../queries.js';
-import { startTaskInput, type StartTaskInput } from './inputs.js';
-import { parseInput } from './parse-input.js';
+import type { StartTaskInput } from './inputs.js';
 import { resolveSession, resolveTask, shortId } from './resolve.js';
 import { updateTask } from './tasks.js';
 
@@ -59,8 +58,7 @@ export function claimDrafts(db: Db, task: Task, target: SessionRef, opts: { forc
  * Starts a task. With a session, that session claims it (refused with CLARE_CONFLICT
  * when another session holds it, unless `force`); without one, only the status moves.
  */
-export function startTask(ctx: StoreContext, ref: string, raw: StartTaskInput): Task {
-  const input = parseInput(startTaskInput, raw);
+export function startTask(ctx: StoreContext, ref: string, input: StartTaskInput): Task {
   const id = resolveTask(ctx.db, ref);
   if (input.session === undefined) return updateTask(ctx, id, { status: 'in_progress', ...(input.note === undefined ? {} : { note: input.note }) });
   const target = resolveSession(ctx.db, input.session);

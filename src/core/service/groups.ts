@@ -6,8 +6,7 @@ import type { EventDraft } from '../events/catalog.js';
 import type { Group } from '../../protocol/models.js';
 import type { Page } from '../../protocol/page.js';
 import { getGroup, getGroupOrThrow, pageGroups, type PageRequest } from '../queries.js';
-import { createGroupInput, updateGroupInput, type CreateGroupInput, type UpdateGroupInput } from './inputs.js';
-import { parseInput } from './parse-input.js';
+import type { CreateGroupInput, UpdateGroupInput } from './inputs.js';
 
 function activeGroup(ctx: StoreContext, name: string): Group {
   const g = getGroup(ctx.db, name);
@@ -16,8 +15,7 @@ function activeGroup(ctx: StoreContext, name: string): Group {
 }
 
 /** Creates a group, or adds members to an existing one (creating is idempotent by name). */
-export function createGroup(ctx: StoreContext, raw: CreateGroupInput): Group {
-  const input = parseInput(createGroupInput, raw);
+export function createGroup(ctx: StoreContext, input: CreateGroupInput): Group {
   const existing = getGroup(ctx.db, input.name);
   const drafts: EventDraft[] = [];
   if (existing === null || existing.archived) drafts.push({ type: 'group.created', payload: { group: input.name } });
@@ -27,8 +25,7 @@ export function createGroup(ctx: StoreContext, raw: CreateGroupInput): Group {
   return getGroupOrThrow(ctx.db, input.name);
 }
 
-export function updateGroup(ctx: StoreContext, name: string, raw: UpdateGroupInput): Group {
-  const input = parseInput(updateGroupInput, raw);
+export function updateGroup(ctx: StoreContext, name: string, input: UpdateGroupInput): Group {
   const g = activeGroup(ctx, name);
   const have = new Set(g.members);
   const drafts: EventDraft[] = [];

@@ -1,6 +1,8 @@
 /**
- * Input schemas of the service operations. The HTTP API uses them as body schemas
- * (and the OpenAPI document is generated from them); the CLI builds the same shapes.
+ * Input schemas of the service operations. The HTTP API parses bodies and queries
+ * with them once, at the boundary (src/server/route.ts), and hands the parsed value
+ * (`z.infer`, defaults applied) to the service, which does not parse it again; the
+ * OpenAPI document is generated from them; the CLI builds the same shapes.
  */
 import { z } from 'zod';
 import {
@@ -64,7 +66,7 @@ export const createGroupInput = z.strictObject({
   name: groupNameSchema,
   members: z.array(memberPatternSchema).max(200).default([]),
 });
-export type CreateGroupInput = z.input<typeof createGroupInput>;
+export type CreateGroupInput = z.infer<typeof createGroupInput>;
 
 export const updateGroupInput = z.strictObject({
   add: z.array(memberPatternSchema).max(200).optional(),
@@ -91,7 +93,7 @@ export const nextInput = z.strictObject({
   project: ref.optional(),
   limit: z.coerce.number().int().min(1).max(1000).default(10),
 });
-export type NextInput = z.input<typeof nextInput>;
+export type NextInput = z.infer<typeof nextInput>;
 
 export const startTaskInput = z.strictObject({
   session: z.string().min(3).max(200).optional().describe('host:session that takes the task (becomes its holder)'),

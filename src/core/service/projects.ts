@@ -8,8 +8,7 @@ import type { Project } from '../../protocol/models.js';
 import type { Page } from '../../protocol/page.js';
 import { fieldsBase, getProjectOrThrow, pageProjects, type PageRequest } from '../queries.js';
 import { resolveProject } from './resolve.js';
-import { createProjectInput, updateProjectInput, type CreateProjectInput, type UpdateProjectInput } from './inputs.js';
-import { parseInput } from './parse-input.js';
+import type { CreateProjectInput, UpdateProjectInput } from './inputs.js';
 import { cachedStatement as stmt } from '../db.js';
 
 function assertNameFree(ctx: StoreContext, name: string, except?: string): void {
@@ -17,8 +16,7 @@ function assertNameFree(ctx: StoreContext, name: string, except?: string): void 
   if (clash !== undefined) throw new ClareError('CLARE_CONFLICT', `a project named ${JSON.stringify(name)} already exists (${clash.id})`, { id: clash.id });
 }
 
-export function createProject(ctx: StoreContext, raw: CreateProjectInput): Project {
-  const input = parseInput(createProjectInput, raw);
+export function createProject(ctx: StoreContext, input: CreateProjectInput): Project {
   assertNameFree(ctx, input.name);
   const id = newProjectId();
   commitLocal(ctx, [{ type: 'project.created', payload: { project_id: id, name: input.name, path: input.path ?? null, description: input.description ?? '', weight: input.weight ?? 1 } }]);
@@ -34,8 +32,7 @@ export function projects(ctx: StoreContext, opts: { includeArchived?: boolean; q
   return pageProjects(ctx.db, { includeArchived: opts.includeArchived === true, q: opts.q }, opts);
 }
 
-export function updateProject(ctx: StoreContext, ref: string, raw: UpdateProjectInput): Project {
-  const input = parseInput(updateProjectInput, raw);
+export function updateProject(ctx: StoreContext, ref: string, input: UpdateProjectInput): Project {
   const id = resolveProject(ctx.db, ref);
   const current = getProjectOrThrow(ctx.db, id);
   if (current.archived) throw new ClareError('CLARE_ARCHIVED', `project ${current.name} is archived`, { id });

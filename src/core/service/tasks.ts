@@ -10,8 +10,7 @@ import type { Page } from '../../protocol/page.js';
 import { fieldsBase, getProjectOrThrow, getSession, getTaskOrThrow, heldTasks, pendingAssignedTasks, projectsByIds, projectsHolding, tasksByIds } from '../queries.js';
 import { dependencyGraph, pageTasks, readyCandidates, type TaskOrder } from '../task-queries.js';
 import { findCycle, rankTasks, type RankedTask } from '../scheduler.js';
-import { createTaskInput, dependencyInput, nextInput, updateTaskInput, type CreateTaskInput, type DependencyInput, type NextInput, type UpdateTaskInput } from './inputs.js';
-import { parseInput } from './parse-input.js';
+import type { CreateTaskInput, DependencyInput, NextInput, UpdateTaskInput } from './inputs.js';
 import { parseSessionRef, resolveProject, resolveTask } from './resolve.js';
 import { shortId } from '../../protocol/short-id.js';
 
@@ -26,8 +25,7 @@ function cycleError(path: readonly string[]): ClareError {
   return new ClareError('CLARE_DEPENDENCY_CYCLE', `dependency cycle: ${path.map((id) => shortId(id, path)).join(' → ')}; a task cannot wait for itself`, { cycle: [...path] });
 }
 
-export function createTask(ctx: StoreContext, raw: CreateTaskInput): Task {
-  const input = parseInput(createTaskInput, raw);
+export function createTask(ctx: StoreContext, input: CreateTaskInput): Task {
   const projectId = activeProject(ctx, input.project);
   const deps = [...new Set((input.depends_on ?? []).map((d) => resolveTask(ctx.db, d)))];
   const id = newTaskId();
@@ -57,8 +55,7 @@ export function tasks(ctx: StoreContext, q: TaskQuery): Page<Task> {
   return pageTasks(ctx.db, { projectId, status: q.status, ready: q.ready, includeArchived: q.includeArchived, q: q.q }, q.order ?? 'created', { limit: q.limit, cursor: q.cursor });
 }
 
-export function updateTask(ctx: StoreContext, ref: string, raw: UpdateTaskInput): Task {
-  const input = parseInput(updateTaskInput, raw);
+export function updateTask(ctx: StoreContext, ref: string, input: UpdateTaskInput): Task {
   const id = resolveTask(ctx.db, ref);
   const current = getTaskOrThrow(ctx.db, id);
   if (current.archived) throw new ClareError('CLARE_ARCHIVED', `task ${shortId(id)} is archived`, { id });
@@ -95,8 +92,7 @@ export function archiveTask(ctx: StoreContext, ref: string): Task {
 }
 
 /** Adds (or removes) a dependency; refuses one that would close a cycle. */
-export function changeDependency(ctx: StoreContext, ref: string, raw: DependencyInput): Task {
-  const input = parseInput(dependencyInput, raw);
+export function changeDependency(ctx: StoreContext, ref: string, input: DependencyInput): Task {
   const id = resolveTask(ctx.db, ref);
   const dep = resolveTask(ctx.db, input.depends_on);
   const current = getTaskOrThrow(ctx.db, id);
@@ -126,8 +122,7 @@ export interface NextTask extends RankedTask {
  * no session holds or is assigned, by definition of ready — where tasks of the
  * project whose path holds the session's working directory rank higher.
  */
-export function nextTasks(ctx: StoreContext, raw: NextInput, now: number = Date.now()): NextTask[] {
-  const input = parseInput(nextInput, raw);
+export function nextTasks(ctx: StoreContext, input: NextInput, now: number = Date.now()): NextTask[] {
   let cwd: string | null = null;
   const own: NextTask[] = [];
   const projectId = input.project === undefined ? undefined : resolveProject(ctx.db, input.project);

@@ -6,12 +6,10 @@ import { newUpdateId } from '../ids.js';
 import type { Update } from '../../protocol/models.js';
 import type { Page } from '../../protocol/page.js';
 import { getGroup, getUpdateOrThrow, pageUpdates, type PageRequest } from '../queries.js';
-import { broadcastInput, postUpdateInput, type BroadcastInput, type PostUpdateInput } from './inputs.js';
-import { parseInput } from './parse-input.js';
+import type { BroadcastInput, PostUpdateInput } from './inputs.js';
 import { parseSessionRef, resolveTask } from './resolve.js';
 
-export function postUpdate(ctx: StoreContext, raw: PostUpdateInput): Update {
-  const input = parseInput(postUpdateInput, raw);
+export function postUpdate(ctx: StoreContext, input: PostUpdateInput): Update {
   const taskId = input.task === undefined ? null : resolveTask(ctx.db, input.task);
   const s = input.session === undefined ? null : parseSessionRef(input.session);
   const id = newUpdateId();
@@ -20,8 +18,7 @@ export function postUpdate(ctx: StoreContext, raw: PostUpdateInput): Update {
 }
 
 /** Appends one broadcast event; every host's daemon delivers it to its matching sessions. */
-export function broadcast(ctx: StoreContext, raw: BroadcastInput): Update {
-  const input = parseInput(broadcastInput, raw);
+export function broadcast(ctx: StoreContext, input: BroadcastInput): Update {
   const g = getGroup(ctx.db, input.group);
   if (g === null || g.archived) throw new ClareError('CLARE_NOT_FOUND', `no group ${JSON.stringify(input.group)}; create it with \`clare group add ${input.group} HOST:SESSION…\``, { kind: 'group', ref: input.group });
   if (g.members.length === 0) throw new ClareError('CLARE_CONFLICT', `group ${g.name} has no members`, { group: g.name });

@@ -2,6 +2,7 @@
  * The page's writes and reads beyond the live stream go through the same JSON API
  * as the CLI (/api/v1). Errors come back as the API's coded error bodies.
  */
+import { parseErrorBody } from '../../protocol/error-body.js';
 import { authToken } from './auth-token.js';
 
 export class ApiError extends Error {
@@ -12,13 +13,8 @@ export class ApiError extends Error {
 }
 
 function errorOf(status: number, body: unknown, fallback: string): ApiError {
-  if (typeof body === 'object' && body !== null && 'error' in body) {
-    const e = body.error;
-    if (typeof e === 'object' && e !== null && 'code' in e && 'message' in e) {
-      const { code, message } = e;
-      if (typeof code === 'string' && typeof message === 'string') return new ApiError(code, message, status);
-    }
-  }
+  const e = parseErrorBody(body);
+  if (e !== null) return new ApiError(e.code, e.message, status);
   // An answer without a coded error body is the daemon misbehaving: the catalog's CLARE_INTERNAL, as the CLI says it.
   return new ApiError(status === 0 ? 'CLARE_DAEMON_DOWN' : 'CLARE_INTERNAL', fallback, status);
 }
