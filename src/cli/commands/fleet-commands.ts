@@ -5,8 +5,8 @@ import type { StatusDoc } from '../../protocol/status.js';
 import { api, daemonTarget, seg } from '../client.js';
 import { ago, printJson, printTable, short, truncate } from '../output.js';
 import { fetchPage, pageOptions, printMore } from '../paging.js';
-import { limitFlag } from '../flags.js';
 import { run } from '../run.js';
+import { NEXT, UPDATE } from '../hot-verbs.js';
 import { TASK_HEADER, taskRow } from './task-commands.js';
 
 type Ranked = Task & { score: number; reasons: string[]; held: boolean; assigned: boolean };
@@ -19,6 +19,38 @@ export function parseDuration(s: string): number {
   }
   const [d, h, mi, se] = m.slice(1).map((g) => Number(g ?? 0)) as [number, number, number, number];
   return d * 86_400 + h * 3600 + mi * 60 + se;
+}
+
+/** `clare next` (also run by the fast path, fast-path.ts, with the same arguments). */
+export interface NextArgs { readonly json: boolean; readonly session?: string | undefined; readonly project?: string | undefined; readonly limit?: number | undefined }
+export function nextTasks(a: NextArgs): Promise<void> {
+  return run(a, async () => {
+    const q = new URLSearchParams({ limit: String(a.limit ?? NEXT.options.limit.default) });
+    const session = a.session ?? process.env['CLARE_SESSION'];
+    if (session !== undefined && session !== '') q.set('session', session);
+    if (a.project !== undefined) q.set('project', a.project);
+    const ts = await api<Ranked[]>(await daemonTarget(), 'GET', `/tasks/next?${q.toString()}`);
+    if (a.json) return printJson(ts);
+    printTable(TASK_HEADER, ts.map((t) => {
+      const row = taskRow(t, ts.map((x) => x.id));
+      row[2] = t.held ? `${row[2]} (held)` : t.assigned ? `${row[2]} (assigned)` : row[2]!;
+      return row;
+    }), 'nothing ready: every open task waits for a dependency, or none is open');
+  });
+}
+
+/** `clare update TEXT`: a progress note. */
+export interface PostUpdateArgs { readonly json: boolean; readonly text: string; readonly task?: string | undefined; readonly session?: string | undefined }
+export function postUpdate(a: PostUpdateArgs): Promise<void> {
+  return run(a, async () => {
+    const task = a.task ?? process.env['CLARE_TASK'];
+    const session = a.session ?? process.env['CLARE_SESSION'];
+    const u = await api<Update>(await daemonTarget(), 'POST', '/updates', {
+      text: a.text, ...(task === undefined || task === '' ? {} : { task }), ...(session === undefined || session === '' ? {} : { session }),
+    });
+    if (a.json) return printJson(u);
+    process.stdout.write(`posted ${short(u.id)}\n`);
+  });
 }
 
 export function printStatus(s: StatusDoc): void {
@@ -87,23 +119,8 @@ export function fleetCommands(y: Argv<{ json: boolean }>): Argv<{ json: boolean 
       printTable(['ID', 'TASK', 'SESSION', 'DELIVERY', 'SINCE'], page.items.map((r) => [short(r.id, page.items.map((x) => x.id)), short(r.task_id), `${r.host}:${r.session}`, r.delivery + (r.error === null ? '' : ` (${truncate(r.error, 40)})`) + (r.removed ? ' (removed)' : ''), ago(r.created_at)]));
       printMore(page);
     }))
-    .command('next', 'What to work on: the session\'s own task first (held), then ready tasks, best first', (c) => c
-      .option('session', { alias: 's', type: 'string', describe: 'host:session asking (its held task first, then its project\'s); default $CLARE_SESSION' })
-      .option('project', { type: 'string' })
-      .option('limit', { ...limitFlag(1000), default: 10 }),
-    (a) => run(a, async () => {
-      const q = new URLSearchParams({ limit: String(a.limit) });
-      const session = a.session ?? process.env['CLARE_SESSION'];
-      if (session !== undefined && session !== '') q.set('session', session);
-      if (a.project !== undefined) q.set('project', a.project);
-      const ts = await api<Ranked[]>(await daemonTarget(), 'GET', `/tasks/next?${q.toString()}`);
-      if (a.json) return printJson(ts);
-      printTable(TASK_HEADER, ts.map((t) => {
-        const row = taskRow(t, ts.map((x) => x.id));
-        row[2] = t.held ? `${row[2]} (held)` : t.assigned ? `${row[2]} (assigned)` : row[2]!;
-        return row;
-      }), 'nothing ready: every open task waits for a dependency, or none is open');
-    }))
+    .command('next', 'What to work on: the session\'s own task first (held), then ready tasks, best first', (c) => c.options(NEXT.options),
+      (a) => nextTasks(a))
     .command('status', 'The fleet: sessions per host, tasks, peers', (c) => c,
       (a) => run(a, async () => {
         const s = await api<StatusDoc>(await daemonTarget(), 'GET', '/status');
@@ -119,19 +136,8 @@ export function fleetCommands(y: Argv<{ json: boolean }>): Argv<{ json: boolean 
       if (a.json) return printJson(u);
       process.stdout.write(`broadcast ${short(u.id)} to group ${a.group}${u.expires_at === null ? '' : `, expires ${u.expires_at}`}\n`);
     }))
-    .command('update <text>', 'Post a progress note (agents: about your task)', (c) => c
-      .positional('text', { type: 'string', demandOption: true })
-      .option('task', { alias: 't', type: 'string', describe: 'the task it is about; default $CLARE_TASK' })
-      .option('session', { alias: 's', type: 'string', describe: 'host:session posting it; default $CLARE_SESSION' }),
-    (a) => run(a, async () => {
-      const task = a.task ?? process.env['CLARE_TASK'];
-      const session = a.session ?? process.env['CLARE_SESSION'];
-      const u = await api<Update>(await daemonTarget(), 'POST', '/updates', {
-        text: a.text, ...(task === undefined || task === '' ? {} : { task }), ...(session === undefined || session === '' ? {} : { session }),
-      });
-      if (a.json) return printJson(u);
-      process.stdout.write(`posted ${short(u.id)}\n`);
-    }))
+    .command('update <text>', 'Post a progress note (agents: about your task)', (c) => c.positional('text', UPDATE.positionals.text).options(UPDATE.options),
+      (a) => postUpdate(a))
     .command('updates', 'Notes and broadcasts, newest first, a page at a time', (c) => pageOptions(c
       .option('task', { alias: 't', type: 'string' })
       .option('kind', { type: 'string', choices: ['note', 'broadcast'] })

@@ -5,6 +5,7 @@ import { printJson, printTable, short, truncate } from '../output.js';
 import { fetchPage, pageOptions, printMore } from '../paging.js';
 import { PRIORITY_FLAG } from '../flags.js';
 import { run } from '../run.js';
+import { TASK_ADD, TASK_START, taskStatusVerb } from '../hot-verbs.js';
 
 /** A task as a table row; `among`: the ids of the rows printed with it (short ids unique among them). */
 export function taskRow(t: Task, among: readonly string[] = []): string[] {
@@ -22,30 +23,49 @@ function show(t: Task, json: boolean): void {
   if (t.description !== '') process.stdout.write(`\n${t.description}\n`);
 }
 
+/** `clare task add` (also run by the fast path, fast-path.ts, with the same arguments). */
+export interface AddTaskArgs { readonly json: boolean; readonly project: string; readonly title: string; readonly priority?: number | undefined; readonly dependsOn?: readonly string[] | undefined; readonly description?: string | undefined }
+export function addTask(a: AddTaskArgs): Promise<void> {
+  return run(a, async () => {
+    const t = await api<Task>(await daemonTarget(), 'POST', '/tasks', {
+      project: a.project, title: a.title,
+      ...(a.priority === undefined ? {} : { priority: a.priority }),
+      ...(a.dependsOn === undefined ? {} : { depends_on: a.dependsOn }),
+      ...(a.description === undefined ? {} : { description: a.description }),
+    });
+    show(t, a.json);
+  });
+}
+
+/** `clare task done|block|reopen`. */
+export interface TaskStatusArgs { readonly json: boolean; readonly task: string; readonly note?: string | undefined }
+export function setTaskStatus(a: TaskStatusArgs, status: string): Promise<void> {
+  return run(a, async () => show(await api<Task>(await daemonTarget(), 'PATCH', `/tasks/${seg(a.task)}`, { status, ...(a.note === undefined ? {} : { note: a.note }) }), a.json));
+}
+
+/** `clare task start`. */
+export interface StartTaskArgs { readonly json: boolean; readonly task: string; readonly session?: string | undefined; readonly force: boolean; readonly note?: string | undefined }
+export function startTask(a: StartTaskArgs): Promise<void> {
+  return run(a, async () => {
+    const session = a.session ?? process.env['CLARE_SESSION'];
+    const body = {
+      ...(session === undefined || session === '' ? {} : { session }), ...(a.force ? { force: true } : {}), ...(a.note === undefined ? {} : { note: a.note }),
+    };
+    show(await api<Task>(await daemonTarget(), 'POST', `/tasks/${seg(a.task)}/start`, body), a.json);
+  });
+}
+
 function statusCommand(y: Argv<{ json: boolean }>, name: string, status: string, describe: string): Argv<{ json: boolean }> {
-  return y.command(`${name} <task>`, describe, (c) => c
-    .positional('task', { type: 'string', demandOption: true, describe: 'task id, short id or title' })
-    .option('note', { type: 'string', describe: 'why (kept with the event)' }),
-  (a) => run(a, async () => show(await api<Task>(await daemonTarget(), 'PATCH', `/tasks/${seg(a.task)}`, { status, ...(a.note === undefined ? {} : { note: a.note }) }), a.json)));
+  const spec = taskStatusVerb(name);
+  return y.command(`${name} <task>`, describe, (c) => c.positional('task', spec.positionals.task).options(spec.options),
+    (a) => setTaskStatus(a, status));
 }
 
 export function taskCommands(y: Argv<{ json: boolean }>): Argv<{ json: boolean }> {
   let c = y
     .command('add <project> <title>', 'Create a task', (c) => c
-      .positional('project', { type: 'string', demandOption: true, describe: 'project name or id' })
-      .positional('title', { type: 'string', demandOption: true })
-      .option('priority', { ...PRIORITY_FLAG, describe: '0 most urgent … 4 (default 2)' })
-      .option('depends-on', { alias: 'd', type: 'string', array: true, describe: 'task that must be done first (repeatable)' })
-      .option('description', { type: 'string' }),
-    (a) => run(a, async () => {
-      const t = await api<Task>(await daemonTarget(), 'POST', '/tasks', {
-        project: a.project, title: a.title,
-        ...(a.priority === undefined ? {} : { priority: a.priority }),
-        ...(a.dependsOn === undefined ? {} : { depends_on: a.dependsOn }),
-        ...(a.description === undefined ? {} : { description: a.description }),
-      });
-      show(t, a.json);
-    }))
+      .positional('project', TASK_ADD.positionals.project).positional('title', TASK_ADD.positionals.title).options(TASK_ADD.options),
+    (a) => addTask(a))
     .command('list [project]', 'List tasks, a page at a time (oldest first; --all for every page)', (c) => pageOptions(c
       .positional('project', { type: 'string', describe: 'only this project' })
       .option('status', { type: 'string', choices: ['open', 'in_progress', 'blocked', 'done'] })
@@ -89,17 +109,8 @@ export function taskCommands(y: Argv<{ json: boolean }>): Argv<{ json: boolean }
       (a) => run(a, async () => show(await api<Task>(await daemonTarget(), 'PATCH', `/tasks/${seg(a.task)}`, { archived: true }), a.json)));
   c = statusCommand(c, 'done', 'done', 'Mark a task done (its session is then free for new work)');
   c = c.command('start <task>', 'Start a task; with a session (--session or $CLARE_SESSION) that session claims it', (c) => c
-    .positional('task', { type: 'string', demandOption: true, describe: 'task id, short id or title' })
-    .option('session', { alias: 's', type: 'string', describe: 'host:session taking the task; default $CLARE_SESSION' })
-    .option('force', { type: 'boolean', default: false, describe: 'take the task over from the session holding it' })
-    .option('note', { type: 'string', describe: 'why (kept with the event)' }),
-  (a) => run(a, async () => {
-    const session = a.session ?? process.env['CLARE_SESSION'];
-    const body = {
-      ...(session === undefined || session === '' ? {} : { session }), ...(a.force ? { force: true } : {}), ...(a.note === undefined ? {} : { note: a.note }),
-    };
-    show(await api<Task>(await daemonTarget(), 'POST', `/tasks/${seg(a.task)}/start`, body), a.json);
-  }));
+    .positional('task', TASK_START.positionals.task).options(TASK_START.options),
+  (a) => startTask(a));
   c = statusCommand(c, 'block', 'blocked', 'Mark a task blocked (its holder keeps it)');
   c = statusCommand(c, 'reopen', 'open', 'Reopen a task (back among the ready ones: its holder and assignment end)');
   return c.demandCommand(1, 'clare task: say add, list, show, update, done, start, block, reopen, depend or archive');
