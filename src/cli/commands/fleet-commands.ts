@@ -3,7 +3,8 @@ import { ClareError } from '../../core/errors.js';
 import type { Assignment, Group, Task, Update } from '../../protocol/models.js';
 import type { StatusDoc } from '../../protocol/status.js';
 import { api, daemonTarget, seg } from '../client.js';
-import { ago, printJson, printTable, short, truncate } from '../output.js';
+import { ago, type Cell, printJson, printTable, short, truncate } from '../output.js';
+import { stateStyle } from '../colour.js';
 import { fetchPage, pageOptions, printMore } from '../paging.js';
 import { run } from '../run.js';
 import { NEXT, UPDATE } from '../hot-verbs.js';
@@ -31,11 +32,8 @@ export function nextTasks(a: NextArgs): Promise<void> {
     if (a.project !== undefined) q.set('project', a.project);
     const ts = await api<Ranked[]>(await daemonTarget(), 'GET', `/tasks/next?${q.toString()}`);
     if (a.json) return printJson(ts);
-    printTable(TASK_HEADER, ts.map((t) => {
-      const row = taskRow(t, ts.map((x) => x.id));
-      row[2] = t.held ? `${row[2]} (held)` : t.assigned ? `${row[2]} (assigned)` : row[2]!;
-      return row;
-    }), 'nothing ready: every open task waits for a dependency, or none is open');
+    printTable(TASK_HEADER, ts.map((t) => taskRow(t, ts.map((x) => x.id), t.held ? ' (held)' : t.assigned ? ' (assigned)' : '')),
+      'nothing ready: every open task waits for a dependency, or none is open');
   });
 }
 
@@ -61,10 +59,10 @@ export function printStatus(s: StatusDoc): void {
   }
   out.write(`projects ${s.counts.projects}  tasks: ${Object.entries(s.counts.tasks).map(([k, v]) => `${k} ${v}`).join(', ')}  ready ${s.counts.ready_tasks}`);
   out.write(`${s.counts.conflicts > 0 ? `  conflicts ${s.counts.conflicts}` : ''}${s.counts.skipped_events > 0 ? `  events from newer peers not applied ${s.counts.skipped_events}` : ''}\n\n`);
-  const rows: string[][] = [];
+  const rows: Cell[][] = [];
   for (const h of s.hosts) {
     if (h.sessions.length === 0) rows.push([h.name, '-', '-', '-', '-']);
-    for (const x of h.sessions) rows.push([h.name, x.session, x.state ?? '?', x.idle_s === null ? '-' : ago(new Date(Date.now() - x.idle_s * 1000).toISOString()), x.task_id === null ? '-' : `${short(x.task_id)} ${truncate(x.task_title ?? '', 40)}`]);
+    for (const x of h.sessions) rows.push([h.name, x.session, { text: x.state ?? '?', style: stateStyle(x.state ?? '?') }, x.idle_s === null ? '-' : ago(new Date(Date.now() - x.idle_s * 1000).toISOString()), x.task_id === null ? '-' : `${short(x.task_id)} ${truncate(x.task_title ?? '', 40)}`]);
   }
   printTable(['HOST', 'SESSION', 'STATE', 'IDLE', 'TASK'], rows, 'no sessions known yet (clare pull)');
   if (s.truncated.sessions) out.write(`(the first ${rows.length} of ${s.counts.sessions} sessions; clare status lists at most that many: GET /api/v1/sessions pages through all)\n`);
@@ -73,7 +71,7 @@ export function printStatus(s: StatusDoc): void {
   if (s.peers.length > 0) {
     out.write('\n');
     printTable(['PEER', 'NAME', 'STATE', 'SENT', 'RECEIVED', 'LAG(they/we)', 'OFFSET', 'LAST ERROR'], s.peers.map((p) => [
-      p.url ?? '(inbound)', p.name ?? '-', p.faulty ? 'FAULTY' : p.connected ? `up ${ago(p.since)}` : `down ${ago(p.since)}`,
+      p.url ?? '(inbound)', p.name ?? '-', ((state: string) => ({ text: state, style: stateStyle(state) }))(p.faulty ? 'FAULTY' : p.connected ? `up ${ago(p.since)}` : `down ${ago(p.since)}`),
       String(p.events_sent), String(p.events_received),
       `${p.lag === null ? '-' : `${p.lag.they_lack}/${p.lag.we_lack}`}${p.divergence === null ? '' : ` DIVERGED (${p.divergence.origins.length} origin${p.divergence.origins.length === 1 ? '' : 's'}, ${p.divergence.state})`}`,
       p.clock_offset_ms === null ? '-' : `${p.clock_offset_ms}ms`, p.last_error === null ? '-' : truncate(`${p.last_error.code}: ${p.last_error.message}`, 60),

@@ -9,8 +9,9 @@ import { ClareError } from '../../core/errors.js';
 import { api, daemonTarget } from '../client.js';
 import { printJson } from '../output.js';
 import { exitAfterOutput, run } from '../run.js';
+import { paint } from '../colour.js';
 
-const MARK = { ok: 'ok  ', warn: 'WARN', fail: 'FAIL', skip: 'skip' } as const;
+const MARK = { ok: ['ok  ', 'green'], warn: ['WARN', 'yellow'], fail: ['FAIL', 'red'], skip: ['skip', 'dim'] } as const;
 
 export function opsCommands(y: Argv<{ json: boolean }>): Argv<{ json: boolean }> {
   return y
@@ -24,7 +25,7 @@ export function opsCommands(y: Argv<{ json: boolean }>): Argv<{ json: boolean }>
       else {
         const width = Math.max(...r.checks.map((c) => c.id.length));
         for (const c of r.checks) {
-          process.stdout.write(`${MARK[c.level]}  ${c.id.padEnd(width)}  ${c.detail}\n`);
+          process.stdout.write(`${paint(MARK[c.level][0], MARK[c.level][1])}  ${c.id.padEnd(width)}  ${c.detail}\n`);
           if (c.fix !== null) process.stdout.write(`      ${' '.repeat(width)}  → ${c.fix}\n`);
         }
       }

@@ -1,17 +1,18 @@
 import type { Argv } from 'yargs';
 import type { Task } from '../../protocol/models.js';
 import { api, daemonTarget, seg } from '../client.js';
-import { printJson, printTable, short, truncate } from '../output.js';
+import { type Cell, printJson, printTable, short, truncate } from '../output.js';
+import { stateStyle } from '../colour.js';
 import { fetchPage, pageOptions, printMore } from '../paging.js';
 import { PRIORITY_FLAG } from '../flags.js';
 import { run } from '../run.js';
 import { TASK_ADD, TASK_START, taskStatusVerb } from '../hot-verbs.js';
 
-/** A task as a table row; `among`: the ids of the rows printed with it (short ids unique among them). */
-export function taskRow(t: Task, among: readonly string[] = []): string[] {
-  const state = t.archived ? 'archived' : t.status === 'open' && t.blocked_by.length > 0 ? `waiting(${t.blocked_by.length})` : t.status;
+/** A task as a table row; `among`: the ids of the rows printed with it (short ids unique among them); `mark`: added to the state. */
+export function taskRow(t: Task, among: readonly string[] = [], mark = ''): Cell[] {
+  const state = (t.archived ? 'archived' : t.status === 'open' && t.blocked_by.length > 0 ? `waiting(${t.blocked_by.length})` : t.status) + mark;
   const who = t.holder !== null ? `${t.holder.host}:${t.holder.session}` : t.assignment === null ? '-' : `${t.assignment.host}:${t.assignment.session}`;
-  return [short(t.id, among), `P${t.priority}`, state, t.project ?? short(t.project_id), truncate(t.title, 60), who];
+  return [short(t.id, among), { text: `P${t.priority}`, style: t.priority === 0 ? 'red' : undefined }, { text: state, style: stateStyle(state) }, t.project ?? short(t.project_id), truncate(t.title, 60), who];
 }
 
 export const TASK_HEADER = ['ID', 'PRI', 'STATUS', 'PROJECT', 'TITLE', 'SESSION'];
