@@ -4,7 +4,7 @@
  * fleet-commands.ts) and the fast path (fast-path.ts) both read them, so the two
  * parsers cannot disagree on a flag's name, alias, type, default or check.
  */
-import { limitFlag, PRIORITY_FLAG } from './flags.js';
+import { limitFlag, PRIORITY_FLAG, textFlag, textsFlag } from './flags.js';
 
 /** A positional as yargs takes it; every positional of a hot verb is a required string. */
 export interface PositionalSpec {
@@ -38,7 +38,7 @@ export const TASK_ADD = {
   positionals: { project: { type: 'string', demandOption: true, describe: 'project name or id' }, title: { type: 'string', demandOption: true } },
   options: {
     priority: { ...PRIORITY_FLAG, describe: '0 most urgent … 4 (default 2)' },
-    'depends-on': { alias: 'd', type: 'string', array: true, describe: 'task that must be done first (repeatable)' },
+    'depends-on': { alias: 'd', type: 'string', array: true, coerce: textsFlag('depends-on'), describe: 'task that must be done first (repeatable)' },
     description: { type: 'string' },
   },
 } as const satisfies HotVerb;
@@ -61,7 +61,7 @@ export const NEXT = {
   positionals: {},
   options: {
     session: { alias: 's', type: 'string', describe: 'host:session asking (its held task first, then its project\'s); default $CLARE_SESSION' },
-    project: { type: 'string' },
+    project: { type: 'string', coerce: textFlag('project') },
     limit: { ...limitFlag(1000), default: 10 },
   },
 } as const satisfies HotVerb;

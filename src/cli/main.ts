@@ -10,9 +10,11 @@
  * every module, in the same order as always, so what yargs prints does not change.
  */
 import type { Argv } from 'yargs';
+import { asClareError } from '../core/errors.js';
 import { packageVersion } from '../core/version.js';
 import { exitCodeEpilog } from './exit-codes.js';
 import { runHot } from './fast-path.js';
+import { flagRefusal } from './flags.js';
 
 type Cli = Argv<{ json: boolean }>;
 type Register = (cli: Cli) => void;
@@ -81,9 +83,12 @@ async function runYargs(args: readonly string[]): Promise<void> {
     .epilog(exitCodeEpilog())
     .wrap(Math.min(110, process.stdout.columns || 100))
     .fail((msg, err) => {
-      // Usage errors (unknown verb, missing argument): exit 2, like CLARE_BAD_REQUEST.
+      // Usage errors (unknown verb, missing argument): exit 2, like CLARE_BAD_REQUEST. A bad
+      // flag value is a coded error from flags.ts: with --json its body goes to stdout, as run() prints it.
+      const coded = (err === undefined ? null : asClareError(err)) ?? flagRefusal(err?.message ?? msg);
+      if (coded !== null && args.includes('--json')) process.stdout.write(`${JSON.stringify(coded.toBody(), null, 2)}\n`);
       process.stderr.write(`clare: ${err?.message ?? msg}\nRun with --help for usage.\n`);
-      process.exit(2);
+      process.exit(coded?.exitCode ?? 2);
     })
     .parseAsync();
 }

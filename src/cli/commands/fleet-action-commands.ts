@@ -12,6 +12,7 @@ import { clarePaths } from '../../core/paths.js';
 import { api, daemonTarget, seg } from '../client.js';
 import { printJson } from '../output.js';
 import { run } from '../run.js';
+import { LINES_FLAG } from '../flags.js';
 
 interface Screen {
   host: string;
@@ -31,7 +32,7 @@ export function fleetActionCommands(y: Argv<{ json: boolean }>): Argv<{ json: bo
       }))
     .command('peek <session>', "Show the last lines of a session's screen (host:session, on any host of the mesh)", (c) => c
       .positional('session', { type: 'string', demandOption: true, describe: 'host:session' })
-      .option('lines', { alias: 'n', type: 'number', default: 40, describe: 'how many lines (1…2000)' }),
+      .option('lines', { ...LINES_FLAG, describe: 'how many lines (1…2000)' }),
     (a) => run(a, async () => {
       const s = (await import('../../core/service/resolve.js')).parseSessionRef(a.session);
       const r = await api<Screen>(await daemonTarget(), 'GET', `/sessions/${seg(s.host)}/${seg(s.session)}/screen?lines=${encodeURIComponent(String(a.lines))}`);

@@ -1,5 +1,4 @@
 import type { Argv } from 'yargs';
-import { ClareError } from '../../core/errors.js';
 import type { Assignment, Group, Task, Update } from '../../protocol/models.js';
 import type { StatusDoc } from '../../protocol/status.js';
 import { api, daemonTarget, seg } from '../client.js';
@@ -8,19 +7,11 @@ import { stateStyle } from '../colour.js';
 import { fetchPage, pageOptions, printMore } from '../paging.js';
 import { run } from '../run.js';
 import { NEXT, UPDATE } from '../hot-verbs.js';
+import { choiceFlag, textFlag, TTL_FLAG } from '../flags.js';
 import { TASK_HEADER, taskRow } from './task-commands.js';
 
 type Ranked = Task & { score: number; reasons: string[]; held: boolean; assigned: boolean };
 
-/** "1h30m", "45s", "2d" → seconds. */
-export function parseDuration(s: string): number {
-  const m = /^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$/.exec(s.trim());
-  if (m === null || s.trim() === '' || m.slice(1).every((g) => g === undefined)) {
-    throw new ClareError('CLARE_VALIDATION', `bad duration ${JSON.stringify(s)}: use e.g. 90s, 15m, 1h, 2d, 1h30m`);
-  }
-  const [d, h, mi, se] = m.slice(1).map((g) => Number(g ?? 0)) as [number, number, number, number];
-  return d * 86_400 + h * 3600 + mi * 60 + se;
-}
 
 /** `clare next` (also run by the fast path, fast-path.ts, with the same arguments). */
 export interface NextArgs { readonly json: boolean; readonly session?: string | undefined; readonly project?: string | undefined; readonly limit?: number | undefined }
@@ -106,7 +97,7 @@ export function fleetCommands(y: Argv<{ json: boolean }>): Argv<{ json: boolean 
         process.stdout.write(`unassigned ${short(r.task_id)} from ${r.host}:${r.session}\n`);
       }))
     .command('assignments', 'List active assignments, newest first, a page at a time', (c) => pageOptions(c
-      .option('task', { alias: 't', type: 'string', describe: 'only this task\'s' })
+      .option('task', { alias: 't', type: 'string', coerce: textFlag('task'), describe: 'only this task\'s' })
       .option('removed', { type: 'boolean', default: false, describe: 'include removed ones' })),
     (a) => run(a, async () => {
       const q = new URLSearchParams();
@@ -127,9 +118,9 @@ export function fleetCommands(y: Argv<{ json: boolean }>): Argv<{ json: boolean 
       }))
     .command('broadcast <group> <text>', 'Send a message to every session of a group', (c) => c
       .positional('group', { type: 'string', demandOption: true }).positional('text', { type: 'string', demandOption: true })
-      .option('ttl', { type: 'string', describe: 'expire undelivered copies after e.g. 30m, 1h, 2d' }),
+      .option('ttl', { ...TTL_FLAG, describe: 'expire undelivered copies after e.g. 30m, 1h, 2d' }),
     (a) => run(a, async () => {
-      const ttl = a.ttl === undefined ? {} : { ttl_s: parseDuration(a.ttl) };
+      const ttl = a.ttl === undefined ? {} : { ttl_s: a.ttl };
       const u = await api<Update>(await daemonTarget(), 'POST', '/broadcast', { group: a.group, message: a.text, ...ttl });
       if (a.json) return printJson(u);
       process.stdout.write(`broadcast ${short(u.id)} to group ${a.group}${u.expires_at === null ? '' : `, expires ${u.expires_at}`}\n`);
@@ -137,9 +128,9 @@ export function fleetCommands(y: Argv<{ json: boolean }>): Argv<{ json: boolean 
     .command('update <text>', 'Post a progress note (agents: about your task)', (c) => c.positional('text', UPDATE.positionals.text).options(UPDATE.options),
       (a) => postUpdate(a))
     .command('updates', 'Notes and broadcasts, newest first, a page at a time', (c) => pageOptions(c
-      .option('task', { alias: 't', type: 'string' })
-      .option('kind', { type: 'string', choices: ['note', 'broadcast'] })
-      .option('search', { alias: 'q', type: 'string', describe: 'only those whose text holds this' })),
+      .option('task', { alias: 't', type: 'string', coerce: textFlag('task') })
+      .option('kind', choiceFlag('kind', ['note', 'broadcast']))
+      .option('search', { alias: 'q', type: 'string', coerce: textFlag('search'), describe: 'only those whose text holds this' })),
     (a) => run(a, async () => {
       const q = new URLSearchParams();
       if (a.task !== undefined) q.set('task', a.task);

@@ -4,7 +4,7 @@ import { api, daemonTarget, seg } from '../client.js';
 import { type Cell, printJson, printTable, short, truncate } from '../output.js';
 import { stateStyle } from '../colour.js';
 import { fetchPage, pageOptions, printMore } from '../paging.js';
-import { PRIORITY_FLAG } from '../flags.js';
+import { choiceFlag, PRIORITY_FLAG, TASK_STATUS_CHOICES, textFlag } from '../flags.js';
 import { run } from '../run.js';
 import { TASK_ADD, TASK_START, taskStatusVerb } from '../hot-verbs.js';
 
@@ -69,10 +69,10 @@ export function taskCommands(y: Argv<{ json: boolean }>): Argv<{ json: boolean }
     (a) => addTask(a))
     .command('list [project]', 'List tasks, a page at a time (oldest first; --all for every page)', (c) => pageOptions(c
       .positional('project', { type: 'string', describe: 'only this project' })
-      .option('status', { type: 'string', choices: ['open', 'in_progress', 'blocked', 'done'] })
+      .option('status', choiceFlag('status', TASK_STATUS_CHOICES))
       .option('ready', { type: 'boolean', describe: 'only tasks that could start now' })
-      .option('search', { alias: 'q', type: 'string', describe: 'only tasks whose title holds this text' })
-      .option('order', { type: 'string', choices: ['created', 'urgency', 'recent'], describe: 'created (default): oldest first; urgency: priority, then oldest; recent: newest status change first' })
+      .option('search', { alias: 'q', type: 'string', coerce: textFlag('search'), describe: 'only tasks whose title holds this text' })
+      .option('order', { ...choiceFlag('order', ['created', 'urgency', 'recent']), describe: 'created (default): oldest first; urgency: priority, then oldest; recent: newest status change first' })
       .option('archived', { type: 'boolean', default: false, describe: 'include archived tasks' })),
     (a) => run(a, async () => {
       const q = new URLSearchParams();
@@ -91,9 +91,9 @@ export function taskCommands(y: Argv<{ json: boolean }>): Argv<{ json: boolean }
       (a) => run(a, async () => show(await api<Task>(await daemonTarget(), 'GET', `/tasks/${seg(a.task)}`), a.json)))
     .command('update <task>', 'Change a task', (c) => c
       .positional('task', { type: 'string', demandOption: true })
-      .option('title', { type: 'string' }).option('description', { type: 'string' }).option('priority', { ...PRIORITY_FLAG, describe: '0 most urgent … 4' })
-      .option('project', { type: 'string', describe: 'move to another project' })
-      .option('status', { type: 'string', choices: ['open', 'in_progress', 'blocked', 'done'] }),
+      .option('title', { type: 'string', coerce: textFlag('title') }).option('description', { type: 'string' }).option('priority', { ...PRIORITY_FLAG, describe: '0 most urgent … 4' })
+      .option('project', { type: 'string', coerce: textFlag('project'), describe: 'move to another project' })
+      .option('status', choiceFlag('status', TASK_STATUS_CHOICES)),
     (a) => run(a, async () => {
       const body = {
         ...(a.title === undefined ? {} : { title: a.title }), ...(a.description === undefined ? {} : { description: a.description }),
