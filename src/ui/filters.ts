@@ -32,8 +32,10 @@ export function filtersFromHash(hash: string): Filters {
   const p = new URLSearchParams(hash.slice(i + 1));
   const out: Record<string, string> = { ...NO_FILTERS };
   for (const k of KEYS) out[k] = (p.get(k) ?? '').trim().slice(0, MAX_VALUE);
-  if (!/^[0-4]?$/.test(out['priority']!)) out['priority'] = '';
-  if (out['state'] !== '' && !(TASK_STATES as readonly string[]).includes(out['state']!) && !(SESSION_STATES as readonly string[]).includes(out['state']!)) out['state'] = '';
+  const priority = out['priority'] ?? '';
+  const state = out['state'] ?? '';
+  if (!/^[0-4]?$/.test(priority)) out['priority'] = '';
+  if (state !== '' && !(TASK_STATES as readonly string[]).includes(state) && !(SESSION_STATES as readonly string[]).includes(state)) out['state'] = '';
   return out as unknown as Filters;
 }
 
