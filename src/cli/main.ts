@@ -58,8 +58,12 @@ if (args[0] === 'completion' && args.some((a) => a === '--help' || a === '-h')) 
   process.exit(0);
 }
 
+// Tab in bash or zsh (the script `clare completion` prints calls `clare --get-yargs-completions clare WORDS…`):
+// where a task id, session, group or peer goes, those the daemon knows (completion.ts); else yargs' verbs and flags.
+const dynamic = args[0] === '--get-yargs-completions' ? await (await import('./completion.js')).dynamicCompletions(args.slice(2)) : [];
+if (dynamic.length > 0) process.stdout.write(`${dynamic.join('\n')}\n`);
 // The verbs agents run on every step skip yargs when the command line is plain (fast-path.ts).
-if (!(await runHot(args))) await runYargs(args);
+else if (!(await runHot(args))) await runYargs(args);
 
 /** The whole CLI, through yargs: every verb, help, completion and usage errors. */
 async function runYargs(args: readonly string[]): Promise<void> {
