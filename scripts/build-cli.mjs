@@ -21,8 +21,9 @@ const lazyToDist = {
     b.onResolve({ filter: /^\.\.?\// }, (args) => {
       if (args.kind !== 'dynamic-import') return undefined;
       const src = resolve(args.resolveDir, args.path.replace(/\.js$/, '.ts'));
-      // The CLI's own modules are split into chunks of the bundle.
-      if (src.startsWith(cliSrc)) return { path: src };
+      // The verb modules and completion are split into chunks of the bundle. Others (doctor,
+      // which opens the database through better-sqlite3, a native addon) stay tsc's output.
+      if (src.startsWith(`${cliSrc}commands${sep}`) || src === `${cliSrc}completion.ts`) return { path: src };
       const dist = resolve(root, 'dist', relative(resolve(root, 'src'), src)).replace(/\.ts$/, '.js');
       // Chunks sit beside clare.js, so one relative path serves the entry and every chunk.
       let rel = relative(outdir, dist);

@@ -8,18 +8,12 @@ import { resolve } from 'node:path';
 import type { Argv } from 'yargs';
 import type { Session } from '../../protocol/models.js';
 import type { PullResult } from '../../protocol/status.js';
+import type { Screen } from '../../protocol/screen.js';
 import { clarePaths } from '../../core/paths.js';
 import { api, daemonTarget, seg } from '../client.js';
 import { printJson } from '../output.js';
 import { run } from '../run.js';
 import { LINES_FLAG } from '../flags.js';
-
-interface Screen {
-  host: string;
-  session: string;
-  lines: number;
-  text: string;
-}
 
 export function fleetActionCommands(y: Argv<{ json: boolean }>): Argv<{ json: boolean }> {
   return y

@@ -1,6 +1,7 @@
 import type { Argv } from 'yargs';
-import type { Assignment, Group, Task, Update } from '../../protocol/models.js';
+import type { Assignment, Group, Update } from '../../protocol/models.js';
 import type { StatusDoc } from '../../protocol/status.js';
+import type { RankedTask } from '../../protocol/ranked-task.js';
 import { api, daemonTarget, seg } from '../client.js';
 import { ago, type Cell, printJson, printTable, short, truncate } from '../output.js';
 import { stateStyle } from '../colour.js';
@@ -10,7 +11,6 @@ import { NEXT, UPDATE } from '../hot-verbs.js';
 import { choiceFlag, textFlag, TTL_FLAG } from '../flags.js';
 import { TASK_HEADER, taskRow } from './task-commands.js';
 
-type Ranked = Task & { score: number; reasons: string[]; held: boolean; assigned: boolean };
 
 
 /** `clare next` (also run by the fast path, fast-path.ts, with the same arguments). */
@@ -21,7 +21,7 @@ export function nextTasks(a: NextArgs): Promise<void> {
     const session = a.session ?? process.env['CLARE_SESSION'];
     if (session !== undefined && session !== '') q.set('session', session);
     if (a.project !== undefined) q.set('project', a.project);
-    const ts = await api<Ranked[]>(await daemonTarget(), 'GET', `/tasks/next?${q.toString()}`);
+    const ts = await api<RankedTask[]>(await daemonTarget(), 'GET', `/tasks/next?${q.toString()}`);
     if (a.json) return printJson(ts);
     printTable(TASK_HEADER, ts.map((t) => taskRow(t, ts.map((x) => x.id), t.held ? ' (held)' : t.assigned ? ' (assigned)' : '')),
       'nothing ready: every open task waits for a dependency, or none is open');
