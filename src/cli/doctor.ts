@@ -16,7 +16,7 @@ import { openDb } from '../core/db.js';
 import { asClareError } from '../core/errors.js';
 import { listRclaudeSessions, locateRclaude, rclaudeVersion } from '../core/fleet/rclaude.js';
 import type { ClarePaths } from '../core/paths.js';
-import { getGroup } from '../core/queries.js';
+import { GROUPS_DRIFT_ADVICE, legacyGroupsDrift } from '../core/setup.js';
 import { MIGRATIONS } from '../core/schema.js';
 import { bearerHeaders } from '../replication/auth.js';
 import { syncStateSchema } from '../replication/http-sync-wire.js';
@@ -243,17 +243,9 @@ function checkGroups(config: ClareConfig, paths: ClarePaths, dbOk: boolean): Che
   if (!dbOk) return skip('groups', 'database not readable');
   const db = openDb(paths.dbFile, { readonly: true });
   try {
-    const drift: string[] = [];
-    for (const [name, patterns] of Object.entries(config.groups)) {
-      // One lookup per group of the table (groups are read a page at a time, not listed whole).
-      const g = getGroup(db, name);
-      const have = g === null || g.archived ? undefined : new Set(g.members);
-      const want = new Set(patterns);
-      if (have === undefined) drift.push(`${name}: in clare.toml, not replicated`);
-      else if (have.size !== want.size || [...want].some((p) => !have.has(p))) drift.push(`${name}: clare.toml has ${[...want].join(' ') || '(none)'}, the mesh has ${[...have].join(' ') || '(none)'}`);
-    }
+    const drift = legacyGroupsDrift(db, config.groups);
     if (drift.length === 0) return ok('groups', 'the [groups] table of clare.toml matches the replicated groups (it was imported once and is not read again; you may delete it)');
-    return warn('groups', `[groups] in clare.toml differs from the replicated groups: ${drift.join('; ')}`, 'the table is imported only once and edits to it do nothing: make the changes with `clare group add|rm`, then delete [groups] from clare.toml');
+    return warn('groups', `[groups] in clare.toml differs from the replicated groups: ${drift.join('; ')}`, GROUPS_DRIFT_ADVICE);
   } finally {
     db.close();
   }
