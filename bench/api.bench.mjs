@@ -2,14 +2,7 @@
 // (concurrent POST /tasks) and read throughput of GET /tasks with 10k tasks.
 // Run: npm run bench -- api   (or node bench/api.bench.mjs); BENCH_SCALE=0.1 for a quick run.
 import { spawnSync } from 'node:child_process';
-import { CLI, fmt, http, load, median, pct, printTable, scaled, startDaemon } from './lib.mjs';
-
-function timeCommand(args, env) {
-  const t = performance.now();
-  const r = spawnSync(process.execPath, args, { env, stdio: ['ignore', 'ignore', 'pipe'] });
-  if (r.status !== 0) throw new Error(`${args.join(' ')}: ${r.stderr}`);
-  return performance.now() - t;
-}
+import { CLI, fmt, http, load, median, pct, printTable, scaled, startDaemon, timeNode } from './lib.mjs';
 
 const d = await startDaemon('bench');
 try {
@@ -19,9 +12,9 @@ try {
   const runs = scaled(20);
   const bare = [], add = [], next = [];
   for (let i = 0; i < runs; i++) {
-    bare.push(timeCommand(['-e', '0'], env));
-    add.push(timeCommand([CLI, 'task', 'add', 'bench', `cli task ${i}`, '--json'], env));
-    next.push(timeCommand([CLI, 'next', '--json'], env));
+    bare.push(timeNode(['-e', '0'], env));
+    add.push(timeNode([CLI, 'task', 'add', 'bench', `cli task ${i}`, '--json'], env));
+    next.push(timeNode([CLI, 'next', '--json'], env));
   }
   const mb = median(bare);
   printTable(`CLI latency, whole process, median of ${runs} (target ≤ 2.5× node -e 0)`, ['command', 'median ms', 'ratio'], [

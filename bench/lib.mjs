@@ -20,6 +20,13 @@ export const pct = (xs, p) => {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
 };
+/** Wall time in ms of one whole `node ARGS` process (throws if it fails): CLI start-up figures. */
+export function timeNode(args, env) {
+  const t = performance.now();
+  const r = spawnSync(process.execPath, args, { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  if (r.status !== 0) throw new Error(`${args.join(' ')}: ${r.stderr}`);
+  return performance.now() - t;
+}
 export const fmt = (n, d = 1) => (Number.isFinite(n) ? n.toFixed(d) : String(n));
 
 /** The last commit of main before the bounded reads (full snapshot, unpaged lists, the page holding every task). */

@@ -16,7 +16,7 @@ import { openDb } from '../core/db.js';
 import { asClareError } from '../core/errors.js';
 import { listRclaudeSessions, locateRclaude, rclaudeVersion } from '../core/fleet/rclaude.js';
 import type { ClarePaths } from '../core/paths.js';
-import { getGroup } from '../core/queries.js';
+import { GROUPS_DRIFT_ADVICE, legacyGroupsDrift } from '../core/setup.js';
 import { MIGRATIONS } from '../core/schema.js';
 import { bearerHeaders } from '../replication/auth.js';
 import { syncStateSchema } from '../replication/http-sync-wire.js';
@@ -25,6 +25,7 @@ import { CURRENT_PROTOCOL_VERSION } from '../replication/protocol-version.js';
 import { checkBind } from '../server/bind-check.js';
 import type { PeerStatus } from '../protocol/status.js';
 import { statusModel, type StatusDoc } from '../protocol/status.js';
+import { shortId } from '../protocol/short-id.js';
 
 export type Level = 'ok' | 'warn' | 'fail' | 'skip';
 
@@ -154,7 +155,7 @@ async function checkDaemon(config: ClareConfig, env: NodeJS.ProcessEnv): Promise
   const s = statusModel.safeParse(r.body);
   if (r.status !== 200 || !s.success) return { check: fail('daemon', `${url}/api/v1/status answered ${r.status} with something else than Clare's status`, `check that ${url} is this machine's Clare daemon ([server] port in clare.toml, or CLARE_URL)`), status: null };
   if (s.data.machine.id !== config.machine_id) {
-    return { check: fail('daemon', `the daemon at ${url} is machine ${s.data.machine.id} (${s.data.machine.name}), not this machine's ${config.machine_id}`, 'point CLARE_URL or [server] port at this machine\'s own daemon'), status: null };
+    return { check: fail('daemon', `the daemon at ${url} is machine ${shortId(s.data.machine.id, [config.machine_id])} (${s.data.machine.name}), not this machine's ${shortId(config.machine_id, [s.data.machine.id])}`, 'point CLARE_URL or [server] port at this machine\'s own daemon'), status: null };
   }
   const health = await getJson(`${url}/api/v1/health`, undefined).catch(() => null);
   const state = health !== null && typeof health.body === 'object' && health.body !== null && 'status' in health.body ? String(health.body.status) : 'unknown';
@@ -180,9 +181,9 @@ async function checkPeer(url: string, config: ClareConfig, link: PeerStatus | un
   if (r.status !== 200 || !st.success) return { check: fail(id, `answered ${r.status}, not a Clare sync state`, `check the URL: is a Clare daemon listening at ${url}?`), finding: { url, state: null } };
   const s = st.data;
   if (s.machine_id === config.machine_id) {
-    return { check: fail(id, `answers with this machine's own id ${s.machine_id} (${s.name})`, 'if it is this machine, remove it from peers; if it is another machine, its clare.toml was copied from this one: run `clare init` there with a fresh config (see docs/operations.md, "Duplicate machine ids")'), finding: { url, state: s } };
+    return { check: fail(id, `answers with this machine's own id ${shortId(s.machine_id)} (${s.name})`, 'if it is this machine, remove it from peers; if it is another machine, its clare.toml was copied from this one: run `clare init` there with a fresh config (see docs/operations.md, "Duplicate machine ids")'), finding: { url, state: s } };
   }
-  const parts = [`${s.name} (${s.machine_id.slice(0, 8)}), ${s.event_count} events, token accepted`];
+  const parts = [`${s.name} (${shortId(s.machine_id)}), ${s.event_count} events, token accepted`];
   const problems: { level: 'warn' | 'fail'; text: string; fix: string }[] = [];
   if (link === undefined) {
     problems.push({ level: 'warn', text: 'no replication link to it right now', fix: 'the daemon dials configured peers on its own; `clare peer list` shows the last error' });
@@ -217,7 +218,7 @@ function checkDuplicates(config: ClareConfig, findings: readonly PeerFinding[], 
   const byId = new Map<string, { url: string; state: ProbedState }[]>();
   for (const f of findings) if (f.state !== null) byId.set(f.state.machine_id, [...(byId.get(f.state.machine_id) ?? []), { url: f.url, state: f.state }]);
   for (const [id, at] of byId) {
-    if (id === config.machine_id) problems.push(`${at.map((a) => a.url).join(' and ')} answer${at.length === 1 ? 's' : ''} with this machine's own id ${id}`);
+    if (id === config.machine_id) problems.push(`${at.map((a) => a.url).join(' and ')} answer${at.length === 1 ? 's' : ''} with this machine's own id ${shortId(id)}`);
     else if (at.length > 1) {
       const [first] = at;
       const same = first !== undefined && at.every((a) => a.state.name === first.state.name && a.state.digest === first.state.digest);
@@ -226,7 +227,7 @@ function checkDuplicates(config: ClareConfig, findings: readonly PeerFinding[], 
     }
   }
   for (const l of links) {
-    if (l.url === null && l.machine_id === config.machine_id) problems.push(`an inbound link (${l.name ?? '?'}) says it is this machine (${config.machine_id})`);
+    if (l.url === null && l.machine_id === config.machine_id) problems.push(`an inbound link (${l.name ?? '?'}) says it is this machine (${shortId(config.machine_id)})`);
     if (l.last_error?.code === 'CLARE_IDENTITY_CONFLICT') problems.push(`identity conflict on the link to ${l.name ?? l.url ?? '?'}: ${l.last_error.message}`);
   }
   if (problems.length > 0) {
@@ -242,17 +243,9 @@ function checkGroups(config: ClareConfig, paths: ClarePaths, dbOk: boolean): Che
   if (!dbOk) return skip('groups', 'database not readable');
   const db = openDb(paths.dbFile, { readonly: true });
   try {
-    const drift: string[] = [];
-    for (const [name, patterns] of Object.entries(config.groups)) {
-      // One lookup per group of the table (groups are read a page at a time, not listed whole).
-      const g = getGroup(db, name);
-      const have = g === null || g.archived ? undefined : new Set(g.members);
-      const want = new Set(patterns);
-      if (have === undefined) drift.push(`${name}: in clare.toml, not replicated`);
-      else if (have.size !== want.size || [...want].some((p) => !have.has(p))) drift.push(`${name}: clare.toml has ${[...want].join(' ') || '(none)'}, the mesh has ${[...have].join(' ') || '(none)'}`);
-    }
+    const drift = legacyGroupsDrift(db, config.groups);
     if (drift.length === 0) return ok('groups', 'the [groups] table of clare.toml matches the replicated groups (it was imported once and is not read again; you may delete it)');
-    return warn('groups', `[groups] in clare.toml differs from the replicated groups: ${drift.join('; ')}`, 'the table is imported only once and edits to it do nothing: make the changes with `clare group add|rm`, then delete [groups] from clare.toml');
+    return warn('groups', `[groups] in clare.toml differs from the replicated groups: ${drift.join('; ')}`, GROUPS_DRIFT_ADVICE);
   } finally {
     db.close();
   }
@@ -264,7 +257,7 @@ export async function runDoctor(paths: ClarePaths, env: NodeJS.ProcessEnv = proc
   let config: ClareConfig;
   try {
     config = loadConfig(paths.configFile);
-    checks.push(ok('config', `${paths.configFile}: machine ${config.machine_id} (${config.name}), ${config.peers.length} peer(s), listens on ${config.server.host}:${config.server.port}`));
+    checks.push(ok('config', `${paths.configFile}: machine ${shortId(config.machine_id)} (${config.name}), ${config.peers.length} peer(s), listens on ${config.server.host}:${config.server.port}`));
   } catch (e) {
     checks.push(fail('config', message(e), existsSync(paths.configFile) ? 'fix the line and key named above' : 'run `clare init`'));
     return { healthy: false, checks };

@@ -8,6 +8,7 @@
 import type { Argv } from 'yargs';
 import type { Page } from '../protocol/page.js';
 import { api, type Target } from './client.js';
+import { limitFlag, textFlag } from './flags.js';
 
 export interface PageArgs {
   readonly limit: number | undefined;
@@ -18,8 +19,8 @@ export interface PageArgs {
 /** Adds --limit, --cursor and --all to a list verb. */
 export function pageOptions<T>(y: Argv<T>): Argv<T & PageArgs> {
   return y
-    .option('limit', { alias: 'n', type: 'number', describe: 'rows per page (the daemon has a default and a maximum)' })
-    .option('cursor', { type: 'string', describe: 'continue after a previous page (the cursor it printed)' })
+    .option('limit', { ...limitFlag(ALL_PAGE), describe: 'rows per page (the daemon has a default and a maximum)' })
+    .option('cursor', { type: 'string', coerce: textFlag('cursor'), describe: 'continue after a previous page (the cursor it printed)' })
     .option('all', { type: 'boolean', default: false, describe: 'every page, to the end' });
 }
 

@@ -68,6 +68,28 @@ export function announceName(ctx: StoreContext, config: ClareConfig): boolean {
 }
 
 /**
+ * How the `[groups]` table of clare.toml differs from the replicated groups, one
+ * line per group that differs (empty when they agree). The table is imported once
+ * (importLegacyGroups); later edits to it do nothing, and this says so — in the
+ * daemon's log at start and in `clare doctor`.
+ */
+export function legacyGroupsDrift(db: Db, groups: Readonly<Record<string, readonly string[]>>): string[] {
+  const drift: string[] = [];
+  for (const [name, patterns] of Object.entries(groups)) {
+    // One lookup per group of the table (groups are read a page at a time, not listed whole).
+    const g = getGroup(db, name);
+    const have = g === null || g.archived ? undefined : new Set(g.members);
+    const want = new Set(patterns);
+    if (have === undefined) drift.push(`${name}: in clare.toml, not replicated`);
+    else if (have.size !== want.size || [...want].some((p) => !have.has(p))) drift.push(`${name}: clare.toml has ${[...want].join(' ') || '(none)'}, the mesh has ${[...have].join(' ') || '(none)'}`);
+  }
+  return drift;
+}
+
+/** What to do about a drifted [groups] table (the daemon's log line and doctor's advice). */
+export const GROUPS_DRIFT_ADVICE = 'the table is imported only once and edits to it do nothing: make the changes with `clare group add|rm`, then delete [groups] from clare.toml';
+
+/**
  * Imports the first version's `[groups]` table into group events, once per
  * machine (remembered in local_meta); the file itself is left alone.
  * Returns the names imported, empty if nothing was done.

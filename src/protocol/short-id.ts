@@ -31,5 +31,8 @@ export function shortIds(ids: Iterable<string>): Map<string, string> {
   return new Map(all.map((id) => [id, shortId(id, bySuffix.get(id.slice(-SHORT_ID_LENGTH)) ?? [])]));
 }
 
-/** A short id as people type it: 6 to 36 characters of a uuid. */
-export const shortIdSchema = z.string().check(z.regex(/^[0-9a-f-]{6,36}$/i, 'a short id is 6 to 36 characters of a uuid'));
+/**
+ * A short id as people type it: 6 to 36 characters of a uuid. Marked pure so a
+ * bundle that does not use it (the CLI's) does not carry zod for it.
+ */
+export const shortIdSchema = /* @__PURE__ */ z.string().check(z.regex(/^[0-9a-f-]{6,36}$/i, 'a short id is 6 to 36 characters of a uuid'));

@@ -17,7 +17,7 @@ import { ownStampFile, OwnStamp } from '../core/own-stamp.js';
 import { detectRecovery, Recovery } from '../core/recovery.js';
 import { applicableSkipped, rebuild } from '../core/rebuild.js';
 import type { Service } from '../core/service-lifecycle.js';
-import { announceName, importLegacyGroups, openContext } from '../core/setup.js';
+import { announceName, GROUPS_DRIFT_ADVICE, importLegacyGroups, legacyGroupsDrift, openContext } from '../core/setup.js';
 import { packageVersion } from '../core/version.js';
 import { buildApp } from './app.js';
 import { checkBind } from './bind-check.js';
@@ -124,6 +124,9 @@ export async function startDaemon(opts: StartOptions): Promise<Daemon> {
       announceName(ctx, config);
       const imported = importLegacyGroups(ctx, config);
       if (imported.length > 0) log.info('imported groups from the [groups] table of clare.toml once; manage them with `clare group` from now on', { groups: imported });
+      // Once per start: a [groups] table edited after that import does nothing, and a person should know.
+      const drift = config.groups === undefined ? [] : legacyGroupsDrift(db, config.groups);
+      if (drift.length > 0) log.warn(`[groups] in clare.toml differs from the replicated groups; ${GROUPS_DRIFT_ADVICE}`, { drift, config: config.file });
     };
     if (recovery === null) announce();
 

@@ -29,12 +29,7 @@ import { pullResultModel } from '../protocol/status.js';
 const RESCAN_MS = 30_000;
 const DEFAULT_PEEK_LINES = 40;
 
-export const screenModel = z.object({
-  host: z.string(),
-  session: z.string(),
-  lines: z.number().int(),
-  text: z.string().describe('the last `lines` lines of the screen, trailing blank lines trimmed'),
-});
+import { screenModel } from '../protocol/screen.js';
 
 /** How long a remote spawn's answer waits for the new session's listing to replicate here (ms). */
 const SPAWN_ARRIVAL_MS = 10_000;

@@ -5,7 +5,8 @@
  * this file only wires it to fastify.
  */
 import { z } from 'zod';
-import { checkConvergence, checkModel, runResultModel, runSyncRounds, type MeshContext } from '../replication/convergence.js';
+import { checkConvergence, runSyncRounds, type MeshContext } from '../replication/convergence.js';
+import { checkModel, runResultModel } from '../protocol/sync-run.js';
 import { getSyncEvents, postEvents, ReplicationService, SOURCE_HEADER, wsTransport } from '../replication/index.js';
 import type { DaemonEnv, DaemonPart } from './daemon.js';
 import { route } from './route.js';

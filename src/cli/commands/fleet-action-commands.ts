@@ -7,19 +7,13 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Argv } from 'yargs';
 import type { Session } from '../../protocol/models.js';
-import { parseSessionRef } from '../../core/service/resolve.js';
 import type { PullResult } from '../../protocol/status.js';
+import type { Screen } from '../../protocol/screen.js';
 import { clarePaths } from '../../core/paths.js';
 import { api, daemonTarget, seg } from '../client.js';
 import { printJson } from '../output.js';
 import { run } from '../run.js';
-
-interface Screen {
-  host: string;
-  session: string;
-  lines: number;
-  text: string;
-}
+import { LINES_FLAG } from '../flags.js';
 
 export function fleetActionCommands(y: Argv<{ json: boolean }>): Argv<{ json: boolean }> {
   return y
@@ -32,9 +26,9 @@ export function fleetActionCommands(y: Argv<{ json: boolean }>): Argv<{ json: bo
       }))
     .command('peek <session>', "Show the last lines of a session's screen (host:session, on any host of the mesh)", (c) => c
       .positional('session', { type: 'string', demandOption: true, describe: 'host:session' })
-      .option('lines', { alias: 'n', type: 'number', default: 40, describe: 'how many lines (1…2000)' }),
+      .option('lines', { ...LINES_FLAG, describe: 'how many lines (1…2000)' }),
     (a) => run(a, async () => {
-      const s = parseSessionRef(a.session);
+      const s = (await import('../../core/service/resolve.js')).parseSessionRef(a.session);
       const r = await api<Screen>(await daemonTarget(), 'GET', `/sessions/${seg(s.host)}/${seg(s.session)}/screen?lines=${encodeURIComponent(String(a.lines))}`);
       if (a.json) return printJson(r);
       process.stdout.write(r.text === '' || r.text.endsWith('\n') ? r.text : `${r.text}\n`);
@@ -51,7 +45,7 @@ export function fleetActionCommands(y: Argv<{ json: boolean }>): Argv<{ json: bo
     .command('attach <session>', 'Hand this terminal to a session (host:session, any host): runs `rclaude attach`, which reaches the host', (c) => c
       .positional('session', { type: 'string', demandOption: true, describe: 'host:session' }),
     (a) => run(a, async () => {
-      const s = parseSessionRef(a.session);
+      const s = (await import('../../core/service/resolve.js')).parseSessionRef(a.session);
       const { attachSession, locateRclaude } = await import('../../core/fleet/rclaude.js');
       const file = clarePaths().configFile;
       const configured = existsSync(file) ? (await import('../../core/config.js')).loadConfig(file).rclaude.path : undefined;

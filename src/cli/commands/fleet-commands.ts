@@ -1,25 +1,46 @@
 import type { Argv } from 'yargs';
-import { ClareError } from '../../core/errors.js';
-import type { Assignment, Group, Task, Update } from '../../protocol/models.js';
+import type { Assignment, Group, Update } from '../../protocol/models.js';
 import type { StatusDoc } from '../../protocol/status.js';
+import type { RankedTask } from '../../protocol/ranked-task.js';
 import { api, daemonTarget, seg } from '../client.js';
 import { ago, duration } from '../../protocol/time.js';
-import { printJson, printTable, short, truncate } from '../output.js';
+import { type Cell, printJson, printTable, short, truncate } from '../output.js';
+import { stateStyle } from '../colour.js';
 import { fetchPage, pageOptions, printMore } from '../paging.js';
-import { limitFlag } from '../flags.js';
 import { run } from '../run.js';
+import { NEXT, UPDATE } from '../hot-verbs.js';
+import { choiceFlag, textFlag, TTL_FLAG } from '../flags.js';
 import { TASK_HEADER, taskRow } from './task-commands.js';
 
-type Ranked = Task & { score: number; reasons: string[]; held: boolean; assigned: boolean };
 
-/** "1h30m", "45s", "2d" → seconds. */
-export function parseDuration(s: string): number {
-  const m = /^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$/.exec(s.trim());
-  if (m === null || s.trim() === '' || m.slice(1).every((g) => g === undefined)) {
-    throw new ClareError('CLARE_VALIDATION', `bad duration ${JSON.stringify(s)}: use e.g. 90s, 15m, 1h, 2d, 1h30m`);
-  }
-  const [d, h, mi, se] = m.slice(1).map((g) => Number(g ?? 0)) as [number, number, number, number];
-  return d * 86_400 + h * 3600 + mi * 60 + se;
+
+/** `clare next` (also run by the fast path, fast-path.ts, with the same arguments). */
+export interface NextArgs { readonly json: boolean; readonly session?: string | undefined; readonly project?: string | undefined; readonly limit?: number | undefined }
+export function nextTasks(a: NextArgs): Promise<void> {
+  return run(a, async () => {
+    const q = new URLSearchParams({ limit: String(a.limit ?? NEXT.options.limit.default) });
+    const session = a.session ?? process.env['CLARE_SESSION'];
+    if (session !== undefined && session !== '') q.set('session', session);
+    if (a.project !== undefined) q.set('project', a.project);
+    const ts = await api<RankedTask[]>(await daemonTarget(), 'GET', `/tasks/next?${q.toString()}`);
+    if (a.json) return printJson(ts);
+    printTable(TASK_HEADER, ts.map((t) => taskRow(t, ts.map((x) => x.id), t.held ? ' (held)' : t.assigned ? ' (assigned)' : '')),
+      'nothing ready: every open task waits for a dependency, or none is open');
+  });
+}
+
+/** `clare update TEXT`: a progress note. */
+export interface PostUpdateArgs { readonly json: boolean; readonly text: string; readonly task?: string | undefined; readonly session?: string | undefined }
+export function postUpdate(a: PostUpdateArgs): Promise<void> {
+  return run(a, async () => {
+    const task = a.task ?? process.env['CLARE_TASK'];
+    const session = a.session ?? process.env['CLARE_SESSION'];
+    const u = await api<Update>(await daemonTarget(), 'POST', '/updates', {
+      text: a.text, ...(task === undefined || task === '' ? {} : { task }), ...(session === undefined || session === '' ? {} : { session }),
+    });
+    if (a.json) return printJson(u);
+    process.stdout.write(`posted ${short(u.id)}\n`);
+  });
 }
 
 export function printStatus(s: StatusDoc): void {
@@ -30,10 +51,10 @@ export function printStatus(s: StatusDoc): void {
   }
   out.write(`projects ${s.counts.projects}  tasks: ${Object.entries(s.counts.tasks).map(([k, v]) => `${k} ${v}`).join(', ')}  ready ${s.counts.ready_tasks}`);
   out.write(`${s.counts.conflicts > 0 ? `  conflicts ${s.counts.conflicts}` : ''}${s.counts.skipped_events > 0 ? `  events from newer peers not applied ${s.counts.skipped_events}` : ''}\n\n`);
-  const rows: string[][] = [];
+  const rows: Cell[][] = [];
   for (const h of s.hosts) {
     if (h.sessions.length === 0) rows.push([h.name, '-', '-', '-', '-']);
-    for (const x of h.sessions) rows.push([h.name, x.session, x.state ?? '?', x.idle_s === null ? '-' : duration(x.idle_s), x.task_id === null ? '-' : `${short(x.task_id)} ${truncate(x.task_title ?? '', 40)}`]);
+    for (const x of h.sessions) rows.push([h.name, x.session, { text: x.state ?? '?', style: stateStyle(x.state ?? '?') }, x.idle_s === null ? '-' : duration(x.idle_s), x.task_id === null ? '-' : `${short(x.task_id)} ${truncate(x.task_title ?? '', 40)}`]);
   }
   printTable(['HOST', 'SESSION', 'STATE', 'IDLE', 'TASK'], rows, 'no sessions known yet (clare pull)');
   if (s.truncated.sessions) out.write(`(the first ${rows.length} of ${s.counts.sessions} sessions; clare status lists at most that many: GET /api/v1/sessions pages through all)\n`);
@@ -42,7 +63,7 @@ export function printStatus(s: StatusDoc): void {
   if (s.peers.length > 0) {
     out.write('\n');
     printTable(['PEER', 'NAME', 'STATE', 'SENT', 'RECEIVED', 'LAG(they/we)', 'OFFSET', 'LAST ERROR'], s.peers.map((p) => [
-      p.url ?? '(inbound)', p.name ?? '-', p.faulty ? 'FAULTY' : p.connected ? `up since ${ago(p.since)}` : `down since ${ago(p.since)}`,
+      p.url ?? '(inbound)', p.name ?? '-', ((state: string) => ({ text: state, style: stateStyle(state) }))(p.faulty ? 'FAULTY' : p.connected ? `up since ${ago(p.since)}` : `down since ${ago(p.since)}`),
       String(p.events_sent), String(p.events_received),
       `${p.lag === null ? '-' : `${p.lag.they_lack}/${p.lag.we_lack}`}${p.divergence === null ? '' : ` DIVERGED (${p.divergence.origins.length} origin${p.divergence.origins.length === 1 ? '' : 's'}, ${p.divergence.state})`}`,
       p.clock_offset_ms === null ? '-' : `${p.clock_offset_ms}ms`, p.last_error === null ? '-' : truncate(`${p.last_error.code}: ${p.last_error.message}`, 60),
@@ -77,7 +98,7 @@ export function fleetCommands(y: Argv<{ json: boolean }>): Argv<{ json: boolean 
         process.stdout.write(`unassigned ${short(r.task_id)} from ${r.host}:${r.session}\n`);
       }))
     .command('assignments', 'List active assignments, newest first, a page at a time', (c) => pageOptions(c
-      .option('task', { alias: 't', type: 'string', describe: 'only this task\'s' })
+      .option('task', { alias: 't', type: 'string', coerce: textFlag('task'), describe: 'only this task\'s' })
       .option('removed', { type: 'boolean', default: false, describe: 'include removed ones' })),
     (a) => run(a, async () => {
       const q = new URLSearchParams();
@@ -88,24 +109,8 @@ export function fleetCommands(y: Argv<{ json: boolean }>): Argv<{ json: boolean 
       printTable(['ID', 'TASK', 'SESSION', 'DELIVERY', 'SINCE'], page.items.map((r) => [short(r.id, page.items.map((x) => x.id)), short(r.task_id), `${r.host}:${r.session}`, r.delivery + (r.error === null ? '' : ` (${truncate(r.error, 40)})`) + (r.removed ? ' (removed)' : ''), ago(r.created_at)]));
       printMore(page);
     }))
-    .command('next', 'What to work on: the session\'s own task first (held), then ready tasks, best first', (c) => c
-      .option('session', { alias: 's', type: 'string', describe: 'host:session asking (its held task first, then its project\'s); default $CLARE_SESSION' })
-      .option('project', { type: 'string' })
-      .option('limit', { ...limitFlag(1000), default: 10 }),
-    (a) => run(a, async () => {
-      const q = new URLSearchParams({ limit: String(a.limit) });
-      const session = a.session ?? process.env['CLARE_SESSION'];
-      if (session !== undefined && session !== '') q.set('session', session);
-      if (a.project !== undefined) q.set('project', a.project);
-      const ts = await api<Ranked[]>(await daemonTarget(), 'GET', `/tasks/next?${q.toString()}`);
-      if (a.json) return printJson(ts);
-      printTable(TASK_HEADER, ts.map((t) => {
-        const row = taskRow(t, ts.map((x) => x.id));
-        const status = row[2] ?? '';
-        row[2] = t.held ? `${status} (held)` : t.assigned ? `${status} (assigned)` : status;
-        return row;
-      }), 'nothing ready: every open task waits for a dependency, or none is open');
-    }))
+    .command('next', 'What to work on: the session\'s own task first (held), then ready tasks, best first', (c) => c.options(NEXT.options),
+      (a) => nextTasks(a))
     .command('status', 'The fleet: sessions per host, tasks, peers', (c) => c,
       (a) => run(a, async () => {
         const s = await api<StatusDoc>(await daemonTarget(), 'GET', '/status');
@@ -114,30 +119,19 @@ export function fleetCommands(y: Argv<{ json: boolean }>): Argv<{ json: boolean 
       }))
     .command('broadcast <group> <text>', 'Send a message to every session of a group', (c) => c
       .positional('group', { type: 'string', demandOption: true }).positional('text', { type: 'string', demandOption: true })
-      .option('ttl', { type: 'string', describe: 'expire undelivered copies after e.g. 30m, 1h, 2d' }),
+      .option('ttl', { ...TTL_FLAG, describe: 'expire undelivered copies after e.g. 30m, 1h, 2d' }),
     (a) => run(a, async () => {
-      const ttl = a.ttl === undefined ? {} : { ttl_s: parseDuration(a.ttl) };
+      const ttl = a.ttl === undefined ? {} : { ttl_s: a.ttl };
       const u = await api<Update>(await daemonTarget(), 'POST', '/broadcast', { group: a.group, message: a.text, ...ttl });
       if (a.json) return printJson(u);
       process.stdout.write(`broadcast ${short(u.id)} to group ${a.group}${u.expires_at === null ? '' : `, expires ${u.expires_at}`}\n`);
     }))
-    .command('update <text>', 'Post a progress note (agents: about your task)', (c) => c
-      .positional('text', { type: 'string', demandOption: true })
-      .option('task', { alias: 't', type: 'string', describe: 'the task it is about; default $CLARE_TASK' })
-      .option('session', { alias: 's', type: 'string', describe: 'host:session posting it; default $CLARE_SESSION' }),
-    (a) => run(a, async () => {
-      const task = a.task ?? process.env['CLARE_TASK'];
-      const session = a.session ?? process.env['CLARE_SESSION'];
-      const u = await api<Update>(await daemonTarget(), 'POST', '/updates', {
-        text: a.text, ...(task === undefined || task === '' ? {} : { task }), ...(session === undefined || session === '' ? {} : { session }),
-      });
-      if (a.json) return printJson(u);
-      process.stdout.write(`posted ${short(u.id)}\n`);
-    }))
+    .command('update <text>', 'Post a progress note (agents: about your task)', (c) => c.positional('text', UPDATE.positionals.text).options(UPDATE.options),
+      (a) => postUpdate(a))
     .command('updates', 'Notes and broadcasts, newest first, a page at a time', (c) => pageOptions(c
-      .option('task', { alias: 't', type: 'string' })
-      .option('kind', { type: 'string', choices: ['note', 'broadcast'] })
-      .option('search', { alias: 'q', type: 'string', describe: 'only those whose text holds this' })),
+      .option('task', { alias: 't', type: 'string', coerce: textFlag('task') })
+      .option('kind', choiceFlag('kind', ['note', 'broadcast']))
+      .option('search', { alias: 'q', type: 'string', coerce: textFlag('search'), describe: 'only those whose text holds this' })),
     (a) => run(a, async () => {
       const q = new URLSearchParams();
       if (a.task !== undefined) q.set('task', a.task);

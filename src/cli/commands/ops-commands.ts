@@ -9,8 +9,10 @@ import { ClareError } from '../../core/errors.js';
 import { api, daemonTarget } from '../client.js';
 import { printJson } from '../output.js';
 import { exitAfterOutput, run } from '../run.js';
+import { paint } from '../colour.js';
+import { WAIT_FLAG } from '../flags.js';
 
-const MARK = { ok: 'ok  ', warn: 'WARN', fail: 'FAIL', skip: 'skip' } as const;
+const MARK = { ok: ['ok  ', 'green'], warn: ['WARN', 'yellow'], fail: ['FAIL', 'red'], skip: ['skip', 'dim'] } as const;
 
 export function opsCommands(y: Argv<{ json: boolean }>): Argv<{ json: boolean }> {
   return y
@@ -24,7 +26,7 @@ export function opsCommands(y: Argv<{ json: boolean }>): Argv<{ json: boolean }>
       else {
         const width = Math.max(...r.checks.map((c) => c.id.length));
         for (const c of r.checks) {
-          process.stdout.write(`${MARK[c.level]}  ${c.id.padEnd(width)}  ${c.detail}\n`);
+          process.stdout.write(`${paint(MARK[c.level][0], MARK[c.level][1])}  ${c.id.padEnd(width)}  ${c.detail}\n`);
           if (c.fix !== null) process.stdout.write(`      ${' '.repeat(width)}  → ${c.fix}\n`);
         }
       }
@@ -33,7 +35,7 @@ export function opsCommands(y: Argv<{ json: boolean }>): Argv<{ json: boolean }>
       if (!a.json) process.stdout.write(r.checks.some((c) => c.level === 'warn') ? 'healthy, with warnings\n' : 'healthy\n');
     }))
     .command('health', "The daemon's health: ok or degraded (exit 13); --wait makes it a readiness check", (c) => c
-      .option('wait', { type: 'number', describe: 'wait up to this many seconds for the daemon to answer; then exit 0 whether ok or degraded (systemd ExecStartPost)' }),
+      .option('wait', { ...WAIT_FLAG, describe: 'wait up to this many seconds for the daemon to answer; then exit 0 whether ok or degraded (systemd ExecStartPost)' }),
     (a) => run(a, async () => {
       const target = await daemonTarget();
       const deadline = Date.now() + (a.wait ?? 0) * 1000;

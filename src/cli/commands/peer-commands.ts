@@ -1,9 +1,10 @@
 import type { Argv } from 'yargs';
 import { ClareError } from '../../core/errors.js';
 import type { PeerStatus } from '../../protocol/status.js';
+import type { ConvergenceReport, RunResult } from '../../protocol/sync-run.js';
 import { api, daemonTarget } from '../client.js';
 import { ago } from '../../protocol/time.js';
-import { printJson, printTable } from '../output.js';
+import { printJson, printTable, short } from '../output.js';
 import { exitAfterOutput, run } from '../run.js';
 
 export function peerCommands(y: Argv<{ json: boolean }>): Argv<{ json: boolean }> {
@@ -24,8 +25,9 @@ export function peerCommands(y: Argv<{ json: boolean }>): Argv<{ json: boolean }
       (a) => run(a, async () => {
         const ps = await api<{ url: string; status: PeerStatus | null }[]>(await daemonTarget(), 'GET', '/peers');
         if (a.json) return printJson(ps);
-        printTable(['URL', 'NAME', 'STATE', 'LAST ERROR'], ps.map((p) => [
-          p.url, p.status?.name ?? '-',
+        const ids = ps.flatMap((p) => (p.status?.machine_id == null ? [] : [p.status.machine_id]));
+        printTable(['URL', 'NAME', 'MACHINE', 'STATE', 'LAST ERROR'], ps.map((p) => [
+          p.url, p.status?.name ?? '-', short(p.status?.machine_id, ids),
           p.status === null ? 'not connected' : p.status.faulty ? 'FAULTY' : p.status.connected ? `up since ${ago(p.status.since)}` : `down since ${ago(p.status.since)}`,
           p.status?.last_error?.message ?? '-',
         ]), 'no peers: clare peer add http://HOST:PORT');
@@ -33,18 +35,13 @@ export function peerCommands(y: Argv<{ json: boolean }>): Argv<{ json: boolean }
     .demandCommand(1, 'clare peer: say add, remove or list');
 }
 
-interface RunResult { peer: string; ok: boolean; name: string | null; pulled: number; pulled_known: number; pushed: number; pushed_known: number; skipped: number; ms: number; error: { code: string; message: string } | null }
-interface CheckPeer {
-  peer: string; reachable: boolean; name: string | null; event_count: number | null; protocol: number | null; events_digest: string | null;
-  events_equal: boolean | null; projections_equal: boolean | null; differing_origins: string[]; divergence: string | null; error: string | null;
-}
-interface Check { converged: boolean; self: { name: string; event_count: number; events_digest: string; projections_digest: string }; peers: CheckPeer[] }
+type CheckPeer = ConvergenceReport['peers'][number];
 
 /** One line per peer of `clare sync --check`: what agrees and what does not. */
 function checkVerdict(p: CheckPeer): string {
   if (!p.reachable) return `unreachable: ${p.error ?? ''}`;
   const bad: string[] = [];
-  if (p.events_equal === false) bad.push(`EVENTS DIFFER${p.differing_origins.length > 0 ? ` (origins ${p.differing_origins.map((o) => o.slice(0, 8)).join(', ')})` : ''}`);
+  if (p.events_equal === false) bad.push(`EVENTS DIFFER${p.differing_origins.length > 0 ? ` (origins ${p.differing_origins.map((o) => short(o, p.differing_origins)).join(', ')})` : ''}`);
   if (p.projections_equal === false) bad.push('PROJECTIONS DIFFER');
   if (p.divergence !== null) bad.push(`DIVERGED ${p.divergence}`);
   if (bad.length > 0) return bad.join('; ');
@@ -67,7 +64,7 @@ export function syncCommand(y: Argv<{ json: boolean }>): Argv<{ json: boolean }>
       return;
     }
     if (a.check) {
-      const c = await api<Check>(target, 'GET', '/sync/check');
+      const c = await api<ConvergenceReport>(target, 'GET', '/sync/check');
       if (a.json) printJson(c);
       else {
         printTable(['PEER', 'NAME', 'EVENTS', 'EVENTS DIGEST', 'VERDICT'], [

@@ -3,7 +3,7 @@ import type { Project } from '../../protocol/models.js';
 import { api, daemonTarget, seg } from '../client.js';
 import { printJson, printTable, short, truncate } from '../output.js';
 import { fetchPage, pageOptions, printMore } from '../paging.js';
-import { WEIGHT_FLAG } from '../flags.js';
+import { absolutePathFlag, textFlag, WEIGHT_FLAG } from '../flags.js';
 import { run } from '../run.js';
 
 function show(p: Project, json: boolean): void {
@@ -15,7 +15,7 @@ export function projectCommands(y: Argv<{ json: boolean }>): Argv<{ json: boolea
   return y
     .command('add <name>', 'Create a project', (c) => c
       .positional('name', { type: 'string', demandOption: true, describe: 'project name (unique)' })
-      .option('path', { type: 'string', describe: 'absolute working directory of the project' })
+      .option('path', { type: 'string', coerce: absolutePathFlag('path'), describe: 'absolute working directory of the project' })
       .option('description', { type: 'string', describe: 'what the project is' })
       .option('weight', { ...WEIGHT_FLAG, describe: 'ranking weight, 1 neutral, 2 doubles urgency' }),
     (a) => run(a, async () => {
@@ -26,7 +26,7 @@ export function projectCommands(y: Argv<{ json: boolean }>): Argv<{ json: boolea
     }))
     .command('list', 'List projects by name, a page at a time (--all for every page)', (c) => pageOptions(c
       .option('archived', { type: 'boolean', default: false, describe: 'include archived projects' })
-      .option('search', { alias: 'q', type: 'string', describe: 'only projects whose name holds this text' })),
+      .option('search', { alias: 'q', type: 'string', coerce: textFlag('search'), describe: 'only projects whose name holds this text' })),
     (a) => run(a, async () => {
       const q = new URLSearchParams();
       if (a.archived) q.set('archived', 'true');
@@ -40,7 +40,7 @@ export function projectCommands(y: Argv<{ json: boolean }>): Argv<{ json: boolea
       (a) => run(a, async () => show(await api<Project>(await daemonTarget(), 'GET', `/projects/${seg(a.project)}`), a.json)))
     .command('update <project>', 'Change a project', (c) => c
       .positional('project', { type: 'string', demandOption: true })
-      .option('name', { type: 'string' }).option('path', { type: 'string' }).option('description', { type: 'string' }).option('weight', { ...WEIGHT_FLAG, describe: 'ranking weight, 1 neutral, 2 doubles urgency' }),
+      .option('name', { type: 'string', coerce: textFlag('name') }).option('path', { type: 'string', coerce: absolutePathFlag('path') }).option('description', { type: 'string' }).option('weight', { ...WEIGHT_FLAG, describe: 'ranking weight, 1 neutral, 2 doubles urgency' }),
     (a) => run(a, async () => {
       const body = { ...(a.name === undefined ? {} : { name: a.name }), ...(a.path === undefined ? {} : { path: a.path }), ...(a.description === undefined ? {} : { description: a.description }), ...(a.weight === undefined ? {} : { weight: a.weight }) };
       show(await api<Project>(await daemonTarget(), 'PATCH', `/projects/${seg(a.project)}`, body), a.json);

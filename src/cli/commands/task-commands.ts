@@ -1,16 +1,18 @@
 import type { Argv } from 'yargs';
 import type { Task } from '../../protocol/models.js';
 import { api, daemonTarget, seg } from '../client.js';
-import { printJson, printTable, short, truncate } from '../output.js';
+import { type Cell, printJson, printTable, short, truncate } from '../output.js';
+import { stateStyle } from '../colour.js';
 import { fetchPage, pageOptions, printMore } from '../paging.js';
-import { PRIORITY_FLAG } from '../flags.js';
+import { choiceFlag, PRIORITY_FLAG, TASK_STATUS_CHOICES, textFlag } from '../flags.js';
 import { run } from '../run.js';
+import { TASK_ADD, TASK_START, taskStatusVerb } from '../hot-verbs.js';
 
-/** A task as a table row; `among`: the ids of the rows printed with it (short ids unique among them). */
-export function taskRow(t: Task, among: readonly string[] = []): string[] {
-  const state = t.archived ? 'archived' : t.status === 'open' && t.blocked_by.length > 0 ? `waiting(${t.blocked_by.length})` : t.status;
+/** A task as a table row; `among`: the ids of the rows printed with it (short ids unique among them); `mark`: added to the state. */
+export function taskRow(t: Task, among: readonly string[] = [], mark = ''): Cell[] {
+  const state = (t.archived ? 'archived' : t.status === 'open' && t.blocked_by.length > 0 ? `waiting(${t.blocked_by.length})` : t.status) + mark;
   const who = t.holder !== null ? `${t.holder.host}:${t.holder.session}` : t.assignment === null ? '-' : `${t.assignment.host}:${t.assignment.session}`;
-  return [short(t.id, among), `P${t.priority}`, state, t.project ?? short(t.project_id), truncate(t.title, 60), who];
+  return [short(t.id, among), { text: `P${t.priority}`, style: t.priority === 0 ? 'red' : undefined }, { text: state, style: stateStyle(state) }, t.project ?? short(t.project_id), truncate(t.title, 60), who];
 }
 
 export const TASK_HEADER = ['ID', 'PRI', 'STATUS', 'PROJECT', 'TITLE', 'SESSION'];
@@ -22,36 +24,55 @@ function show(t: Task, json: boolean): void {
   if (t.description !== '') process.stdout.write(`\n${t.description}\n`);
 }
 
+/** `clare task add` (also run by the fast path, fast-path.ts, with the same arguments). */
+export interface AddTaskArgs { readonly json: boolean; readonly project: string; readonly title: string; readonly priority?: number | undefined; readonly dependsOn?: readonly string[] | undefined; readonly description?: string | undefined }
+export function addTask(a: AddTaskArgs): Promise<void> {
+  return run(a, async () => {
+    const t = await api<Task>(await daemonTarget(), 'POST', '/tasks', {
+      project: a.project, title: a.title,
+      ...(a.priority === undefined ? {} : { priority: a.priority }),
+      ...(a.dependsOn === undefined ? {} : { depends_on: a.dependsOn }),
+      ...(a.description === undefined ? {} : { description: a.description }),
+    });
+    show(t, a.json);
+  });
+}
+
+/** `clare task done|block|reopen`. */
+export interface TaskStatusArgs { readonly json: boolean; readonly task: string; readonly note?: string | undefined }
+export function setTaskStatus(a: TaskStatusArgs, status: string): Promise<void> {
+  return run(a, async () => show(await api<Task>(await daemonTarget(), 'PATCH', `/tasks/${seg(a.task)}`, { status, ...(a.note === undefined ? {} : { note: a.note }) }), a.json));
+}
+
+/** `clare task start`. */
+export interface StartTaskArgs { readonly json: boolean; readonly task: string; readonly session?: string | undefined; readonly force: boolean; readonly note?: string | undefined }
+export function startTask(a: StartTaskArgs): Promise<void> {
+  return run(a, async () => {
+    const session = a.session ?? process.env['CLARE_SESSION'];
+    const body = {
+      ...(session === undefined || session === '' ? {} : { session }), ...(a.force ? { force: true } : {}), ...(a.note === undefined ? {} : { note: a.note }),
+    };
+    show(await api<Task>(await daemonTarget(), 'POST', `/tasks/${seg(a.task)}/start`, body), a.json);
+  });
+}
+
 function statusCommand(y: Argv<{ json: boolean }>, name: string, status: string, describe: string): Argv<{ json: boolean }> {
-  return y.command(`${name} <task>`, describe, (c) => c
-    .positional('task', { type: 'string', demandOption: true, describe: 'task id, short id or title' })
-    .option('note', { type: 'string', describe: 'why (kept with the event)' }),
-  (a) => run(a, async () => show(await api<Task>(await daemonTarget(), 'PATCH', `/tasks/${seg(a.task)}`, { status, ...(a.note === undefined ? {} : { note: a.note }) }), a.json)));
+  const spec = taskStatusVerb(name);
+  return y.command(`${name} <task>`, describe, (c) => c.positional('task', spec.positionals.task).options(spec.options),
+    (a) => setTaskStatus(a, status));
 }
 
 export function taskCommands(y: Argv<{ json: boolean }>): Argv<{ json: boolean }> {
   let c = y
     .command('add <project> <title>', 'Create a task', (c) => c
-      .positional('project', { type: 'string', demandOption: true, describe: 'project name or id' })
-      .positional('title', { type: 'string', demandOption: true })
-      .option('priority', { ...PRIORITY_FLAG, describe: '0 most urgent … 4 (default 2)' })
-      .option('depends-on', { alias: 'd', type: 'string', array: true, describe: 'task that must be done first (repeatable)' })
-      .option('description', { type: 'string' }),
-    (a) => run(a, async () => {
-      const t = await api<Task>(await daemonTarget(), 'POST', '/tasks', {
-        project: a.project, title: a.title,
-        ...(a.priority === undefined ? {} : { priority: a.priority }),
-        ...(a.dependsOn === undefined ? {} : { depends_on: a.dependsOn }),
-        ...(a.description === undefined ? {} : { description: a.description }),
-      });
-      show(t, a.json);
-    }))
+      .positional('project', TASK_ADD.positionals.project).positional('title', TASK_ADD.positionals.title).options(TASK_ADD.options),
+    (a) => addTask(a))
     .command('list [project]', 'List tasks, a page at a time (oldest first; --all for every page)', (c) => pageOptions(c
       .positional('project', { type: 'string', describe: 'only this project' })
-      .option('status', { type: 'string', choices: ['open', 'in_progress', 'blocked', 'done'] })
+      .option('status', choiceFlag('status', TASK_STATUS_CHOICES))
       .option('ready', { type: 'boolean', describe: 'only tasks that could start now' })
-      .option('search', { alias: 'q', type: 'string', describe: 'only tasks whose title holds this text' })
-      .option('order', { type: 'string', choices: ['created', 'urgency', 'recent'], describe: 'created (default): oldest first; urgency: priority, then oldest; recent: newest status change first' })
+      .option('search', { alias: 'q', type: 'string', coerce: textFlag('search'), describe: 'only tasks whose title holds this text' })
+      .option('order', { ...choiceFlag('order', ['created', 'urgency', 'recent']), describe: 'created (default): oldest first; urgency: priority, then oldest; recent: newest status change first' })
       .option('archived', { type: 'boolean', default: false, describe: 'include archived tasks' })),
     (a) => run(a, async () => {
       const q = new URLSearchParams();
@@ -70,9 +91,9 @@ export function taskCommands(y: Argv<{ json: boolean }>): Argv<{ json: boolean }
       (a) => run(a, async () => show(await api<Task>(await daemonTarget(), 'GET', `/tasks/${seg(a.task)}`), a.json)))
     .command('update <task>', 'Change a task', (c) => c
       .positional('task', { type: 'string', demandOption: true })
-      .option('title', { type: 'string' }).option('description', { type: 'string' }).option('priority', { ...PRIORITY_FLAG, describe: '0 most urgent … 4' })
-      .option('project', { type: 'string', describe: 'move to another project' })
-      .option('status', { type: 'string', choices: ['open', 'in_progress', 'blocked', 'done'] }),
+      .option('title', { type: 'string', coerce: textFlag('title') }).option('description', { type: 'string' }).option('priority', { ...PRIORITY_FLAG, describe: '0 most urgent … 4' })
+      .option('project', { type: 'string', coerce: textFlag('project'), describe: 'move to another project' })
+      .option('status', choiceFlag('status', TASK_STATUS_CHOICES)),
     (a) => run(a, async () => {
       const body = {
         ...(a.title === undefined ? {} : { title: a.title }), ...(a.description === undefined ? {} : { description: a.description }),
@@ -89,17 +110,8 @@ export function taskCommands(y: Argv<{ json: boolean }>): Argv<{ json: boolean }
       (a) => run(a, async () => show(await api<Task>(await daemonTarget(), 'PATCH', `/tasks/${seg(a.task)}`, { archived: true }), a.json)));
   c = statusCommand(c, 'done', 'done', 'Mark a task done (its session is then free for new work)');
   c = c.command('start <task>', 'Start a task; with a session (--session or $CLARE_SESSION) that session claims it', (c) => c
-    .positional('task', { type: 'string', demandOption: true, describe: 'task id, short id or title' })
-    .option('session', { alias: 's', type: 'string', describe: 'host:session taking the task; default $CLARE_SESSION' })
-    .option('force', { type: 'boolean', default: false, describe: 'take the task over from the session holding it' })
-    .option('note', { type: 'string', describe: 'why (kept with the event)' }),
-  (a) => run(a, async () => {
-    const session = a.session ?? process.env['CLARE_SESSION'];
-    const body = {
-      ...(session === undefined || session === '' ? {} : { session }), ...(a.force ? { force: true } : {}), ...(a.note === undefined ? {} : { note: a.note }),
-    };
-    show(await api<Task>(await daemonTarget(), 'POST', `/tasks/${seg(a.task)}/start`, body), a.json);
-  }));
+    .positional('task', TASK_START.positionals.task).options(TASK_START.options),
+  (a) => startTask(a));
   c = statusCommand(c, 'block', 'blocked', 'Mark a task blocked (its holder keeps it)');
   c = statusCommand(c, 'reopen', 'open', 'Reopen a task (back among the ready ones: its holder and assignment end)');
   return c.demandCommand(1, 'clare task: say add, list, show, update, done, start, block, reopen, depend or archive');

@@ -11,12 +11,7 @@ import { changeDependency, createTask, findTask, nextTasks, tasks, updateTask } 
 import { route, type AnyRoute } from '../route.js';
 import { boolQuery, idParams, searchQuery } from './project-routes.js';
 
-/** A task as `next` offers it: the task itself plus why it ranks where it does. */
-export const rankedTaskModel = taskModel.extend({
-  score: z.number(), reasons: z.array(z.string()),
-  held: z.boolean().describe('the asking session holds it: its own work, first'),
-  assigned: z.boolean().describe('assigned to the asking session and on its way to it'),
-});
+import { rankedTaskModel } from '../../protocol/ranked-task.js';
 
 export function taskRoutes(ctx: StoreContext): AnyRoute[] {
   return [
