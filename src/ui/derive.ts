@@ -7,23 +7,33 @@ import { COLUMN_ORDER_OF, compareTasks } from './live/task-order.js';
 import type { LiveConflict as Conflict, LiveCounts } from '../protocol/live.js';
 import type { Assignment, Machine, Session, Task, TaskStatus, Update } from '../protocol/models.js';
 import type { PeerStatus } from '../protocol/status.js';
+import { hostLiveness, type Reach } from '../protocol/liveness.js';
 import { shortId } from '../protocol/short-id.js';
-
-/** A host not heard from for this long is shown as silent. */
-export const SILENT_AFTER_MS = 5 * 60_000;
 
 export interface HostView {
   readonly name: string;
   readonly sessions: readonly Session[];
   /** Newest event from the machine that publishes this host (null: none known). */
   readonly lastSeen: string | null;
+  /** Last frame or event any link carried from it (at least lastSeen). */
+  readonly lastHeard: string | null;
+  /** How it is reached now (protocol/liveness.ts). */
+  readonly reach: Reach;
   readonly silent: boolean;
   readonly self: boolean;
 }
 
-export function hostViews(sessions: ReadonlyMap<string, Session>, machines: ReadonlyMap<string, Machine>, selfName: string, now: number): HostView[] {
+/**
+ * The fleet by host, with each host's liveness judged as the status document judges
+ * it (protocol/liveness.ts): reachable over a link, or silent past `silentAfterMs`.
+ */
+export function hostViews(
+  sessions: ReadonlyMap<string, Session>, machines: ReadonlyMap<string, Machine>, peers: readonly PeerStatus[],
+  self: { readonly id: string; readonly name: string }, now: number, silentAfterMs: number,
+): HostView[] {
   const lastSeen = new Map<string, string>();
   for (const m of machines.values()) if (m.name !== null && m.last_event_at !== null) lastSeen.set(m.name, m.last_event_at);
+  const live = hostLiveness(machines.values(), peers, self.id, now, silentAfterMs);
   const byHost = new Map<string, Session[]>();
   for (const x of sessions.values()) {
     const l = byHost.get(x.host);
@@ -33,13 +43,16 @@ export function hostViews(sessions: ReadonlyMap<string, Session>, machines: Read
   const names = [...new Set([...byHost.keys(), ...lastSeen.keys()])].sort();
   return names.map((name) => {
     const seen = lastSeen.get(name) ?? null;
-    const self = name === selfName;
+    const isSelf = name === self.name;
+    const l = live.get(name);
     return {
       name,
       sessions: (byHost.get(name) ?? []).sort((a, b) => a.session.localeCompare(b.session)),
       lastSeen: seen,
-      self,
-      silent: !self && seen !== null && now - Date.parse(seen) > SILENT_AFTER_MS,
+      lastHeard: l?.lastHeard ?? seen,
+      reach: isSelf ? 'self' : l?.reach ?? null,
+      self: isSelf,
+      silent: !isSelf && (l?.silent ?? false),
     };
   });
 }

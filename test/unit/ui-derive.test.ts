@@ -27,7 +27,7 @@ function state(open: Task[], openNext: string | null, updates: Update[], updates
       tasks: { open: page(open, openNext), in_progress: empty, blocked: empty, done: empty },
       updates: page(updates, updatesNext), assignments: page(assignments, assignmentsNext),
       status: {
-        machine: { id: 'm', name: 'desk', version: 't', started_at: at(0) }, truncated: { sessions: false, machines: false }, peers: [], fleet: null, recovery: null,
+        machine: { id: 'm', name: 'desk', version: 't', started_at: at(0) }, truncated: { sessions: false, machines: false }, liveness: { silent_after_s: 300 }, peers: [], fleet: null, recovery: null,
         counts: { projects: 0, tasks: {}, ready_tasks: 0, sessions: 0, events: 0, skipped_events: 0, conflicts: 0 }, sessions_by_state: {},
       },
     },

@@ -319,7 +319,7 @@ export class ClareApp extends LitElement {
     const now = this.clock.now;
     switch (this.view) {
       case 'fleet':
-        return html`<clare-fleet-view .hosts=${this.hosts(s.sessions, s.machines, s.status.machine.name, now)} .tasks=${s.tasks} .fleet=${s.fleet}
+        return html`<clare-fleet-view .hosts=${this.hosts(s.sessions, s.machines, s.peers, s.status.machine, now, s.status.liveness.silent_after_s * 1000)} .tasks=${s.tasks} .fleet=${s.fleet}
           .moreSessions=${s.lists.sessions.next !== null} .now=${now} .filters=${this.filters} .notify=${this.notifyState}
           @filters-change=${this.onFilters} @notify-toggle=${this.onNotifyToggle}></clare-fleet-view>`;
       case 'board':
