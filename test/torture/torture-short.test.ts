@@ -25,7 +25,7 @@ describe('fault campaign (short)', () => {
 
   it(`survives seed ${SEED}: every acknowledged write everywhere, digests equal and equal to rebuilds, links clean, broadcasts exactly once, RSS bounded`, async () => {
     const lines: string[] = [];
-    const r = await runCampaign({ seed: SEED, durationS: DURATION_S, quiesceTimeoutS: 90, log: (l) => lines.push(l) });
+    const r = await runCampaign({ seed: SEED, durationS: DURATION_S, quiesceTimeoutS: 90, quiesceCapS: 240, log: (l) => lines.push(l) });
     finishReport(r, null, false);
     const summary = summaryLines(r, null).join('\n');
     // Without git history (a shallow clone) the previous release cannot be built: that fault is skipped, loudly.

@@ -17,6 +17,7 @@ const { values } = parseArgs({
     report: { type: 'string' },
     rate: { type: 'string' },
     'quiesce-timeout': { type: 'string' },
+    'quiesce-cap': { type: 'string' },
     'max-rss-mb': { type: 'string' },
     'no-previous': { type: 'boolean' },
     keep: { type: 'boolean' },
@@ -38,7 +39,7 @@ function num(name: string, v: string | undefined, dflt: number, min: number): nu
 }
 
 if (values.help === true) {
-  console.log('npm run torture -- [--duration 60] [--seed N] [--daemons 5] [--report FILE] [--rate 3] [--quiesce-timeout 120] [--max-rss-mb 512] [--no-previous] [--keep] [--linger S] [--only kill,partition,…]\nSee docs/fault-campaign.md.');
+  console.log('npm run torture -- [--duration 60] [--seed N] [--daemons 5] [--report FILE] [--rate 3] [--quiesce-timeout 120] [--quiesce-cap 1800] [--max-rss-mb 512] [--no-previous] [--keep] [--linger S] [--only kill,partition,…]\nSee docs/fault-campaign.md.');
   process.exit(0);
 }
 for (const sig of ['SIGINT', 'SIGTERM'] as const) {
@@ -64,6 +65,7 @@ try {
     daemons: Math.floor(num('daemons', values.daemons, DEFAULTS.daemons, 2)),
     opsPerSecond: num('rate', values.rate, DEFAULTS.opsPerSecond, 0.1),
     quiesceTimeoutS: num('quiesce-timeout', values['quiesce-timeout'], DEFAULTS.quiesceTimeoutS, 5),
+    quiesceCapS: num('quiesce-cap', values['quiesce-cap'], DEFAULTS.quiesceCapS, 5),
     maxRssMb: num('max-rss-mb', values['max-rss-mb'], DEFAULTS.maxRssMb, 16),
     previous: values['no-previous'] !== true,
     keep: values.keep === true,

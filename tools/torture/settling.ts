@@ -102,34 +102,64 @@ export class ConvergenceProbe {
 }
 
 export interface Quiescence {
-  /** Ms from `since` until the mesh was quiet, or null when the deadline passed first. */
+  /** Ms from `since` until the mesh was quiet, or null when it stopped making progress (or hit the cap) first. */
   readonly ms: number | null;
+  /** Why it gave up, when it did. */
+  readonly why: string | null;
   /** The last look: each member's sync state and peer list. */
   readonly states: readonly (SyncState | null)[];
   readonly links: LinkState[];
 }
 
+export interface QuiesceLimits {
+  /** Give up when no member's event count has grown for this long (a stuck link makes no progress). */
+  readonly idleMs: number;
+  /** Give up at this time whatever happens (a bound on the whole wait). */
+  readonly capAt: number;
+  /** The quiet state must hold this long. */
+  readonly stableMs: number;
+  /** Progress lines (every 30 s while waiting). */
+  readonly log?: (line: string) => void;
+}
+
 /**
  * Waits until every member has the same digest and event count, unchanged for
- * `stableMs`, with every link clean (see `linkProblems`), or until `deadline`.
+ * `stableMs`, with every link clean (see `linkProblems`). A daemon whose disk was
+ * wiped just before the final heal catches up the whole log, which on a loaded
+ * machine takes longer than any fixed deadline; so the wait goes on while the
+ * mesh makes progress (some member's event count grows) and gives up after
+ * `idleMs` without progress, or at `capAt`.
  */
-export async function waitQuiescent(members: readonly TortureNode[], since: number, deadline: number, stableMs: number): Promise<Quiescence> {
+export async function waitQuiescent(members: readonly TortureNode[], since: number, limits: QuiesceLimits): Promise<Quiescence> {
   const ids = new Map(members.map((n) => [n.name, n.machineId]));
   let states: (SyncState | null)[] = [];
   let links: LinkState[] = [];
   let stableSince: { digest: string; at: number } | null = null;
+  let progressAt = Date.now();
+  let lastCounts: (number | null)[] = [];
+  let loggedAt = Date.now();
   for (;;) {
     states = await syncStates(members);
     links = await Promise.all(members.map(async (n) => ({ node: n.name, peers: (await n.api<{ peers: LinkState['peers'] }>('GET', '/status', undefined, 5000)).body?.peers ?? [] })));
+    const counts = states.map((s) => s?.event_count ?? null);
+    if (counts.some((c, i) => c !== null && c > (lastCounts[i] ?? -1))) progressAt = Date.now();
+    lastCounts = counts.map((c, i) => (c === null ? lastCounts[i] ?? null : Math.max(c, lastCounts[i] ?? -1)));
     const first = states[0];
     const equal = first !== null && first !== undefined && states.every((s) => s !== null && s.digest === first.digest && s.event_count === first.event_count);
-    if (equal && linkProblems(links, ids).length === 0) {
+    const problems = linkProblems(links, ids);
+    if (equal && problems.length === 0) {
       if (stableSince === null || stableSince.digest !== first.digest) stableSince = { digest: first.digest, at: Date.now() };
-      else if (Date.now() - stableSince.at >= stableMs) return { ms: stableSince.at - since, states, links };
+      else if (Date.now() - stableSince.at >= limits.stableMs) return { ms: stableSince.at - since, why: null, states, links };
     } else {
       stableSince = null;
     }
-    if (Date.now() > deadline) return { ms: null, states, links };
+    const now = Date.now();
+    if (now - loggedAt >= 30_000) {
+      loggedAt = now;
+      limits.log?.(`  settling t+${Math.round((now - since) / 1000)}s after the final heal: events ${members.map((n, i) => `${n.name}=${counts[i] ?? '?'}`).join(' ')}; ${equal ? 'digests equal' : 'digests differ'}; ${problems.length} link problems`);
+    }
+    if (now - progressAt > limits.idleMs) return { ms: null, why: `no progress for ${Math.round(limits.idleMs / 1000)} s (event counts unchanged since t+${Math.round((progressAt - since) / 1000)}s)`, states, links };
+    if (now > limits.capAt) return { ms: null, why: `still settling at the cap (${Math.round((limits.capAt - since) / 1000)} s)`, states, links };
     await sleep(500);
   }
 }
