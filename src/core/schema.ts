@@ -258,6 +258,16 @@ CREATE INDEX lost_claims_pending ON lost_claims (host, status);
 -- Assignments by the short id every verb accepts (unassign), as tasks_short_id.
 CREATE INDEX assignments_short_id ON assignments (substr(id, -8));
 `,
+  /* 6: the activity stream from the event log — by type, and a task's history by task */ `
+-- Partial indexes over the event types the activity stream shows (core/task-history.ts;
+-- its queries repeat these type lists, which is what lets SQLite use them). Other
+-- events (sessions above all, the most frequent) are not indexed, so their inserts
+-- cost nothing more. Newest first by HLC; a page is a seek and a short walk.
+CREATE INDEX events_activity ON events (type, hlc)
+  WHERE type IN ('task.created', 'task.status_changed', 'task.updated', 'task.archived', 'task.claimed', 'task.claim_notice', 'assignment.created', 'update.posted', 'broadcast.sent');
+CREATE INDEX events_task ON events (json_extract(payload, '$.task_id'), hlc)
+  WHERE type IN ('task.created', 'task.status_changed', 'task.updated', 'task.archived', 'task.claimed', 'task.claim_notice', 'assignment.created', 'update.posted');
+`,
 ];
 
 /**
