@@ -16,6 +16,7 @@ import { repeat } from 'lit/directives/repeat.js';
 import { renderEntry, when, type EntryContext } from '../activity-entry.js';
 import { ACTIVITY_FILTERS, type Filters, NO_FILTERS } from '../filters.js';
 import { ActivityFeed } from '../live/activity-feed.js';
+import { SentinelWatch } from '../live/sentinel-watch.js';
 import { shortId } from '../../protocol/short-id.js';
 import type { ActivityEntry } from '../../protocol/activity.js';
 import type { LiveConflict as Conflict } from '../../protocol/live.js';
@@ -142,13 +143,10 @@ export class ClareActivityView extends LitElement {
   private readonly feed = new ActivityFeed(this);
   private refreshTimer: number | undefined;
   @query('.sentinel') private sentinel!: HTMLElement | null;
-  private observer: IntersectionObserver | null = null;
-  private observed: Element | null = null;
+  private readonly end = new SentinelWatch(() => this.loadOlder());
 
   override disconnectedCallback(): void {
-    this.observer?.disconnect();
-    this.observer = null;
-    this.observed = null;
+    this.end.stop();
     window.clearTimeout(this.refreshTimer);
     super.disconnectedCallback();
   }
@@ -167,14 +165,9 @@ export class ClareActivityView extends LitElement {
    * Watches the sentinel at the end of the list: coming into view loads older items.
    * Only a change of view does (items are filtered here, so a page may show nothing new).
    */
+  /** Older items load when the sentinel at the end of the list comes into view. */
   override updated(): void {
-    if (this.sentinel === this.observed) return;
-    this.observer ??= typeof IntersectionObserver === 'undefined' ? null : new IntersectionObserver((entries) => {
-      if (entries.some((e) => e.isIntersecting)) this.loadOlder();
-    });
-    this.observer?.disconnect();
-    this.observed = this.sentinel;
-    if (this.sentinel !== null) this.observer?.observe(this.sentinel);
+    this.end.watch(this.sentinel);
   }
 
   private get showsConflicts(): boolean {

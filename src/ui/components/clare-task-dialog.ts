@@ -13,6 +13,7 @@ import { keyed } from 'lit/directives/keyed.js';
 import { repeat } from 'lit/directives/repeat.js';
 import { renderEntry } from '../activity-entry.js';
 import { ActivityFeed } from '../live/activity-feed.js';
+import { SentinelWatch } from '../live/sentinel-watch.js';
 import { requestAction, type TaskFields } from '../actions.js';
 import { STATUS_LABELS } from '../format.js';
 import type { Project, Task, TaskStatus } from '../../protocol/models.js';
@@ -154,13 +155,10 @@ export class ClareTaskDialog extends LitElement {
   @query('form') private form!: HTMLFormElement;
   @query('.history .sentinel') private sentinel!: HTMLElement | null;
   private readonly history = new ActivityFeed(this);
-  private observer: IntersectionObserver | null = null;
-  private observed: Element | null = null;
+  private readonly end = new SentinelWatch(() => this.history.loadOlder());
 
   override disconnectedCallback(): void {
-    this.observer?.disconnect();
-    this.observer = null;
-    this.observed = null;
+    this.end.stop();
     super.disconnectedCallback();
   }
 
@@ -177,14 +175,7 @@ export class ClareTaskDialog extends LitElement {
 
   override updated(changed: PropertyValues<this>): void {
     // The sentinel at the end of the history: scrolled into view, the next page is read.
-    if (this.sentinel !== this.observed) {
-      this.observer ??= typeof IntersectionObserver === 'undefined' ? null : new IntersectionObserver((entries) => {
-        if (entries.some((e) => e.isIntersecting)) this.history.loadOlder();
-      });
-      this.observer?.disconnect();
-      this.observed = this.sentinel;
-      if (this.sentinel !== null) this.observer?.observe(this.sentinel);
-    }
+    this.end.watch(this.sentinel);
     if (!changed.has('target')) return;
     if (this.target === null) {
       if (this.dialog.open) this.dialog.close();
