@@ -2,6 +2,18 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import globals from 'globals';
 
+/**
+ * Branded types (src/core/ids.ts). A cast to one outside ids.ts would brand a value
+ * nothing validated; test/unit/brand-casts.test.ts checks this list names every brand.
+ */
+export const BRANDS = ['MachineId', 'EventId', 'ProjectId', 'TaskId', 'AssignmentId', 'UpdateId', 'Hlc'];
+const brandName = `/^(${BRANDS.join('|')})$/`;
+const BRAND_CAST_SELECTORS = [
+  `TSAsExpression TSTypeReference[typeName.name=${brandName}]`,
+  `TSTypeAssertion TSTypeReference[typeName.name=${brandName}]`,
+];
+const BRAND_CAST_MESSAGE = 'Brand a value in src/core/ids.ts only: parse it (an *IdSchema, parseHlc/asHlc) or, read back from our store, use a trusted* function.';
+
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'test-output/**'] },
   js.configs.recommended,
@@ -16,6 +28,19 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
       'no-console': 'error',
     },
+  },
+  {
+    // Narrow instead: a `!` is a crash the types were told could not happen.
+    files: ['src/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-non-null-assertion': 'error',
+      'no-restricted-syntax': ['error', ...BRAND_CAST_SELECTORS.map((selector) => ({ selector, message: BRAND_CAST_MESSAGE }))],
+    },
+  },
+  {
+    // ids.ts is where strings become branded ids: its parse and trusted* functions.
+    files: ['src/core/ids.ts'],
+    rules: { 'no-restricted-syntax': 'off' },
   },
   {
     files: ['src/cli/**/*.ts', 'bench/**', 'tools/**', 'scripts/**', 'test/**'],

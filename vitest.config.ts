@@ -1,10 +1,10 @@
-import { cpus, loadavg } from 'node:os';
 import { defineConfig } from 'vitest/config';
+import { loadScaleNow } from './test/helpers/wait-for.js';
 
 // Deadlines stretch on a loaded machine (two cores shared by a team, a busy core beside
 // the suite): by CLARE_TEST_TIME_SCALE when set, else by the load per core at start,
 // between 1 and 4. test/helpers/wait-for.ts applies the same factor to every waitFor.
-const scale = Number(process.env.CLARE_TEST_TIME_SCALE ?? '') || Math.min(4, Math.max(1, loadavg()[0]! / cpus().length));
+const scale = Number(process.env.CLARE_TEST_TIME_SCALE ?? '') || loadScaleNow();
 
 export default defineConfig({
   test: {

@@ -201,7 +201,8 @@ async function checkPeer(url: string, config: ClareConfig, link: PeerStatus | un
   }
   const worst = problems.some((p) => p.level === 'fail') ? 'fail' : problems.length > 0 ? 'warn' : 'ok';
   const detail = [parts.join('; '), ...problems.map((p) => p.text)].join('; ');
-  const check: Check = worst === 'ok' ? ok(id, detail) : { id, level: worst, detail, fix: problems.find((p) => p.level === worst)!.fix };
+  const first = problems.find((p) => p.level === worst);
+  const check: Check = worst === 'ok' || first === undefined ? ok(id, detail) : { id, level: worst, detail, fix: first.fix };
   return { check, finding: { url, state: s } };
 }
 
@@ -218,8 +219,9 @@ function checkDuplicates(config: ClareConfig, findings: readonly PeerFinding[], 
   for (const [id, at] of byId) {
     if (id === config.machine_id) problems.push(`${at.map((a) => a.url).join(' and ')} answer${at.length === 1 ? 's' : ''} with this machine's own id ${id}`);
     else if (at.length > 1) {
-      const same = at.every((a) => a.state.name === at[0]!.state.name && a.state.digest === at[0]!.state.digest);
-      if (same) twice = `${at[0]!.state.name} is listed twice (${at.map((a) => a.url).join(', ')})`;
+      const [first] = at;
+      const same = first !== undefined && at.every((a) => a.state.name === first.state.name && a.state.digest === first.state.digest);
+      if (same) twice = `${first.state.name} is listed twice (${at.map((a) => a.url).join(', ')})`;
       else problems.push(`machine id ${id} answers at ${at.map((a) => `${a.url} as ${a.state.name}`).join(' and ')} with different data`);
     }
   }

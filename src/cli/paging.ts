@@ -54,9 +54,10 @@ const quote = (s: string): string => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.rep
 export function printMore(page: Page<unknown>, argv: readonly string[] = process.argv.slice(2)): void {
   if (page.next_cursor === null) return;
   const args: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (a === '--cursor') i++;
+  let value = false; // the argument after --cursor is its value: dropped with it
+  for (const a of argv) {
+    if (value) value = false;
+    else if (a === '--cursor') value = true;
     else if (!a.startsWith('--cursor=')) args.push(a);
   }
   process.stdout.write(`(more: clare ${[...args, '--cursor', page.next_cursor].map(quote).join(' ')}   or --all for everything)\n`);

@@ -11,7 +11,7 @@ import { z } from 'zod';
 import { groupNameSchema, hostNameSchema, memberPatternSchema } from './domain.js';
 import { ClareError } from './errors.js';
 import { DEFAULT_MAX_SKEW_MS } from './hlc.js';
-import type { MachineId } from './ids.js';
+import { trustedMachineId, type MachineId } from './ids.js';
 
 const UUID4_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
@@ -20,7 +20,7 @@ export const peerUrlSchema = z.url({ protocol: /^https?$/, error: 'a peer is an 
 
 /** A host name derived from the OS hostname, made valid for `name`. */
 export function defaultHostName(): string {
-  const h = hostname().split('.')[0]!.replace(/[^A-Za-z0-9._-]/g, '-').replace(/^[^A-Za-z0-9]+/, '').slice(0, 63);
+  const h = (hostname().split('.')[0] ?? '').replace(/[^A-Za-z0-9._-]/g, '-').replace(/^[^A-Za-z0-9]+/, '').slice(0, 63);
   return h === '' ? 'host' : h;
 }
 
@@ -63,7 +63,7 @@ export function newMeshToken(): string {
 export const DEFAULT_SILENT_AFTER_S = 300;
 
 export const configSchema = z.strictObject({
-  machine_id: z.string().regex(UUID4_RE, 'machine_id must be a lower-case uuid4 (made by `clare init`)').transform((s) => s as MachineId),
+  machine_id: z.string().regex(UUID4_RE, 'machine_id must be a lower-case uuid4 (made by `clare init`)').transform(trustedMachineId),
   name: hostNameSchema.default(defaultHostName),
   peers: z.array(peerUrlSchema).max(64).default([]),
   server: z.strictObject({
@@ -115,7 +115,8 @@ export function parseConfig(text: string, file: string): ClareConfig {
   }
   const r = configSchema.safeParse(doc);
   if (!r.success) {
-    const issue = r.error.issues[0]!;
+    const issue = r.error.issues[0];
+    if (issue === undefined) throw new ClareError('CLARE_CONFIG', `${file}: ${r.error.message.slice(0, 500)}`, { file });
     // An unknown key is reported on its table; point at the key itself.
     const path = [...issue.path, ...(issue.code === 'unrecognized_keys' ? issue.keys.slice(0, 1) : [])].map(String);
     const key = path.join('.');
@@ -147,15 +148,15 @@ function keyLines(text: string): Map<string, number> {
   const out = new Map<string, number>();
   let table: string[] = [];
   text.split('\n').forEach((line, i) => {
-    const h = HEADER_RE.exec(line);
-    if (h !== null) {
-      table = keyParts(h[1]!);
+    const h = HEADER_RE.exec(line)?.[1];
+    if (h !== undefined) {
+      table = keyParts(h);
       for (let n = 1; n <= table.length; n++) if (!out.has(table.slice(0, n).join('\0'))) out.set(table.slice(0, n).join('\0'), i + 1);
       return;
     }
-    const a = ASSIGN_RE.exec(line);
-    if (a === null) return;
-    const full = [...table, ...keyParts(a[1]!)];
+    const a = ASSIGN_RE.exec(line)?.[1];
+    if (a === undefined) return;
+    const full = [...table, ...keyParts(a)];
     for (let n = table.length + 1; n <= full.length; n++) if (!out.has(full.slice(0, n).join('\0'))) out.set(full.slice(0, n).join('\0'), i + 1);
   });
   return out;

@@ -85,9 +85,10 @@ function migrate(db: Db, path: string): void {
   if (current > MIGRATIONS.length) {
     throw new ClareError('CLARE_DB', `database ${path} has schema version ${current}, newer than this Clare (${MIGRATIONS.length}); upgrade Clare`, { path, version: current });
   }
-  for (let v = current; v < MIGRATIONS.length; v++) {
+  for (const [v, sql] of MIGRATIONS.entries()) {
+    if (v < current) continue;
     db.transaction(() => {
-      db.exec(MIGRATIONS[v]!);
+      db.exec(sql);
       db.pragma(`user_version = ${v + 1}`);
     })();
   }

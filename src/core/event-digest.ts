@@ -22,6 +22,7 @@
 import { createHash, hash } from 'node:crypto';
 import { cachedStatement as stmt, type Db } from './db.js';
 import type { Hlc } from './hlc.js';
+import { trustedHlc } from './ids.js';
 
 /** A count and a digest: of an origin, or of a range of its events. */
 export interface Summary {
@@ -74,7 +75,7 @@ export function rangeSummary(db: Db, origin: string, after: string, upto: string
 /** Per origin held: watermark, count and digest, read from the maintained `watermarks` table. */
 export function originSummaries(db: Db): Map<string, OriginSummary> {
   const rows = stmt(db, 'SELECT origin, hlc, count, digest FROM watermarks ORDER BY origin').safeIntegers(true).all() as { origin: string; hlc: string; count: bigint; digest: bigint }[];
-  return new Map(rows.map((r) => [r.origin, { hlc: r.hlc as Hlc, count: Number(r.count), digest: r.digest }]));
+  return new Map(rows.map((r) => [r.origin, { hlc: trustedHlc(r.hlc), count: Number(r.count), digest: r.digest }]));
 }
 
 /** Per origin, the wire form of its digest. */

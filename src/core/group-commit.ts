@@ -64,24 +64,25 @@ export class GroupCommit {
   }
 
   private flush(group: readonly Pending[]): void {
-    if (group.length === 1) {
-      this.alone(group[0]!);
+    const [only] = group;
+    if (group.length === 1 && only !== undefined) {
+      this.alone(only);
       return;
     }
-    const outcomes: ({ ok: true; value: unknown } | { ok: false; error: unknown })[] = [];
+    const outcomes: ({ p: Pending; ok: true; value: unknown } | { p: Pending; ok: false; error: unknown })[] = [];
     const held = this.feed.hold();
     try {
       this.db.transaction(() => {
         for (const p of group) {
           const mark = held.length;
           try {
-            outcomes.push({ ok: true, value: this.db.transaction(p.write)() });
+            outcomes.push({ p, ok: true, value: this.db.transaction(p.write)() });
           } catch (error) {
             held.length = mark;
             // Some errors (SQLITE_FULL, SQLITE_IOERR, …) make SQLite roll the whole transaction
             // back: the writes after this one would then run outside it, one autocommit each.
             if (!this.db.inTransaction) throw new GroupAbandoned();
-            outcomes.push({ ok: false, error });
+            outcomes.push({ p, ok: false, error });
           }
         }
       })();
@@ -92,11 +93,10 @@ export class GroupCommit {
       return;
     }
     this.feed.release(held);
-    group.forEach((p, i) => {
-      const o = outcomes[i]!;
-      if (o.ok) p.resolve(o.value);
-      else p.reject(o.error);
-    });
+    for (const o of outcomes) {
+      if (o.ok) o.p.resolve(o.value);
+      else o.p.reject(o.error);
+    }
   }
 
   /** One write in its own transaction; its notices go out once that committed. */

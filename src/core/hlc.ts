@@ -11,10 +11,10 @@
  * that is more than `maxSkewMs` ahead of our wall clock.
  */
 import { ClareError } from './errors.js';
-import type { Brand, MachineId } from './ids.js';
-import { isUuid } from './ids.js';
+import type { Hlc, MachineId } from './ids.js';
+import { isUuid, trustedHlc, trustedMachineId } from './ids.js';
 
-export type Hlc = Brand<string, 'Hlc'>;
+export type { Hlc } from './ids.js';
 
 export interface HlcParts {
   /** Milliseconds since the Unix epoch (the physical part). */
@@ -31,30 +31,31 @@ export const DEFAULT_MAX_SKEW_MS = 60_000;
 const HLC_RE = /^(\d{15}):(\d{5}):([0-9a-f-]{36})$/;
 
 /** The smallest possible HLC: sorts before every real stamp ("nothing seen yet"). */
-export const HLC_ZERO = `${'0'.repeat(MS_DIGITS)}:${'0'.repeat(COUNTER_DIGITS)}:` as Hlc;
+export const HLC_ZERO = trustedHlc(`${'0'.repeat(MS_DIGITS)}:${'0'.repeat(COUNTER_DIGITS)}:`);
 
 export function formatHlc(p: HlcParts): Hlc {
-  return `${String(p.ms).padStart(MS_DIGITS, '0')}:${String(p.counter).padStart(COUNTER_DIGITS, '0')}:${p.machine}` as Hlc;
+  return trustedHlc(`${String(p.ms).padStart(MS_DIGITS, '0')}:${String(p.counter).padStart(COUNTER_DIGITS, '0')}:${p.machine}`);
 }
 
 /** Parses a wire HLC; throws CLARE_HLC_FORMAT naming the bad value. */
 export function parseHlc(s: string): HlcParts {
   const m = HLC_RE.exec(s);
-  if (m === null || !isUuid(m[3]!)) {
+  const machine = m?.[3];
+  if (m === null || machine === undefined || !isUuid(machine)) {
     throw new ClareError('CLARE_HLC_FORMAT', `malformed HLC ${JSON.stringify(s.slice(0, 80))}: expected <15-digit ms>:<5-digit counter>:<machine uuid>`);
   }
-  return { ms: Number(m[1]), counter: Number(m[2]), machine: m[3] as MachineId };
+  return { ms: Number(m[1]), counter: Number(m[2]), machine: trustedMachineId(machine) };
 }
 
 export function isHlc(s: string): s is Hlc {
-  const m = HLC_RE.exec(s);
-  return m !== null && isUuid(m[3]!);
+  const machine = HLC_RE.exec(s)?.[3];
+  return machine !== undefined && isUuid(machine);
 }
 
 /** Casts a string already known to be a valid HLC (e.g. read back from our own store). */
 export function asHlc(s: string): Hlc {
   parseHlc(s);
-  return s as Hlc;
+  return trustedHlc(s);
 }
 
 export function compareHlc(a: string, b: string): number {
@@ -66,7 +67,7 @@ export function maxHlc<T extends string>(a: T, b: T): T {
 }
 
 /** Milliseconds since the epoch of a wire HLC, without full validation. */
-export function hlcMs(h: Hlc): number {
+export function hlcMs(h: string): number {
   return Number(h.slice(0, MS_DIGITS));
 }
 

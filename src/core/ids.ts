@@ -14,6 +14,8 @@ export type ProjectId = Brand<string, 'ProjectId'>;
 export type TaskId = Brand<string, 'TaskId'>;
 export type AssignmentId = Brand<string, 'AssignmentId'>;
 export type UpdateId = Brand<string, 'UpdateId'>;
+/** A hybrid logical clock stamp; its format and parser live in hlc.ts. */
+export type Hlc = Brand<string, 'Hlc'>;
 
 /** Lower-case canonical uuid (any version). */
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[1-8][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
@@ -38,8 +40,8 @@ export function isUuid(s: string): boolean {
 export function uuidv7(nowMs: number = Date.now()): string {
   const b = randomBytes(16);
   b.writeUIntBE(nowMs, 0, 6);
-  b[6] = (b[6]! & 0x0f) | 0x70;
-  b[8] = (b[8]! & 0x3f) | 0x80;
+  b.writeUInt8((b.readUInt8(6) & 0x0f) | 0x70, 6);
+  b.writeUInt8((b.readUInt8(8) & 0x3f) | 0x80, 8);
   const h = b.toString('hex');
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
 }
@@ -51,3 +53,17 @@ export const newAssignmentId = (): AssignmentId => uuidv7() as AssignmentId;
 export const newUpdateId = (): UpdateId => uuidv7() as UpdateId;
 /** A machine id is a uuid4: random, made once by `clare init`, never changed. */
 export const newMachineId = (): MachineId => randomUUID() as MachineId;
+
+/*
+ * Values already known to be valid, branded without a second check: ids and stamps
+ * read back from our own store (every id and HLC was parsed or minted on its way in),
+ * taken from a model built from those rows, or formatted by hlc.ts from parsed parts.
+ * With the parse functions above, these are the only brand casts in src/: lint forbids
+ * `as <Brand>` everywhere else, so a branded value is always traceable to one of them.
+ */
+export const trustedMachineId = (s: string): MachineId => s as MachineId;
+export const trustedEventId = (s: string): EventId => s as EventId;
+export const trustedProjectId = (s: string): ProjectId => s as ProjectId;
+export const trustedTaskId = (s: string): TaskId => s as TaskId;
+export const trustedAssignmentId = (s: string): AssignmentId => s as AssignmentId;
+export const trustedHlc = (s: string): Hlc => s as Hlc;

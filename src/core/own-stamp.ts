@@ -28,6 +28,7 @@ import type { StoreContext } from './context.js';
 import { cachedStatement as stmt, type Db } from './db.js';
 import { hlcSchema } from './domain.js';
 import type { Hlc } from './hlc.js';
+import { trustedHlc } from './ids.js';
 import type { Logger } from './log.js';
 import type { Service } from './service-lifecycle.js';
 
@@ -61,8 +62,8 @@ export function readOwnStamp(file: string, machine: string): Hlc | null {
 
 /** The newest event of `machine` the database holds, or null. */
 export function ownWatermark(db: Db, machine: string): Hlc | null {
-  const r = stmt(db, 'SELECT hlc FROM watermarks WHERE origin = ?').get(machine) as { hlc: Hlc } | undefined;
-  return r?.hlc ?? null;
+  const r = stmt(db, 'SELECT hlc FROM watermarks WHERE origin = ?').get(machine) as { hlc: string } | undefined;
+  return r === undefined ? null : trustedHlc(r.hlc);
 }
 
 /** Keeps the stamp file at the newest own event committed (see the file comment). */

@@ -100,9 +100,10 @@ export function toPage<R, T>(rows: readonly R[], p: PageRequest, scope: string, 
 export function continueAfter(p: PageRequest, scope: string, cols: readonly string[], dir: 'ASC' | 'DESC', shape: string, conds: string[], args: (string | number)[]): void {
   if (p.cursor === undefined) return;
   const key = decodeCursor(p.cursor, scope, shape);
-  if (key.length === 0) return;
+  const [first] = key;
+  if (first === undefined) return;
   conds.push(afterKey(cols, dir));
-  args.push(key[0]!, ...key);
+  args.push(first, ...key);
 }
 
 /**
@@ -112,7 +113,9 @@ export function continueAfter(p: PageRequest, scope: string, cols: readonly stri
  */
 export function afterKey(cols: readonly string[], dir: 'ASC' | 'DESC'): string {
   const [after, from] = dir === 'ASC' ? ['>', '>='] : ['<', '<='];
-  return `${cols[0]!} ${from} ? AND (${cols.join(', ')}) ${after} (${cols.map(() => '?').join(', ')})`;
+  const [first] = cols;
+  if (first === undefined) throw new ClareError('CLARE_INTERNAL', 'a page is sorted by at least one column');
+  return `${first} ${from} ? AND (${cols.join(', ')}) ${after} (${cols.map(() => '?').join(', ')})`;
 }
 
 /** Query-string schemas of `limit` and `cursor`, with the list's default and maximum. */

@@ -9,12 +9,14 @@
 import { cachedStatement as stmt, type Db } from './db.js';
 import type { SessionState, TaskStatus } from '../protocol/models.js';
 import { hlcMs, type Hlc } from './hlc.js';
+import { trustedHlc } from './ids.js';
+import { ClareError } from './errors.js';
 import type { Assignment, Conflict, Group, Machine, Project, Receipt, Session, Task, Update } from '../protocol/models.js';
 import type { Page } from '../protocol/page.js';
 import { continueAfter, scopeOf, toPage, type PageRequest } from './paging.js';
 
 /** ISO time of an HLC's millisecond (the epoch for a missing one). */
-export const iso = (hlc: string | null): string => (hlc === null ? new Date(0).toISOString() : new Date(hlcMs(hlc as Hlc)).toISOString());
+export const iso = (hlc: string | null): string => (hlc === null ? new Date(0).toISOString() : new Date(hlcMs(hlc)).toISOString());
 
 /** `?` bound to a JSON array: `x IN (SELECT value FROM json_each(?))` uses x's index. */
 export const jsonIds = (xs: Iterable<string>): string => JSON.stringify([...new Set(xs)]);
@@ -42,6 +44,17 @@ export function getProject(db: Db, id: string): Project | null {
   const r = stmt(db, `SELECT ${PROJECT_COLS} FROM projects WHERE id = ? AND created = 1`).get(id) as ProjectRow | undefined;
   return r === undefined ? null : toProject(r);
 }
+
+/**
+ * A row that must exist (just resolved or just written); its absence is reported as
+ * CLARE_NOT_FOUND naming the kind and id rather than crashing on a null.
+ */
+function mustExist<T>(row: T | null, kind: string, id: string): T {
+  if (row === null) throw new ClareError('CLARE_NOT_FOUND', `no ${kind} with id ${id}`, { kind, ref: id });
+  return row;
+}
+
+export const getProjectOrThrow = (db: Db, id: string): Project => mustExist(getProject(db, id), 'project', id);
 
 export function projectsByIds(db: Db, ids: Iterable<string>): Map<string, Project> {
   const rows = stmt(db, `SELECT ${PROJECT_COLS} FROM projects WHERE created = 1 AND id IN (SELECT value FROM json_each(?))`).all(jsonIds(ids)) as ProjectRow[];
@@ -85,6 +98,8 @@ export function getAssignment(db: Db, id: string): Assignment | null {
   const r = stmt(db, `SELECT ${ASSIGNMENT_COLS} FROM assignments WHERE id = ? AND created = 1`).get(id) as AssignmentRow | undefined;
   return r === undefined ? null : toAssignment(r);
 }
+
+export const getAssignmentOrThrow = (db: Db, id: string): Assignment => mustExist(getAssignment(db, id), 'assignment', id);
 
 /** Assignments, newest first; active only unless `includeRemoved`. */
 export function pageAssignments(db: Db, f: { includeRemoved?: boolean; taskId?: string | undefined }, p: PageRequest): Page<Assignment> {
@@ -137,8 +152,8 @@ export function sessionBusy(db: Db, host: string, session: string): boolean {
 
 /** The claim register of a task as it stands (whatever its status): who made the standing claim. */
 export function claimRegister(db: Db, id: string): { host: string; session: string; hlc: Hlc } | null {
-  const r = stmt(db, 'SELECT holder_host AS host, holder_session AS session, holder_hlc AS hlc FROM tasks WHERE id = ? AND holder_hlc IS NOT NULL').get(id) as { host: string; session: string; hlc: Hlc } | undefined;
-  return r ?? null;
+  const r = stmt(db, 'SELECT holder_host AS host, holder_session AS session, holder_hlc AS hlc FROM tasks WHERE id = ? AND holder_hlc IS NOT NULL').get(id) as { host: string; session: string; hlc: string } | undefined;
+  return r === undefined ? null : { host: r.host, session: r.session, hlc: trustedHlc(r.hlc) };
 }
 
 /**
@@ -147,8 +162,8 @@ export function claimRegister(db: Db, id: string): { host: string; session: stri
  * merge reads as "had seen"). One primary-key lookup of field_writes.
  */
 export function newestClaimHlc(db: Db, id: string): Hlc | null {
-  const r = stmt(db, "SELECT max(hlc) AS hlc FROM field_writes WHERE entity = 'task' AND entity_id = ? AND field = 'holder'").get(id) as { hlc: Hlc | null };
-  return r.hlc;
+  const r = stmt(db, "SELECT max(hlc) AS hlc FROM field_writes WHERE entity = 'task' AND entity_id = ? AND field = 'holder'").get(id) as { hlc: string | null };
+  return r.hlc === null ? null : trustedHlc(r.hlc);
 }
 
 // ---- tasks (the read-model; the lists are in task-queries.ts) -------------------
@@ -213,8 +228,10 @@ export function assembleTasks(db: Db, rows: readonly TaskRow[]): Task[] {
 
 export function getTask(db: Db, id: string): Task | null {
   const r = stmt(db, `SELECT ${TASK_COLS} FROM tasks t WHERE t.id = ? AND t.created = 1`).get(id) as TaskRow | undefined;
-  return r === undefined ? null : assembleTasks(db, [r])[0]!;
+  return r === undefined ? null : (assembleTasks(db, [r])[0] ?? null);
 }
+
+export const getTaskOrThrow = (db: Db, id: string): Task => mustExist(getTask(db, id), 'task', id);
 
 /** The tasks with these ids (archived ones included; unknown ids absent). */
 export function tasksByIds(db: Db, ids: Iterable<string>): Map<string, Task> {
@@ -280,6 +297,8 @@ export function getGroup(db: Db, name: string): Group | null {
   return g === undefined ? null : toGroup(db, g);
 }
 
+export const getGroupOrThrow = (db: Db, name: string): Group => mustExist(getGroup(db, name), 'group', name);
+
 export function pageGroups(db: Db, f: { includeArchived?: boolean }, p: PageRequest): Page<Group> {
   const scope = scopeOf('groups', 'name', { archived: f.includeArchived === true });
   const conds = ['created = 1'];
@@ -311,6 +330,8 @@ export function getUpdate(db: Db, id: string): Update | null {
   const r = stmt(db, `SELECT ${UPDATE_COLS} FROM updates WHERE id = ?`).get(id) as UpdateRow | undefined;
   return r === undefined ? null : toUpdate(db, r);
 }
+
+export const getUpdateOrThrow = (db: Db, id: string): Update => mustExist(getUpdate(db, id), 'update', id);
 
 /** Notes and broadcasts, newest first; `q` matches a substring of the text. */
 export function pageUpdates(db: Db, f: { kind?: 'note' | 'broadcast' | undefined; taskId?: string | undefined; q?: string | undefined }, p: PageRequest): Page<Update> {
@@ -392,5 +413,5 @@ export function fieldsBase(db: Db, table: 'tasks' | 'projects', id: string, fiel
   if (r === undefined) return null;
   let best: string | null = null;
   for (const h of r) if (h !== null && (best === null || h > best)) best = h;
-  return best as Hlc | null;
+  return best === null ? null : trustedHlc(best);
 }

@@ -4,8 +4,7 @@
  */
 import { cachedStatement as stmt, type Db } from './db.js';
 import { checkPayload, EVENT_CATALOG, isEventType, type EventDraft } from './events/catalog.js';
-import type { Hlc } from './hlc.js';
-import type { EventId, MachineId } from './ids.js';
+import { trustedEventId, trustedHlc, trustedMachineId } from './ids.js';
 import { applyEvent } from './projections/apply-event.js';
 import { refreshTasks } from './projections/task-state.js';
 import { PROJECTION_TABLES, READ_INDEXES } from './schema.js';
@@ -57,17 +56,18 @@ export function rebuild(db: Db, onProgress?: (done: number) => void): RebuildSta
     let after = '';
     for (;;) {
       const rows = page.all(after, PAGE) as { id: string; hlc: string; origin: string; type: string; v: number; payload: string }[];
-      if (rows.length === 0) break;
+      const last = rows.at(-1);
+      if (last === undefined) break;
       for (const r of rows) {
         const d = decodeStored(r.type, r.v, r.payload);
-        if (d.kind === 'known') applyEvent(db, { id: r.id as EventId, hlc: r.hlc as Hlc, origin: r.origin as MachineId, draft: d.draft }, { deferTaskState: touched });
+        if (d.kind === 'known') applyEvent(db, { id: trustedEventId(r.id), hlc: trustedHlc(r.hlc), origin: trustedMachineId(r.origin), draft: d.draft }, { deferTaskState: touched });
         else {
           skip.run(r.id, r.type, r.v, d.reason);
           skipped++;
         }
       }
       events += rows.length;
-      after = rows[rows.length - 1]!.hlc;
+      after = last.hlc;
       onProgress?.(events);
     }
     refreshTasks(db, [...touched]);

@@ -66,9 +66,8 @@ export function findCycle(edges: { get(task: string): readonly string[] | undefi
     // A cycle exists iff `from` is reachable from `start`.
     const stack: string[][] = [[start]];
     const seen = new Set<string>();
-    while (stack.length > 0) {
-      const path = stack.pop()!;
-      const node = path[path.length - 1]!;
+    for (let path = stack.pop(); path !== undefined; path = stack.pop()) {
+      const node = path.at(-1) ?? start;
       if (node === from) return [from, ...path];
       if (seen.has(node)) continue;
       seen.add(node);

@@ -11,7 +11,7 @@ import { checkPayload, EVENT_CATALOG, type EventDraft } from './events/catalog.j
 import { envelopeSchema, MAX_PAYLOAD_BYTES, MAX_PAYLOAD_DEPTH, type EventEnvelope } from './events/envelope.js';
 import { parseHlc, type Hlc, type HybridClock } from './hlc.js';
 import { tooDeep, valueDepth } from './json-bounds.js';
-import { newEventId, type EventId, type MachineId } from './ids.js';
+import { newEventId, trustedEventId, trustedHlc, trustedMachineId, type EventId, type MachineId } from './ids.js';
 import { applyEvent, type Change } from './projections/apply-event.js';
 
 /** Highest HLC held per origin machine. An origin absent from the map: nothing held. */
@@ -34,7 +34,7 @@ export interface IngestResult extends Committed {
 interface EventRow { seq: number; id: string; hlc: string; origin: string; type: string; v: number; payload: string }
 
 function rowToEnvelope(r: EventRow): EventEnvelope {
-  return { id: r.id as EventId, hlc: r.hlc as Hlc, origin: r.origin as MachineId, type: r.type, v: r.v, payload: JSON.parse(r.payload) as Record<string, unknown> };
+  return { id: trustedEventId(r.id), hlc: trustedHlc(r.hlc), origin: trustedMachineId(r.origin), type: r.type, v: r.v, payload: JSON.parse(r.payload) as Record<string, unknown> };
 }
 
 /** An event stored by this transaction, with its hash (for the origin's digest). */
@@ -261,7 +261,7 @@ export function ingest(db: Db, clock: HybridClock, raw: readonly unknown[]): Ing
 export function watermarks(db: Db): Record<string, Hlc> {
   const rows = stmt(db, 'SELECT origin, hlc FROM watermarks ORDER BY origin').all() as { origin: string; hlc: string }[];
   const out: Record<string, Hlc> = {};
-  for (const r of rows) out[r.origin] = r.hlc as Hlc;
+  for (const r of rows) out[r.origin] = trustedHlc(r.hlc);
   return out;
 }
 
@@ -278,7 +278,7 @@ export function eventCount(db: Db): number {
 /** The newest HLC in the store (to seed the clock at start-up), or null when empty. */
 export function newestHlc(db: Db): Hlc | null {
   const r = stmt(db, 'SELECT max(hlc) AS h FROM watermarks').get() as { h: string | null };
-  return r.h as Hlc | null;
+  return r.h === null ? null : trustedHlc(r.h);
 }
 
 /**
@@ -315,7 +315,7 @@ export function eventsAfterRaw(db: Db, theirs: Watermarks, limit: number, includ
 }
 
 function rowToRaw(r: EventRow): RawEvent {
-  return { id: r.id as EventId, hlc: r.hlc as Hlc, origin: r.origin as MachineId, type: r.type, v: r.v, payload: r.payload };
+  return { id: trustedEventId(r.id), hlc: trustedHlc(r.hlc), origin: trustedMachineId(r.origin), type: r.type, v: r.v, payload: r.payload };
 }
 
 function eventsAfterRows(db: Db, theirs: Watermarks, limit: number, include: ((origin: string) => boolean) | undefined): EventRow[] {
@@ -332,18 +332,23 @@ function eventsAfterRows(db: Db, theirs: Watermarks, limit: number, include: ((o
 }
 
 function mergeByHlc(lists: EventRow[][], limit: number): EventRow[] {
-  if (lists.length === 1) return lists[0]!.slice(0, limit);
+  const [only] = lists;
+  if (lists.length === 1 && only !== undefined) return only.slice(0, limit);
   const out: EventRow[] = [];
   const idx = lists.map(() => 0);
   while (out.length < limit) {
-    let best = -1;
+    let best: EventRow | undefined;
+    let bestList = -1;
     for (let i = 0; i < lists.length; i++) {
-      const r = lists[i]![idx[i]!];
-      if (r !== undefined && (best < 0 || r.hlc < lists[best]![idx[best]!]!.hlc)) best = i;
+      const r = lists[i]?.[idx[i] ?? 0];
+      if (r !== undefined && (best === undefined || r.hlc < best.hlc)) {
+        best = r;
+        bestList = i;
+      }
     }
-    if (best < 0) break;
-    out.push(lists[best]![idx[best]!]!);
-    idx[best]! += 1;
+    if (best === undefined) break;
+    out.push(best);
+    idx[bestList] = (idx[bestList] ?? 0) + 1;
   }
   return out;
 }

@@ -5,6 +5,7 @@
  * costs the same with a hundred or a million tasks in the store.
  */
 import { cachedStatement as stmt, type Db } from './db.js';
+import { ClareError } from './errors.js';
 import type { TaskStatus } from '../protocol/models.js';
 import type { Task } from '../protocol/models.js';
 import type { Page } from '../protocol/page.js';
@@ -83,7 +84,11 @@ export function pageTasks(db: Db, f: TaskFilter, order: TaskOrder, p: PageReques
     .all(...args, p.limit + 1) as TaskRow[];
   // Assembled per page, not per row: the lookups are batched.
   const tasks = new Map(assembleTasks(db, rows.slice(0, p.limit)).map((t) => [t.id, t]));
-  return toPage(rows, p, scope, o.key, (r) => tasks.get(r.id)!);
+  return toPage(rows, p, scope, o.key, (r) => {
+    const t = tasks.get(r.id);
+    if (t === undefined) throw new ClareError('CLARE_INTERNAL', `task ${r.id} of a page was not assembled`);
+    return t;
+  });
 }
 
 /**

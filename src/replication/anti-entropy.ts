@@ -28,7 +28,7 @@
 import type { Db } from '../core/db.js';
 import { ClareError } from '../core/errors.js';
 import { digestHex, rangeSummary, type OriginSummary, type Summary } from '../core/event-digest.js';
-import { formatHlc, parseHlc, type Hlc } from '../core/hlc.js';
+import { formatHlc, isHlc, parseHlc, type Hlc } from '../core/hlc.js';
 import type { MachineId } from '../core/ids.js';
 import { rangeEventsRaw } from '../core/store.js';
 import { encodeEvents } from './batch-codec.js';
@@ -154,9 +154,9 @@ export async function reconcileOrigin(io: ReconcileIo, origin: MachineId, upto: 
     requests++;
     const theirs = await io.theirSums(origin, chunk);
     ranges += chunk.length;
-    for (let i = 0; i < chunk.length; i++) {
-      const range = chunk[i]!;
-      const t = theirs[i]!;
+    for (const [i, range] of chunk.entries()) {
+      const t = theirs[i];
+      if (t === undefined) throw new ClareError('CLARE_PROTOCOL', `${theirs.length} summaries for ${chunk.length} ranges`);
       const ours = io.ourSum(origin, range);
       if (t.count === ours.count && t.digest === ours.digest) continue;
       // Only we hold events here: the peer fetches them from us with the same procedure.
@@ -216,13 +216,14 @@ export function answerRange(db: Db, req: RangeReqMsg, limit: number, maxBytes: n
  * a CLARE_PROTOCOL error: a peer must not slip other events in through a repair.
  */
 export function checkRangePage(origin: MachineId, range: HlcRange, msg: RangeMsg): RangePage | ClareError {
-  let prev: string = range[0];
+  let prev: Hlc | '' = range[0];
   for (let i = 0; i < msg.events.length; i++) {
     const e = msg.events[i];
     const { origin: o, hlc } = (typeof e === 'object' && e !== null ? e : {}) as { origin?: unknown; hlc?: unknown };
     if (o !== origin || typeof hlc !== 'string') return new ClareError('CLARE_PROTOCOL', `range answer event #${i} is not an event of origin ${origin}`);
+    if (!isHlc(hlc)) return new ClareError('CLARE_PROTOCOL', `range answer event #${i} has a malformed hlc ${JSON.stringify(hlc.slice(0, 80))}`);
     if (hlc <= prev || hlc > range[1]) return new ClareError('CLARE_PROTOCOL', `range answer event #${i} (hlc ${hlc.slice(0, 80)}) is outside the range asked for or out of HLC order`);
     prev = hlc;
   }
-  return { events: msg.events, more: msg.more, last: msg.events.length === 0 ? null : prev as Hlc };
+  return { events: msg.events, more: msg.more, last: prev === '' || msg.events.length === 0 ? null : prev };
 }

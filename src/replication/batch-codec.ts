@@ -12,7 +12,7 @@
  */
 import type { Db } from '../core/db.js';
 import { ClareError } from '../core/errors.js';
-import type { Hlc } from '../core/hlc.js';
+import { isHlc, type Hlc } from '../core/hlc.js';
 import { holdsIdOrHlc, type RawEvent, type Watermarks } from '../core/store.js';
 
 export interface EncodedEvents {
@@ -108,7 +108,8 @@ export function checkContinuity(ours: Watermarks, base: Readonly<Record<string, 
         : `event #${i} (origin ${origin}) is not after the previous one of its origin in HLC order`);
     }
     last[origin] = hlc;
-    tops[origin] = hlc as Hlc;
+    // A malformed stamp is left to the store's validation, which refuses the batch.
+    if (isHlc(hlc)) tops[origin] = hlc;
   }
   return { ok: true, tops };
 }

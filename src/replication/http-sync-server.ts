@@ -63,7 +63,7 @@ export function getEventsSince(ctx: StoreContext, query: unknown): EventsSincePa
   const rows = eventsSince(ctx.db, since, q.data.limit + 1);
   const more = rows.length > q.data.limit;
   const events = more ? rows.slice(0, q.data.limit) : rows;
-  return { events, next: more ? events[events.length - 1]!.hlc : null };
+  return { events, next: more ? (events.at(-1)?.hlc ?? null) : null };
 }
 
 /**
@@ -80,7 +80,11 @@ export function getEventsAfter(ctx: StoreContext, query: unknown): EventsAfterPa
   // Cut by bytes too: a prefix of the merged list keeps every origin's prefix, as `base` needs.
   let bytes = 0;
   let n = 0;
-  while (n < rows.length && n < q.data.limit && (n === 0 || bytes + rows[n]!.payload.length <= MAX_PAGE_BYTES)) bytes += rows[n++]!.payload.length;
+  for (const r of rows) {
+    if (n >= q.data.limit || (n > 0 && bytes + r.payload.length > MAX_PAGE_BYTES)) break;
+    bytes += r.payload.length;
+    n++;
+  }
   const more = rows.length > n;
   const events = rows.slice(0, n).map(rawToEnvelope);
   if (!more) return { events, next_watermarks: null };

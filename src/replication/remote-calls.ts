@@ -169,7 +169,8 @@ export class RemoteCalls {
     if (this.executor === null) return fail('CLARE_FORBIDDEN', `${this.o.host} runs no fleet actions (no fleet part)`);
     if (this.recent.has(id)) return fail('CLARE_CONFLICT', `call ${id} was already run on ${this.o.host}; not running it twice`);
     this.recent.add(id);
-    if (this.recent.size > MAX_RECENT) this.recent.delete(this.recent.values().next().value!);
+    const oldest = this.recent.values().next();
+    if (this.recent.size > MAX_RECENT && oldest.done !== true) this.recent.delete(oldest.value);
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<Answer>((resolve) => {
       timer = setTimeout(() => resolve(fail('CLARE_TIMEOUT', `${op.verb} on ${this.o.host} took longer than ${timeoutMs} ms; it may still finish`)), timeoutMs);
@@ -188,7 +189,7 @@ export class RemoteCalls {
   /** Links a call may take from here, best first: the direct link to its host alone, else relays. */
   private candidates(call: CallMsg, from: SyncSession | null): SyncSession[] {
     const open = this.links().filter((s) => s !== from && s.isOpen && s.remote !== null && s.remote.protocolVersion >= 3 && !call.via.includes(s.remote.machineId));
-    const direct = open.filter((s) => s.remote!.name === call.to);
+    const direct = open.filter((s) => s.remote?.name === call.to);
     if (direct.length > 0) return direct.slice(0, 1);
     if (call.hops === 0) return [];
     // Neighbours with more links of their own first: likelier to reach a far host.
@@ -203,9 +204,11 @@ export class RemoteCalls {
     const deadline = this.now() + call.timeout_ms;
     const tried: string[] = [];
     for (const s of this.candidates(call, from)) {
+      const name = s.remote?.name;
+      if (name === undefined) continue; // closed since the candidates were picked
       const left = deadline - this.now() - (from === null ? 0 : RELAY_MARGIN_MS);
       if (left < MIN_CALL_TIMEOUT_MS) return fail('CLARE_TIMEOUT', `no answer from ${call.to} within ${call.timeout_ms} ms`);
-      const direct = s.remote!.name === call.to;
+      const direct = name === call.to;
       const next: CallMsg = {
         ...call,
         hops: direct ? call.hops : call.hops - 1,
@@ -215,7 +218,7 @@ export class RemoteCalls {
       const a = await this.attempt(s, next, left);
       if (a === null) continue;
       if (a.ok || a.code !== 'CLARE_HOST_UNREACHABLE') return a;
-      tried.push(s.remote!.name);
+      tried.push(name);
     }
     const through = tried.length === 0 ? '' : ` (asked ${tried.join(', ')})`;
     return fail('CLARE_HOST_UNREACHABLE', `no link from ${this.o.host} reaches host ${call.to}${through}: it is offline, or not in this mesh`);

@@ -267,7 +267,8 @@ export class ReplicationService implements Service, DialHost {
   }
 
   private onSessionOpen(s: SyncSession): void {
-    const remote = s.remote!;
+    const remote = s.remote;
+    if (remote === null) return; // opens only after its hello: never
     let rec = this.sessions.get(s) ?? null;
     if (rec === null) {
       rec = [...this.records.values()].find((r) => r.machineId === remote.machineId && r.url !== null)
@@ -417,13 +418,15 @@ export class ReplicationService implements Service, DialHost {
    * brings what they hold later.
    */
   private completeRecoveryIfCaughtUp(peerName: string, theirWm: Hlc, theirCount: number | undefined): void {
-    const recovery = this.opts.recovery!;
+    const recovery = this.opts.recovery;
+    if (recovery === undefined || recovery === null) return;
     const me = this.opts.machineId;
     const ctx = this.opts.ctx;
     const claims = [{ name: peerName, wm: theirWm, count: theirCount ?? 0 }];
     for (const s of this.sessions.keys()) {
-      const wm = s.isOpen && s.remote !== null ? s.peerWatermarks()[me] : undefined;
-      if (wm !== undefined) claims.push({ name: s.remote!.name, wm, count: s.peerCounts()[me] ?? 0 });
+      const remote = s.isOpen ? s.remote : null;
+      const wm = remote === null ? undefined : s.peerWatermarks()[me];
+      if (remote !== null && wm !== undefined) claims.push({ name: remote.name, wm, count: s.peerCounts()[me] ?? 0 });
     }
     for (const c of claims) this.clockAbove(c.name, c.wm);
     const ours = watermarks(ctx.db)[me];

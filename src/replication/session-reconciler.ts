@@ -10,7 +10,7 @@ import { commitRemote, type StoreContext } from '../core/context.js';
 import { ClareError } from '../core/errors.js';
 import { digestHex, originSummaries, parseDigestHex, rangeSummary } from '../core/event-digest.js';
 import type { Hlc } from '../core/hlc.js';
-import type { MachineId } from '../core/ids.js';
+import { trustedMachineId, type MachineId } from '../core/ids.js';
 import type { Logger } from '../core/log.js';
 import { checkRangePage, divergentOrigins, reconcileOrigin, type ReconcileIo } from './anti-entropy.js';
 import { encodeFrame } from './messages/frame.js';
@@ -103,7 +103,7 @@ export class SessionReconciler {
       if (this.attempted.get(origin) === key) continue;
       this.attempted.set(origin, key);
       this.reconciling = origin;
-      void this.reconcile(origin as MachineId, o.hlc).finally(() => {
+      void this.reconcile(trustedMachineId(origin), o.hlc).finally(() => {
         this.reconciling = null;
         this.startNext();
       });

@@ -158,7 +158,7 @@ export class SyncSession implements Service {
       log: this.log,
       tuning: this.tuning,
       isOpen: () => this.state === 'open',
-      peer: () => this.remoteInfo!,
+      peer: () => this.openPeer,
       statement: () => this.knowledge.statement(),
       send: (f) => this.send(f),
       ping: () => this.sendPing(),
@@ -189,6 +189,15 @@ export class SyncSession implements Service {
 
   /** The peer, once its hello was accepted. */
   get remote(): RemotePeer | null {
+    return this.remoteInfo;
+  }
+
+  /**
+   * The peer, where the session is open: frames other than hello and error reach
+   * their handlers only then. Called earlier, it is our bug: `guard` ends the session.
+   */
+  private get openPeer(): RemotePeer {
+    if (this.remoteInfo === null) throw new ClareError('CLARE_INTERNAL', 'the peer is not known before its hello');
     return this.remoteInfo;
   }
 
@@ -300,7 +309,7 @@ export class SyncSession implements Service {
    * the peer speaks an older protocol: the caller then picks another link or fails.
    */
   sendCall(frame: CallMsg | CallResultMsg): boolean {
-    if (this.state !== 'open' || this.remoteInfo!.protocolVersion < 3) return false;
+    if (this.state !== 'open' || (this.remoteInfo?.protocolVersion ?? 0) < 3) return false;
     this.send(encodeFrame(frame));
     return this.state === 'open';
   }
@@ -333,8 +342,9 @@ export class SyncSession implements Service {
       if (!p.ok) return this.refuse(p.error, true);
       const f = p.value;
       const needs = frameVersion(f.type);
-      if (this.remoteInfo!.protocolVersion < needs) {
-        return this.refuse(new ClareError('CLARE_PROTOCOL', `${f.type} frames need protocol ${needs}; this session speaks ${this.remoteInfo!.protocolVersion}`), true);
+      const speaks = this.openPeer.protocolVersion;
+      if (speaks < needs) {
+        return this.refuse(new ClareError('CLARE_PROTOCOL', `${f.type} frames need protocol ${needs}; this session speaks ${speaks}`), true);
       }
       switch (f.type) {
         case 'batch':
@@ -416,7 +426,7 @@ export class SyncSession implements Service {
   }
 
   private applyBatch(msg: BatchMsg): void {
-    const remote = this.remoteInfo!;
+    const remote = this.openPeer;
     const ours = watermarks(this.opts.ctx.db);
     const cont = checkContinuity(ours, msg.base, msg.events, heldInStore(this.opts.ctx.db, ours));
     if (!cont.ok) return this.refuse(cont.error, true);
@@ -454,7 +464,7 @@ export class SyncSession implements Service {
 
   private onAck(msg: AckMsg): void {
     if (msg.seq > this.sendSeq) return this.refuse(new ClareError('CLARE_PROTOCOL', `ack of batch ${msg.seq}, which was never sent`), true);
-    this.knowledge.learnStatement(statementOf(msg, this.remoteInfo!.protocolVersion));
+    this.knowledge.learnStatement(statementOf(msg, this.openPeer.protocolVersion));
     this.inflight.delete(msg.seq);
     this.pump();
     this.afterStatement();
@@ -462,7 +472,7 @@ export class SyncSession implements Service {
   }
 
   private onPing(msg: PingMsg): void {
-    this.knowledge.learnStatement(statementOf(msg, this.remoteInfo!.protocolVersion));
+    this.knowledge.learnStatement(statementOf(msg, this.openPeer.protocolVersion));
     const pong: PongMsg = { type: 'pong', t: msg.t, now_ms: this.now(), ...this.holdings() };
     this.send(encodeFrame(pong));
     this.opts.onHealthy?.(this);
@@ -470,7 +480,7 @@ export class SyncSession implements Service {
   }
 
   private onPong(msg: PongMsg): void {
-    this.knowledge.learnStatement(statementOf(msg, this.remoteInfo!.protocolVersion));
+    this.knowledge.learnStatement(statementOf(msg, this.openPeer.protocolVersion));
     this.afterStatement();
     const arrived = this.now();
     // NTP-style: the answer was stamped about half a round trip after the ping left.

@@ -23,9 +23,9 @@ export function unauthorizedBody(message = 'missing or wrong mesh token (Authori
 export function checkBearer(authorization: string | readonly string[] | undefined, token: string | undefined): boolean {
   if (token === undefined) return true;
   if (typeof authorization !== 'string') return false;
-  const m = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(authorization);
-  if (m === null) return false;
-  return sameSecret(m[1]!, token);
+  const presented = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(authorization)?.[1];
+  if (presented === undefined) return false;
+  return sameSecret(presented, token);
 }
 
 /** Constant-time comparison of a presented secret with the token. */

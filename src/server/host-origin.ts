@@ -58,9 +58,8 @@ export function hostAllowed(host: string, allowedHosts: readonly string[]): bool
 
 /** The authority of an absolute-form request target (`http://host:port/path`), else null. */
 export function absoluteFormAuthority(target: string): string | null {
-  const m = /^[a-z][a-z0-9+.-]*:\/\/([^/?#]*)/i.exec(target);
-  if (m === null) return null;
-  const authority = m[1]!;
+  const authority = /^[a-z][a-z0-9+.-]*:\/\/([^/?#]*)/i.exec(target)?.[1];
+  if (authority === undefined) return null;
   const at = authority.lastIndexOf('@');
   return at < 0 ? authority : authority.slice(at + 1);
 }

@@ -50,10 +50,11 @@ export function addressKey(address: string): string | null {
   if (isIPv4(a)) return MAPPED_PREFIX + a.split('.').map((n) => Number(n).toString(16).padStart(2, '0')).join('');
   if (!isIPv6(a)) return null;
   let text = a;
-  const v4 = /(\d+\.\d+\.\d+\.\d+)$/.exec(text);
-  if (v4 !== null) {
-    const b = v4[1]!.split('.').map(Number);
-    text = `${text.slice(0, -v4[1]!.length)}${((b[0]! << 8) | b[1]!).toString(16)}:${((b[2]! << 8) | b[3]!).toString(16)}`;
+  const v4 = /(\d+\.\d+\.\d+\.\d+)$/.exec(text)?.[1];
+  if (v4 !== undefined) {
+    // Four parts: the pattern has them.
+    const [b0 = 0, b1 = 0, b2 = 0, b3 = 0] = v4.split('.').map(Number);
+    text = `${text.slice(0, -v4.length)}${((b0 << 8) | b1).toString(16)}:${((b2 << 8) | b3).toString(16)}`;
   }
   const [head, tail] = text.includes('::') ? (text.split('::') as [string, string]) : [text, null];
   const h = head === '' ? [] : head.split(':');
@@ -66,8 +67,9 @@ export function addressKey(address: string): string | null {
 /** A /proc address (hex words in host byte order) as a canonical key. */
 function procAddressKey(hex: string, littleEndian: boolean): string | null {
   if (!/^[0-9A-Fa-f]+$/.test(hex) || (hex.length !== 8 && hex.length !== 32)) return null;
-  const words = hex.match(/.{8}/g)!.map((w) => {
-    const bytes = w.match(/../g)!;
+  // Whole words and bytes: the length is 8 or 32 hex digits (checked above).
+  const words = (hex.match(/.{8}/g) ?? []).map((w) => {
+    const bytes = w.match(/../g) ?? [];
     return (littleEndian ? bytes.reverse() : bytes).join('');
   });
   const key = words.join('').toLowerCase();
@@ -90,7 +92,7 @@ export function parseProcNetTcp(text: string, littleEndian: boolean = endianness
     if (f.length < 10) continue;
     const local = procEnd(f[1], littleEndian);
     const remote = procEnd(f[2], littleEndian);
-    const state = Number.parseInt(f[3]!, 16);
+    const state = Number.parseInt(f[3] ?? '', 16);
     const uid = Number(f[7]);
     const inode = Number(f[9]);
     if (local === null || remote === null || !Number.isInteger(uid) || !Number.isInteger(inode)) continue;
@@ -114,7 +116,8 @@ export function clientSocketUid(rows: readonly TcpRow[], client: SocketEnd, serv
     if (r.state === TCP_TIME_WAIT || r.inode === 0) continue;
     uids.add(r.uid);
   }
-  return uids.size === 1 ? [...uids][0]! : null;
+  const [only] = uids;
+  return uids.size === 1 && only !== undefined ? only : null;
 }
 
 /** The socket facts the verdict needs (a net.Socket has them). */

@@ -47,10 +47,12 @@ export function filtersFromHash(hash: string): Filters {
   const p = new URLSearchParams(hash.slice(i + 1));
   const out: Record<string, string> = { ...NO_FILTERS };
   for (const k of KEYS) out[k] = (p.get(k) ?? '').trim().slice(0, MAX_VALUE);
-  if (!/^[0-4]?$/.test(out['priority']!)) out['priority'] = '';
+  const priority = out['priority'] ?? '';
+  const state = out['state'] ?? '';
+  if (!/^[0-4]?$/.test(priority)) out['priority'] = '';
+  if (state !== '' && !(TASK_STATES as readonly string[]).includes(state) && !(SESSION_STATES as readonly string[]).includes(state)) out['state'] = '';
   if (!ACTIVITY_FILTERS.some((f) => f.id === out['kind'])) out['kind'] = '';
-  if (!/^[0-9a-f-]*$/.test(out['task']!)) out['task'] = '';
-  if (out['state'] !== '' && !(TASK_STATES as readonly string[]).includes(out['state']!) && !(SESSION_STATES as readonly string[]).includes(out['state']!)) out['state'] = '';
+  if (!/^[0-9a-f-]*$/.test(out['task'] ?? '')) out['task'] = '';
   return out as unknown as Filters;
 }
 

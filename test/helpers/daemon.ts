@@ -15,17 +15,42 @@ export const ROOT = resolve(import.meta.dirname, '../..');
 export const CLI = join(ROOT, 'dist/cli/clare.js');
 export const STANDIN_DIR = join(ROOT, 'test/fixtures/rclaude');
 
-/** A free TCP port on 127.0.0.1 (bound then released). */
-export async function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
+/**
+ * The lowest port the kernel hands out for outgoing connections and `listen(0)`
+ * (net.ipv4.ip_local_port_range; 32768 when it cannot be read).
+ */
+function ephemeralLow(): number {
+  try {
+    const low = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
+    return Number.isInteger(low) && low > 2048 ? low : 32768;
+  } catch {
+    return 32768;
+  }
+}
+
+function tryBind(port: number): Promise<boolean> {
+  return new Promise((res) => {
     const s = createServer();
-    s.once('error', rej);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      const port = typeof a === 'object' && a !== null ? a.port : 0;
-      s.close(() => res(port));
-    });
+    s.once('error', () => res(false));
+    s.listen(port, '127.0.0.1', () => s.close(() => res(true)));
   });
+}
+
+/**
+ * A free TCP port on 127.0.0.1 for a daemon to bind a moment later. Chosen at random
+ * below the ephemeral range, and checked by binding it: a port from `listen(0)` is an
+ * ephemeral one, which any outgoing connection or other listener on the machine may
+ * take before the daemon binds it (seen: "port … is taken" when five daemons started
+ * beside a busy suite).
+ */
+export async function freePort(): Promise<number> {
+  const high = ephemeralLow() - 1;
+  const low = Math.max(1024, high - 12_000);
+  for (let i = 0; i < 200; i++) {
+    const port = low + Math.floor(Math.random() * (high - low + 1));
+    if (await tryBind(port)) return port;
+  }
+  throw new Error(`no free port found in ${low}–${high} after 200 tries`);
 }
 
 export interface CliResult {

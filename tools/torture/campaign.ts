@@ -15,7 +15,7 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { freePort } from '../../test/helpers/daemon.js';
-import { waitFor } from '../../test/helpers/wait-for.js';
+import { loadScaleNow, waitFor } from '../../test/helpers/wait-for.js';
 import { seededRandom } from '../../test/helpers/replication-harness.js';
 import { checkAcknowledged, checkDeliveries, linkProblems, percentiles, type CheckResult, type LinkState } from './checks.js';
 import { diagnose, missingMatrix } from './diagnosis.js';
@@ -185,7 +185,7 @@ export async function runCampaign(opts: Partial<CampaignOptions> & Pick<Campaign
         if (s.status !== 200 || listItems(s.body).length < sessions.length) return false;
       }
       return true;
-    }, 90_000, 250);
+    }, 90_000 * loadScaleNow(), 250);
     const world: SharedWorld = { projects, hotTasks: hot, sessions, groups: Object.keys(groups) };
     for (const [i, n] of [...nodes.values()].entries()) {
       writers.set(n.name, new Writer(n, seededRandom(o.seed * 1000 + i + 1), world, ledger, stats, o.opsPerSecond, `tz${o.seed}`));

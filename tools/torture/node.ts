@@ -12,7 +12,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { waitFor } from '../../test/helpers/wait-for.js';
+import { loadScaleNow, waitFor } from '../../test/helpers/wait-for.js';
 
 export const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 export const CURRENT_CLI = join(ROOT, 'dist/cli/clare.js');
@@ -171,8 +171,12 @@ poll_interval_s = ${o.pollIntervalS}
     return this.child !== null && this.child.exitCode === null && this.child.signalCode === null;
   }
 
-  /** Starts `clare serve` with `binary`; resolves once /api/v1/status answers 200. */
-  async start(binary = this.binary, timeoutMs = 45_000): Promise<void> {
+  /**
+   * Starts `clare serve` with `binary`; resolves once /api/v1/status answers 200.
+   * The deadline stretches with the load at the time (up to 4×): five daemons
+   * starting at once on a busy 2-core machine took more than 45 s.
+   */
+  async start(binary = this.binary, timeoutMs = 45_000 * loadScaleNow()): Promise<void> {
     if (this.running()) throw new Error(`${this.name} is already running`);
     this.binary = binary;
     this.writeClock();
@@ -192,11 +196,17 @@ poll_interval_s = ${o.pollIntervalS}
       tail = (tail + d).slice(-4000);
     });
     this.exited = new Promise((res) => c.once('exit', () => res()));
+    let exited: string | null = null;
     await waitFor(`daemon ${this.name} on ${this.url}`, async () => {
-      if (c.exitCode !== null || c.signalCode !== null) throw new Error(`daemon ${this.name} exited ${c.exitCode ?? c.signalCode}: ${tail}`);
+      if (c.exitCode !== null || c.signalCode !== null) {
+        exited = `daemon ${this.name} exited ${c.exitCode ?? c.signalCode}: ${tail}`;
+        return true;
+      }
       const r = await this.api('GET', '/status', undefined, 2000);
       return r.status === 200;
     }, timeoutMs, 100);
+    // Said at once: an exit is not something waiting longer would mend.
+    if (exited !== null) throw new Error(exited);
   }
 
   /** SIGKILL; resolves when the process is gone. */

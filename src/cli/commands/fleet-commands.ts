@@ -100,7 +100,8 @@ export function fleetCommands(y: Argv<{ json: boolean }>): Argv<{ json: boolean 
       if (a.json) return printJson(ts);
       printTable(TASK_HEADER, ts.map((t) => {
         const row = taskRow(t, ts.map((x) => x.id));
-        row[2] = t.held ? `${row[2]} (held)` : t.assigned ? `${row[2]} (assigned)` : row[2]!;
+        const status = row[2] ?? '';
+        row[2] = t.held ? `${status} (held)` : t.assigned ? `${status} (assigned)` : status;
         return row;
       }), 'nothing ready: every open task waits for a dependency, or none is open');
     }))

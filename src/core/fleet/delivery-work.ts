@@ -5,7 +5,7 @@
  */
 import { cachedStatement as stmt, type Db } from '../db.js';
 import { matchesPattern, sessionKey } from '../domain.js';
-import { hlcMs, type Hlc } from '../hlc.js';
+import { hlcMs } from '../hlc.js';
 
 /** One send to one session: an assignment, one copy of a broadcast, or the news that its claim lost (ref: the claim event). */
 export type DeliveryItem =
@@ -63,7 +63,7 @@ export function pendingBroadcastCopies(db: Db, host: string, graceMs: number): D
   const sessions = stmt(db, 'SELECT session, seen_hlc FROM sessions WHERE host = ? AND gone = 0 AND seen = 1 AND seen_hlc IS NOT NULL ORDER BY session')
     .all(host) as { session: string; seen_hlc: string }[];
   if (sessions.length === 0) return [];
-  const appeared = sessions.map((s) => ({ session: s.session, ms: hlcMs(s.seen_hlc as Hlc) }));
+  const appeared = sessions.map((s) => ({ session: s.session, ms: hlcMs(s.seen_hlc) }));
   // Broadcasts older than every session's appearance (minus the grace) owe nothing here.
   const oldest = Math.max(0, Math.min(...appeared.map((s) => s.ms)) - graceMs);
   const broadcasts = stmt(db, "SELECT id, hlc, group_name, text, expires_ms FROM updates WHERE kind = 'broadcast' AND hlc >= ? ORDER BY hlc")
@@ -74,7 +74,7 @@ export function pendingBroadcastCopies(db: Db, host: string, graceMs: number): D
   for (const b of broadcasts) {
     const patterns = (members.all(b.group_name, b.hlc) as { pattern: string }[]).map((m) => m.pattern);
     if (patterns.length === 0) continue;
-    const sentMs = hlcMs(b.hlc as Hlc);
+    const sentMs = hlcMs(b.hlc);
     for (const s of appeared) {
       if (s.ms > sentMs + graceMs) continue;
       const key = sessionKey(host, s.session);

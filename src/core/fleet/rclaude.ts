@@ -169,12 +169,14 @@ export function parseSessionListing(stdout: string, host: string): ListedSession
   });
   const missing = LISTING_COLUMNS.filter((c) => !col.has(c));
   if (missing.length > 0) throw badListing(1, headerLine, `the header lacks the column${missing.length > 1 ? 's' : ''} ${missing.join(', ')} (need ${LISTING_COLUMNS.join(', ')})`);
-  const at = (cells: readonly string[], name: (typeof LISTING_COLUMNS)[number]): string => cells[col.get(name)!]!;
+  // Every row has the header's length and the header every column (both checked), so
+  // the cell is there; were it not, '' fails the field's validation like any bad cell.
+  const at = (cells: readonly string[], name: (typeof LISTING_COLUMNS)[number]): string => cells[col.get(name) ?? -1] ?? '';
 
   const out: ListedSession[] = [];
   const seen = new Set<string>();
-  for (let i = 1; i < lines.length; i++) {
-    const line = lines[i]!;
+  for (const [i, line] of lines.entries()) {
+    if (i === 0) continue; // the header
     const lineNo = i + 1;
     const cells = line.split('\t');
     if (cells.length !== header.length) throw badListing(lineNo, line, `${cells.length} tab-separated field${cells.length === 1 ? '' : 's'}, the header has ${header.length}`);

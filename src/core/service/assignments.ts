@@ -2,10 +2,10 @@
 import type { StoreContext } from '../context.js';
 import { commitLocal } from '../context.js';
 import { ClareError } from '../errors.js';
-import { newAssignmentId, type AssignmentId, type TaskId } from '../ids.js';
+import { newAssignmentId, trustedAssignmentId, type TaskId } from '../ids.js';
 import type { Assignment } from '../../protocol/models.js';
 import type { Page } from '../../protocol/page.js';
-import { getAssignment, getTask, pageAssignments, pageSessions, projectsByIds, sessionBusy, type PageRequest } from '../queries.js';
+import { getAssignmentOrThrow, getTaskOrThrow, pageAssignments, pageSessions, projectsByIds, sessionBusy, type PageRequest } from '../queries.js';
 import { rankTasks } from '../scheduler.js';
 import { createAssignmentInput, type CreateAssignmentInput } from './inputs.js';
 import { parseInput } from './parse-input.js';
@@ -19,18 +19,18 @@ import { shortId } from '../../protocol/short-id.js';
  */
 export function assign(ctx: StoreContext, raw: CreateAssignmentInput): Assignment {
   const input = parseInput(createAssignmentInput, raw);
-  const taskId = resolveTask(ctx.db, input.task) as TaskId;
-  const task = getTask(ctx.db, taskId)!;
+  const taskId = resolveTask(ctx.db, input.task);
+  const task = getTaskOrThrow(ctx.db, taskId);
   if (task.archived) throw new ClareError('CLARE_ARCHIVED', `task ${shortId(taskId)} is archived`, { id: taskId });
   if (task.status === 'done') throw new ClareError('CLARE_CONFLICT', `task ${shortId(taskId)} is done; reopen it first (clare task update ${shortId(taskId)} --status open)`, { id: taskId });
   const target = 'session' in input ? resolveSession(ctx.db, input.session) : pickIdleSession(ctx, taskId);
   if (task.assignment !== null && task.assignment.host === target.host && task.assignment.session === target.session) return task.assignment;
   const id = newAssignmentId();
   commitLocal(ctx, [
-    ...(task.assignment === null ? [] : [{ type: 'assignment.removed' as const, payload: { assignment_id: task.assignment.id as AssignmentId } }]),
+    ...(task.assignment === null ? [] : [{ type: 'assignment.removed' as const, payload: { assignment_id: trustedAssignmentId(task.assignment.id) } }]),
     { type: 'assignment.created', payload: { assignment_id: id, task_id: taskId, host: target.host, session: target.session } },
   ]);
-  return getAssignment(ctx.db, id)!;
+  return getAssignmentOrThrow(ctx.db, id);
 }
 
 /** Sessions `--auto` looks at: the first this many live ones (a fleet is tens of sessions). */
@@ -39,12 +39,14 @@ const AUTO_SESSIONS = 1000;
 function pickIdleSession(ctx: StoreContext, taskId: TaskId): { host: string; session: string } {
   const idle = pageSessions(ctx.db, {}, { limit: AUTO_SESSIONS }).items.filter((s) => s.state === 'idle' && !sessionBusy(ctx.db, s.host, s.session));
   if (idle.length === 0) throw new ClareError('CLARE_NOT_FOUND', 'no idle session without a task; `clare status` shows the fleet', { kind: 'session' });
-  const task = getTask(ctx.db, taskId)!;
+  const task = getTaskOrThrow(ctx.db, taskId);
   const projects = [...projectsByIds(ctx.db, [task.project_id]).values()];
   // The session for which this task ranks best (the cwd bonus decides), then name order.
   const scored = idle.map((s) => ({ s, r: rankTasks([{ ...task, ready: true }], projects, { now: 0, cwd: s.cwd })[0]?.score ?? Infinity }));
   scored.sort((a, b) => a.r - b.r || a.s.key.localeCompare(b.s.key));
-  return { host: scored[0]!.s.host, session: scored[0]!.s.session };
+  const [best] = scored;
+  if (best === undefined) throw new ClareError('CLARE_NOT_FOUND', 'no idle session without a task; `clare status` shows the fleet', { kind: 'session' });
+  return { host: best.s.host, session: best.s.session };
 }
 
 /** One page of assignments, newest first; active only unless `includeRemoved`. */
@@ -57,7 +59,7 @@ export function assignments(ctx: StoreContext, opts: { includeRemoved?: boolean;
 
 /** Removes an assignment, by id or short id. */
 export function unassign(ctx: StoreContext, ref: string): Assignment {
-  const a = getAssignment(ctx.db, resolveAssignment(ctx.db, ref))!;
-  if (!a.removed) commitLocal(ctx, [{ type: 'assignment.removed', payload: { assignment_id: a.id as AssignmentId } }]);
-  return getAssignment(ctx.db, a.id)!;
+  const a = getAssignmentOrThrow(ctx.db, resolveAssignment(ctx.db, ref));
+  if (!a.removed) commitLocal(ctx, [{ type: 'assignment.removed', payload: { assignment_id: trustedAssignmentId(a.id) } }]);
+  return getAssignmentOrThrow(ctx.db, a.id);
 }

@@ -8,10 +8,10 @@ import { commitLocal } from '../context.js';
 import { sessionKey } from '../domain.js';
 import { ClareError } from '../errors.js';
 import type { EventDraft } from '../events/catalog.js';
-import type { AssignmentId, TaskId } from '../ids.js';
+import { trustedAssignmentId, trustedTaskId } from '../ids.js';
 import type { Task } from '../../protocol/models.js';
 import type { Db } from '../db.js';
-import { fieldsBase, getTask, newestClaimHlc } from '../queries.js';
+import { fieldsBase, getTask, getTaskOrThrow, newestClaimHlc } from '../queries.js';
 import { startTaskInput, type StartTaskInput } from './inputs.js';
 import { parseInput } from './parse-input.js';
 import { resolveSession, resolveTask, shortId } from './resolve.js';
@@ -28,7 +28,7 @@ const same = (a: SessionRef | null, b: SessionRef): boolean => a !== null && a.h
  * names the holder it takes over from and the other assignment is removed.
  */
 export function claimDrafts(db: Db, task: Task, target: SessionRef, opts: { force: boolean; note?: string | undefined }): EventDraft[] {
-  const id = task.id as TaskId;
+  const id = trustedTaskId(task.id);
   if (task.archived) throw new ClareError('CLARE_ARCHIVED', `task ${shortId(id)} is archived`, { id });
   if (task.status === 'done') throw new ClareError('CLARE_CONFLICT', `task ${shortId(id)} is done; reopen it first (clare task reopen ${shortId(id)})`, { id });
   const holder = task.holder;
@@ -42,7 +42,7 @@ export function claimDrafts(db: Db, task: Task, target: SessionRef, opts: { forc
     }
   }
   const drafts: EventDraft[] = [];
-  if (other !== null) drafts.push({ type: 'assignment.removed', payload: { assignment_id: other.id as AssignmentId } });
+  if (other !== null) drafts.push({ type: 'assignment.removed', payload: { assignment_id: trustedAssignmentId(other.id) } });
   if (!same(holder, target)) {
     drafts.push({
       type: 'task.claimed',
@@ -64,9 +64,9 @@ export function startTask(ctx: StoreContext, ref: string, raw: StartTaskInput): 
   const id = resolveTask(ctx.db, ref);
   if (input.session === undefined) return updateTask(ctx, id, { status: 'in_progress', ...(input.note === undefined ? {} : { note: input.note }) });
   const target = resolveSession(ctx.db, input.session);
-  const drafts = claimDrafts(ctx.db, getTask(ctx.db, id)!, target, { force: input.force === true, note: input.note });
+  const drafts = claimDrafts(ctx.db, getTaskOrThrow(ctx.db, id), target, { force: input.force === true, note: input.note });
   if (drafts.length > 0) commitLocal(ctx, drafts);
-  return getTask(ctx.db, id)!;
+  return getTaskOrThrow(ctx.db, id);
 }
 
 /**

@@ -5,7 +5,7 @@ import { ClareError } from '../errors.js';
 import type { EventDraft } from '../events/catalog.js';
 import type { Group } from '../../protocol/models.js';
 import type { Page } from '../../protocol/page.js';
-import { getGroup, pageGroups, type PageRequest } from '../queries.js';
+import { getGroup, getGroupOrThrow, pageGroups, type PageRequest } from '../queries.js';
 import { createGroupInput, updateGroupInput, type CreateGroupInput, type UpdateGroupInput } from './inputs.js';
 import { parseInput } from './parse-input.js';
 
@@ -24,7 +24,7 @@ export function createGroup(ctx: StoreContext, raw: CreateGroupInput): Group {
   const have = new Set(existing !== null && !existing.archived ? existing.members : []);
   for (const pattern of new Set(input.members)) if (!have.has(pattern)) drafts.push({ type: 'group.member_added', payload: { group: input.name, pattern } });
   if (drafts.length > 0) commitLocal(ctx, drafts);
-  return getGroup(ctx.db, input.name)!;
+  return getGroupOrThrow(ctx.db, input.name);
 }
 
 export function updateGroup(ctx: StoreContext, name: string, raw: UpdateGroupInput): Group {
@@ -35,13 +35,13 @@ export function updateGroup(ctx: StoreContext, name: string, raw: UpdateGroupInp
   for (const pattern of new Set(input.add ?? [])) if (!have.has(pattern)) drafts.push({ type: 'group.member_added', payload: { group: g.name, pattern } });
   for (const pattern of new Set(input.remove ?? [])) if (have.has(pattern)) drafts.push({ type: 'group.member_removed', payload: { group: g.name, pattern } });
   if (drafts.length > 0) commitLocal(ctx, drafts);
-  return getGroup(ctx.db, g.name)!;
+  return getGroupOrThrow(ctx.db, g.name);
 }
 
 export function archiveGroup(ctx: StoreContext, name: string): Group {
   const g = activeGroup(ctx, name);
   commitLocal(ctx, [{ type: 'group.archived', payload: { group: g.name } }]);
-  return getGroup(ctx.db, g.name)!;
+  return getGroupOrThrow(ctx.db, g.name);
 }
 
 /** One page of groups by name. */

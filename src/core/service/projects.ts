@@ -3,10 +3,10 @@ import type { StoreContext } from '../context.js';
 import { commitLocal } from '../context.js';
 import { ClareError } from '../errors.js';
 import type { EventDraft } from '../events/catalog.js';
-import { newProjectId, type ProjectId } from '../ids.js';
+import { newProjectId } from '../ids.js';
 import type { Project } from '../../protocol/models.js';
 import type { Page } from '../../protocol/page.js';
-import { fieldsBase, getProject, pageProjects, type PageRequest } from '../queries.js';
+import { fieldsBase, getProjectOrThrow, pageProjects, type PageRequest } from '../queries.js';
 import { resolveProject } from './resolve.js';
 import { createProjectInput, updateProjectInput, type CreateProjectInput, type UpdateProjectInput } from './inputs.js';
 import { parseInput } from './parse-input.js';
@@ -22,11 +22,11 @@ export function createProject(ctx: StoreContext, raw: CreateProjectInput): Proje
   assertNameFree(ctx, input.name);
   const id = newProjectId();
   commitLocal(ctx, [{ type: 'project.created', payload: { project_id: id, name: input.name, path: input.path ?? null, description: input.description ?? '', weight: input.weight ?? 1 } }]);
-  return getProject(ctx.db, id)!;
+  return getProjectOrThrow(ctx.db, id);
 }
 
 export function findProject(ctx: StoreContext, ref: string): Project {
-  return getProject(ctx.db, resolveProject(ctx.db, ref))!;
+  return getProjectOrThrow(ctx.db, resolveProject(ctx.db, ref));
 }
 
 /** One page of projects by name; `q` matches a substring of the name. */
@@ -36,8 +36,8 @@ export function projects(ctx: StoreContext, opts: { includeArchived?: boolean; q
 
 export function updateProject(ctx: StoreContext, ref: string, raw: UpdateProjectInput): Project {
   const input = parseInput(updateProjectInput, raw);
-  const id = resolveProject(ctx.db, ref) as ProjectId;
-  const current = getProject(ctx.db, id)!;
+  const id = resolveProject(ctx.db, ref);
+  const current = getProjectOrThrow(ctx.db, id);
   if (current.archived) throw new ClareError('CLARE_ARCHIVED', `project ${current.name} is archived`, { id });
   if (input.name !== undefined) assertNameFree(ctx, input.name, id);
   const fields: { name?: string; path?: string | null; description?: string; weight?: number } = {};
@@ -51,7 +51,7 @@ export function updateProject(ctx: StoreContext, ref: string, raw: UpdateProject
   }
   if (input.archived === true) drafts.push({ type: 'project.archived', payload: { project_id: id } });
   if (drafts.length > 0) commitLocal(ctx, drafts);
-  return getProject(ctx.db, id)!;
+  return getProjectOrThrow(ctx.db, id);
 }
 
 export function archiveProject(ctx: StoreContext, ref: string): Project {

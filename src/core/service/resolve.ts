@@ -7,13 +7,14 @@
 import { cachedStatement as stmt, type Db } from '../db.js';
 import { hostNameSchema, sessionNameSchema } from '../domain.js';
 import { ClareError } from '../errors.js';
-import { isUuid } from '../ids.js';
+import { isUuid, trustedAssignmentId, trustedProjectId, trustedTaskId, type AssignmentId, type ProjectId, type TaskId } from '../ids.js';
 import { shortId } from '../../protocol/short-id.js';
 
 export { shortId } from '../../protocol/short-id.js';
 
 function pick(kind: string, ref: string, rows: readonly { id: string; label: string }[]): string {
-  if (rows.length === 1) return rows[0]!.id;
+  const [first] = rows;
+  if (rows.length === 1 && first !== undefined) return first.id;
   if (rows.length === 0) throw new ClareError('CLARE_NOT_FOUND', `no ${kind} ${JSON.stringify(ref)}`, { kind, ref });
   const ids = rows.map((r) => r.id);
   const list = rows.slice(0, 5).map((r) => `${shortId(r.id, ids)} (${r.label})`).join(', ');
@@ -36,37 +37,37 @@ function byShortId(db: Db, table: 'projects' | 'tasks' | 'assignments', labelCol
 }
 
 /** Resolves a project by id, short id or name (active projects first; archived only by id). */
-export function resolveProject(db: Db, ref: string): string {
+export function resolveProject(db: Db, ref: string): ProjectId {
   if (isUuid(ref)) {
-    if (stmt(db, 'SELECT 1 FROM projects WHERE id = ? AND created = 1').get(ref) !== undefined) return ref;
+    if (stmt(db, 'SELECT 1 FROM projects WHERE id = ? AND created = 1').get(ref) !== undefined) return trustedProjectId(ref);
     throw new ClareError('CLARE_NOT_FOUND', `no project with id ${ref}`, { kind: 'project', ref });
   }
   const named = stmt(db, 'SELECT id, name AS label FROM projects WHERE created = 1 AND archived = 0 AND name = ?').all(ref) as { id: string; label: string }[];
-  if (named.length > 0) return pick('project', ref, named);
+  if (named.length > 0) return trustedProjectId(pick('project', ref, named));
   const ci = stmt(db, 'SELECT id, name AS label FROM projects WHERE created = 1 AND archived = 0 AND lower(name) = lower(?)').all(ref) as { id: string; label: string }[];
-  if (ci.length > 0) return pick('project', ref, ci);
-  return pick('project', ref, byShortId(db, 'projects', 'name', ref, ''));
+  if (ci.length > 0) return trustedProjectId(pick('project', ref, ci));
+  return trustedProjectId(pick('project', ref, byShortId(db, 'projects', 'name', ref, '')));
 }
 
 /** Resolves a task by id, short id, or exact title among unarchived tasks. */
-export function resolveTask(db: Db, ref: string): string {
+export function resolveTask(db: Db, ref: string): TaskId {
   if (isUuid(ref)) {
-    if (stmt(db, 'SELECT 1 FROM tasks WHERE id = ? AND created = 1').get(ref) !== undefined) return ref;
+    if (stmt(db, 'SELECT 1 FROM tasks WHERE id = ? AND created = 1').get(ref) !== undefined) return trustedTaskId(ref);
     throw new ClareError('CLARE_NOT_FOUND', `no task with id ${ref}`, { kind: 'task', ref });
   }
   const short = byShortId(db, 'tasks', 'title', ref, '');
-  if (short.length > 0) return pick('task', ref, short);
+  if (short.length > 0) return trustedTaskId(pick('task', ref, short));
   const titled = stmt(db, 'SELECT id, title AS label FROM tasks WHERE created = 1 AND archived = 0 AND title = ?').all(ref) as { id: string; label: string }[];
-  return pick('task', ref, titled);
+  return trustedTaskId(pick('task', ref, titled));
 }
 
 /** Resolves an assignment by id or short id (removed ones included: unassign answers them as they are). */
-export function resolveAssignment(db: Db, ref: string): string {
+export function resolveAssignment(db: Db, ref: string): AssignmentId {
   if (isUuid(ref)) {
-    if (stmt(db, 'SELECT 1 FROM assignments WHERE id = ? AND created = 1').get(ref) !== undefined) return ref;
+    if (stmt(db, 'SELECT 1 FROM assignments WHERE id = ? AND created = 1').get(ref) !== undefined) return trustedAssignmentId(ref);
     throw new ClareError('CLARE_NOT_FOUND', `no assignment with id ${ref}`, { kind: 'assignment', ref });
   }
-  return pick('assignment', ref, byShortId(db, 'assignments', "host || ':' || session", ref, ''));
+  return trustedAssignmentId(pick('assignment', ref, byShortId(db, 'assignments', "host || ':' || session", ref, '')));
 }
 
 /** Parses `host:session` (both validated) without checking that the session exists. */

@@ -4,10 +4,10 @@ import { commitLocal } from '../context.js';
 import type { TaskStatus } from '../../protocol/models.js';
 import { ClareError } from '../errors.js';
 import type { EventDraft } from '../events/catalog.js';
-import { newTaskId, type AssignmentId, type ProjectId, type TaskId } from '../ids.js';
+import { newTaskId, trustedAssignmentId, type ProjectId } from '../ids.js';
 import type { Task } from '../../protocol/models.js';
 import type { Page } from '../../protocol/page.js';
-import { fieldsBase, getProject, getSession, getTask, heldTasks, pendingAssignedTasks, projectsByIds, projectsHolding, tasksByIds } from '../queries.js';
+import { fieldsBase, getProjectOrThrow, getSession, getTaskOrThrow, heldTasks, pendingAssignedTasks, projectsByIds, projectsHolding, tasksByIds } from '../queries.js';
 import { dependencyGraph, pageTasks, readyCandidates, type TaskOrder } from '../task-queries.js';
 import { findCycle, rankTasks, type RankedTask } from '../scheduler.js';
 import { createTaskInput, dependencyInput, nextInput, updateTaskInput, type CreateTaskInput, type DependencyInput, type NextInput, type UpdateTaskInput } from './inputs.js';
@@ -16,8 +16,8 @@ import { parseSessionRef, resolveProject, resolveTask } from './resolve.js';
 import { shortId } from '../../protocol/short-id.js';
 
 function activeProject(ctx: StoreContext, ref: string): ProjectId {
-  const id = resolveProject(ctx.db, ref) as ProjectId;
-  const p = getProject(ctx.db, id)!;
+  const id = resolveProject(ctx.db, ref);
+  const p = getProjectOrThrow(ctx.db, id);
   if (p.archived) throw new ClareError('CLARE_ARCHIVED', `project ${p.name} is archived`, { id });
   return id;
 }
@@ -29,14 +29,14 @@ function cycleError(path: readonly string[]): ClareError {
 export function createTask(ctx: StoreContext, raw: CreateTaskInput): Task {
   const input = parseInput(createTaskInput, raw);
   const projectId = activeProject(ctx, input.project);
-  const deps = [...new Set((input.depends_on ?? []).map((d) => resolveTask(ctx.db, d) as TaskId))];
+  const deps = [...new Set((input.depends_on ?? []).map((d) => resolveTask(ctx.db, d)))];
   const id = newTaskId();
   commitLocal(ctx, [{ type: 'task.created', payload: { task_id: id, project_id: projectId, title: input.title, description: input.description ?? '', priority: input.priority ?? 2, depends_on: deps } }]);
-  return getTask(ctx.db, id)!;
+  return getTaskOrThrow(ctx.db, id);
 }
 
 export function findTask(ctx: StoreContext, ref: string): Task {
-  return getTask(ctx.db, resolveTask(ctx.db, ref))!;
+  return getTaskOrThrow(ctx.db, resolveTask(ctx.db, ref));
 }
 
 export interface TaskQuery {
@@ -59,8 +59,8 @@ export function tasks(ctx: StoreContext, q: TaskQuery): Page<Task> {
 
 export function updateTask(ctx: StoreContext, ref: string, raw: UpdateTaskInput): Task {
   const input = parseInput(updateTaskInput, raw);
-  const id = resolveTask(ctx.db, ref) as TaskId;
-  const current = getTask(ctx.db, id)!;
+  const id = resolveTask(ctx.db, ref);
+  const current = getTaskOrThrow(ctx.db, id);
   if (current.archived) throw new ClareError('CLARE_ARCHIVED', `task ${shortId(id)} is archived`, { id });
   const fields: { title?: string; description?: string; priority?: number; project_id?: ProjectId } = {};
   if (input.title !== undefined && input.title !== current.title) fields.title = input.title;
@@ -78,11 +78,11 @@ export function updateTask(ctx: StoreContext, ref: string, raw: UpdateTaskInput)
     const note = input.note === undefined ? {} : { note: input.note };
     drafts.push({ type: 'task.status_changed', payload: { task_id: id, base: fieldsBase(ctx.db, 'tasks', id, ['status']), status: input.status, ...note } });
     // Reopening puts the task back among the ready ones: its assignment ends with its holder.
-    if (input.status === 'open' && current.assignment !== null) drafts.push({ type: 'assignment.removed', payload: { assignment_id: current.assignment.id as AssignmentId } });
+    if (input.status === 'open' && current.assignment !== null) drafts.push({ type: 'assignment.removed', payload: { assignment_id: trustedAssignmentId(current.assignment.id) } });
   }
   if (input.archived === true) drafts.push({ type: 'task.archived', payload: { task_id: id } });
   if (drafts.length > 0) commitLocal(ctx, drafts);
-  return getTask(ctx.db, id)!;
+  return getTaskOrThrow(ctx.db, id);
 }
 
 /** Sets a task's status (done, blocked, in_progress, open), optionally with a note. */
@@ -97,19 +97,19 @@ export function archiveTask(ctx: StoreContext, ref: string): Task {
 /** Adds (or removes) a dependency; refuses one that would close a cycle. */
 export function changeDependency(ctx: StoreContext, ref: string, raw: DependencyInput): Task {
   const input = parseInput(dependencyInput, raw);
-  const id = resolveTask(ctx.db, ref) as TaskId;
-  const dep = resolveTask(ctx.db, input.depends_on) as TaskId;
-  const current = getTask(ctx.db, id)!;
+  const id = resolveTask(ctx.db, ref);
+  const dep = resolveTask(ctx.db, input.depends_on);
+  const current = getTaskOrThrow(ctx.db, id);
   if (input.remove === true) {
     if (current.depends_on.includes(dep)) commitLocal(ctx, [{ type: 'task.dependency_removed', payload: { task_id: id, depends_on: dep } }]);
-    return getTask(ctx.db, id)!;
+    return getTaskOrThrow(ctx.db, id);
   }
   if (dep === id) throw cycleError([id, id]);
   if (current.depends_on.includes(dep)) return current;
   const cycle = findCycle(dependencyGraph(ctx.db), id, [dep]);
   if (cycle !== null) throw cycleError(cycle);
   commitLocal(ctx, [{ type: 'task.dependency_added', payload: { task_id: id, depends_on: dep } }]);
-  return getTask(ctx.db, id)!;
+  return getTaskOrThrow(ctx.db, id);
 }
 
 /** A task `next` offers: ranked, and whether it is the asking session's own. */

@@ -2,21 +2,21 @@
 import type { StoreContext } from '../context.js';
 import { commitLocal } from '../context.js';
 import { ClareError } from '../errors.js';
-import { newUpdateId, type TaskId } from '../ids.js';
+import { newUpdateId } from '../ids.js';
 import type { Update } from '../../protocol/models.js';
 import type { Page } from '../../protocol/page.js';
-import { getGroup, getUpdate, pageUpdates, type PageRequest } from '../queries.js';
+import { getGroup, getUpdateOrThrow, pageUpdates, type PageRequest } from '../queries.js';
 import { broadcastInput, postUpdateInput, type BroadcastInput, type PostUpdateInput } from './inputs.js';
 import { parseInput } from './parse-input.js';
 import { parseSessionRef, resolveTask } from './resolve.js';
 
 export function postUpdate(ctx: StoreContext, raw: PostUpdateInput): Update {
   const input = parseInput(postUpdateInput, raw);
-  const taskId = input.task === undefined ? null : (resolveTask(ctx.db, input.task) as TaskId);
+  const taskId = input.task === undefined ? null : resolveTask(ctx.db, input.task);
   const s = input.session === undefined ? null : parseSessionRef(input.session);
   const id = newUpdateId();
   commitLocal(ctx, [{ type: 'update.posted', payload: { update_id: id, text: input.text, task_id: taskId, host: s?.host ?? null, session: s?.session ?? null } }]);
-  return getUpdate(ctx.db, id)!;
+  return getUpdateOrThrow(ctx.db, id);
 }
 
 /** Appends one broadcast event; every host's daemon delivers it to its matching sessions. */
@@ -27,7 +27,7 @@ export function broadcast(ctx: StoreContext, raw: BroadcastInput): Update {
   if (g.members.length === 0) throw new ClareError('CLARE_CONFLICT', `group ${g.name} has no members`, { group: g.name });
   const id = newUpdateId();
   commitLocal(ctx, [{ type: 'broadcast.sent', payload: { update_id: id, group: g.name, text: input.message, ttl_s: input.ttl_s ?? null } }]);
-  return getUpdate(ctx.db, id)!;
+  return getUpdateOrThrow(ctx.db, id);
 }
 
 /** One page of notes and broadcasts, newest first. */

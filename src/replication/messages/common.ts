@@ -19,7 +19,7 @@ const ownOrigin = (r: Readonly<Record<string, string | null>>): boolean =>
 /** Per origin, the newest HLC held (a gap-free prefix of that origin's events). */
 export const watermarksSchema = boundedRecord(hlcSchema)
   .refine(ownOrigin, 'each watermark must be an HLC of its own origin')
-  .transform((r) => r as Readonly<Record<string, Hlc>>);
+  .transform((r): Readonly<Record<string, Hlc>> => r);
 
 /** Per origin, how many events are held (lag = difference of counts). */
 export const countsSchema = boundedRecord(z.number().int().min(0));
@@ -30,7 +30,7 @@ export const countsSchema = boundedRecord(z.number().int().min(0));
  */
 export const baseSchema = boundedRecord(hlcSchema.nullable())
   .refine(ownOrigin, 'each base must be an HLC of its own origin')
-  .transform((r) => r as Readonly<Record<string, Hlc | null>>);
+  .transform((r): Readonly<Record<string, Hlc | null>> => r);
 
 /** Per origin, the digest of the events held (protocol 2): 16 hex digits (src/core/event-digest.ts). */
 export const digestsSchema = boundedRecord(z.string().regex(/^[0-9a-f]{16}$/, 'a digest is 16 lower-case hex digits'));
@@ -44,7 +44,7 @@ export const MAX_RANGES = 64;
  */
 export const hlcRangeSchema = z.tuple([z.union([z.literal(''), hlcSchema]), hlcSchema])
   .refine(([after, upto]) => after < upto, 'a range must have after < upto')
-  .transform((r) => r as readonly [Hlc | '', Hlc]);
+  .transform((r): readonly [Hlc | '', Hlc] => r);
 
 export type WireWatermarks = z.infer<typeof watermarksSchema>;
 export type WireDigests = z.infer<typeof digestsSchema>;

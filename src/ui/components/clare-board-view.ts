@@ -183,7 +183,8 @@ export class ClareBoardView extends LitElement {
     if (cards.length === 0) return false;
     const i = cards.findIndex((c) => c.task?.id === this.current);
     if (key === 'j' || key === 'k') {
-      const next = cards[i < 0 ? 0 : Math.min(cards.length - 1, Math.max(0, i + (key === 'j' ? 1 : -1)))]!;
+      const next = cards[i < 0 ? 0 : Math.min(cards.length - 1, Math.max(0, i + (key === 'j' ? 1 : -1)))];
+      if (next === undefined) return false;
       this.current = next.task?.id ?? null;
       next.focusCard();
       return true;
