@@ -13,7 +13,7 @@ import { ACTIVITY_KINDS, type ActivityEntry, type ActivityKind } from '../protoc
 import type { Page } from '../protocol/page.js';
 import { cachedStatement as stmt, type Db } from './db.js';
 import { checkPayload, type EventDraft } from './events/catalog.js';
-import { hlcMs, type Hlc } from './hlc.js';
+import { hlcMs } from './hlc.js';
 import { decodeCursor, scopeOf, toPage, type PageRequest } from './paging.js';
 import { jsonIds } from './queries.js';
 
@@ -44,7 +44,7 @@ function toEntry(r: EventRow): Omit<ActivityEntry, 'task_title'> | null {
   const c = checkPayload(r.type, r.v, raw);
   if (c.kind !== 'known') return null;
   return {
-    id: r.id, hlc: r.hlc, at: new Date(hlcMs(r.hlc as Hlc)).toISOString(), origin: r.origin, kind,
+    id: r.id, hlc: r.hlc, at: new Date(hlcMs(r.hlc)).toISOString(), origin: r.origin, kind,
     task_id: null, host: null, session: null, status: null, text: null, group: null, previous: null, fields: null, ref: null, notice: null,
     ...fields(c.draft),
   };
