@@ -59,6 +59,9 @@ export function newMeshToken(): string {
   return randomBytes(32).toString('base64url');
 }
 
+/** Default of `[mesh] silent_after_s`: five minutes without a frame or an event from a host. */
+export const DEFAULT_SILENT_AFTER_S = 300;
+
 export const configSchema = z.strictObject({
   machine_id: z.string().regex(UUID4_RE, 'machine_id must be a lower-case uuid4 (made by `clare init`)').transform(trustedMachineId),
   name: hostNameSchema.default(defaultHostName),
@@ -72,7 +75,9 @@ export const configSchema = z.strictObject({
   mesh: z.strictObject({
     token: meshTokenSchema.optional(),
     max_clock_skew_ms: z.number().int().min(1000).max(86_400_000).default(DEFAULT_MAX_SKEW_MS),
-  }).default({ max_clock_skew_ms: DEFAULT_MAX_SKEW_MS }),
+    /** A host no link has carried anything from for this long is shown "not heard from" (status, dashboard). */
+    silent_after_s: z.number().int().min(1).max(7 * 86_400).default(DEFAULT_SILENT_AFTER_S),
+  }).default({ max_clock_skew_ms: DEFAULT_MAX_SKEW_MS, silent_after_s: DEFAULT_SILENT_AFTER_S }),
   rclaude: z.strictObject({
     /** Explicit path to the rclaude program; otherwise CLARE_RCLAUDE, then PATH. */
     path: z.string().min(1).optional(),

@@ -274,6 +274,16 @@ UPDATE task_state SET (project_id, created_ms, rank_base) = (
 CREATE INDEX task_state_rank ON task_state (rank_base, created_ms, task_id) WHERE ready = 1 AND rank_base IS NOT NULL;
 CREATE INDEX task_state_project_rank ON task_state (project_id, rank_base, created_ms, task_id) WHERE ready = 1 AND rank_base IS NOT NULL;
 `,
+  /* 7: the activity stream from the event log — by type, and a task's history by task */ `
+-- Partial indexes over the event types the activity stream shows (core/task-history.ts;
+-- its queries repeat these type lists, which is what lets SQLite use them). Other
+-- events (sessions above all, the most frequent) are not indexed, so their inserts
+-- cost nothing more. Newest first by HLC; a page is a seek and a short walk.
+CREATE INDEX events_activity ON events (type, hlc)
+  WHERE type IN ('task.created', 'task.status_changed', 'task.updated', 'task.archived', 'task.claimed', 'task.claim_notice', 'assignment.created', 'update.posted', 'broadcast.sent');
+CREATE INDEX events_task ON events (json_extract(payload, '$.task_id'), hlc)
+  WHERE type IN ('task.created', 'task.status_changed', 'task.updated', 'task.archived', 'task.claimed', 'task.claim_notice', 'assignment.created', 'update.posted');
+`,
 ];
 
 /**

@@ -21,6 +21,8 @@ export const peerStatusModel = z.object({
   clock_offset_ms: z.number().nullable(),
   protocol: z.number().int().nullable(),
   direction: z.enum(['outbound', 'inbound']).nullable().describe('who dialed the current (or last) link: outbound, we did'),
+  last_heard: z.string().nullable().describe('ISO time of the last frame (batch, ack, ping, pong, links) received from it on any link; null: never linked'),
+  links: z.array(z.string()).describe('machine ids it says it is directly linked to (its last statement while disconnected): hosts reachable through it'),
 });
 
 export const recoveryStatusModel = z.object({
@@ -62,7 +64,11 @@ export const statusModel = z.object({
     name: z.string(),
     sessions: z.array(z.object({ session: z.string(), state: z.string().nullable(), last_activity: z.string().nullable(), idle_s: z.number().nullable(), task_id: z.string().nullable(), task_title: z.string().nullable() })),
     last_seen: z.string().nullable().describe('time of the newest event from the machine publishing this host'),
+    reach: z.enum(['self', 'direct', 'relayed']).nullable().describe('how the host is reached now: this machine, a link of ours, a link of a connected peer; null: no link up'),
+    last_heard: z.string().nullable().describe('time of the last frame or event carried from it by any link (at least last_seen)'),
+    silent: z.boolean().describe('not heard from: no link up to it and nothing carried from it for liveness.silent_after_s'),
   })),
+  liveness: z.object({ silent_after_s: z.number().int().describe('[mesh] silent_after_s of clare.toml') }),
   machines: z.array(machineModel),
   truncated: z.object({ sessions: z.boolean(), machines: z.boolean() })
     .describe('true where hosts[].sessions (at most 500) or machines (at most 200) stop short of all there are; counts are always whole'),

@@ -13,6 +13,11 @@ export class Keepalive {
     this.lastRecvAt = now;
   }
 
+  /** When a frame last arrived from the peer (ms; the session's start before the first). */
+  get lastHeardAt(): number {
+    return this.lastRecvAt;
+  }
+
   /** A frame arrived from the peer at `now`. */
   heard(now: number): void {
     this.lastRecvAt = now;

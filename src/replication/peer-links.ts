@@ -26,6 +26,11 @@ export class PeerLinks {
     return this.links.has(origin);
   }
 
+  /** The machines the peer says it is linked to, sorted (status shows them: relayed reachability). */
+  list(): string[] {
+    return [...this.links].sort();
+  }
+
   /** How many machines the peer is linked to (remote calls try better-linked neighbours first). */
   get size(): number {
     return this.links.size;

@@ -28,6 +28,9 @@ export interface PeerRecord {
   lastWatermarks: Watermarks | null;
   lastCounts: Readonly<Record<string, number>> | null;
   lastDivergence: Divergence | null;
+  /** When its last link ended, the last frame heard on it (ms) and the machines it said it was linked to. */
+  lastHeard: number | null;
+  lastLinks: readonly string[];
   /** While recovering: whether its statements showed events of our origin (null: not heard yet). */
   holdsOurs: boolean | null;
 }
@@ -54,6 +57,7 @@ export function newRecord(url: string | null, machineId: MachineId | null): Peer
   return {
     url, machineId, name: null, counters: newCounters(), since: null, lastError: null, faulty: false,
     protocolVersion: null, clockOffsetMs: null, direction: null, lastWatermarks: null, lastCounts: null, lastDivergence: null, holdsOurs: null,
+    lastHeard: null, lastLinks: [],
   };
 }
 
@@ -89,5 +93,7 @@ export function statusLine(r: PeerRecord, live: SyncSession | null, ourCounts: R
     clock_offset_ms: live?.clockOffsetMs ?? r.clockOffsetMs,
     protocol: live?.remote?.protocolVersion ?? r.protocolVersion,
     direction: live?.direction ?? r.direction,
+    last_heard: iso(live?.lastHeardAt ?? r.lastHeard),
+    links: live?.peerLinks ?? [...r.lastLinks],
   };
 }

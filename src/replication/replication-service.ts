@@ -286,11 +286,16 @@ export class ReplicationService implements Service, DialHost {
         rec.counters.events_sent += orphan.counters.events_sent;
         rec.counters.events_received += orphan.counters.events_received;
         rec.counters.duplicates_received += orphan.counters.duplicates_received;
+        let linked = false;
         for (const [x, r] of this.sessions) {
           if (r !== orphan) continue;
           this.sessions.set(x, rec);
           x.useCounters(rec.counters);
+          linked ||= x.isOpen && x !== s;
         }
+        // Its inbound link is up already: the URL's record is connected since that one
+        // opened (not since its own last failed dial, nor never).
+        if (linked) rec.since = orphan.since;
         this.records.delete(`machine:${remote.machineId}`);
       }
     }
@@ -332,6 +337,10 @@ export class ReplicationService implements Service, DialHost {
         rec.lastCounts = s.peerCounts();
         rec.lastDivergence = s.divergence();
         rec.clockOffsetMs = s.clockOffsetMs;
+        if (rec.lastHeard === null || s.lastHeardAt > rec.lastHeard) {
+          rec.lastHeard = s.lastHeardAt;
+          rec.lastLinks = s.peerLinks;
+        }
         if (this.openSessionOf(rec) === null) {
           rec.since = end.at;
           this.log.info('sync peer disconnected', { peer: rec.machineId, url: rec.url, code: end.code, reason: end.reason, error: end.error?.code });

@@ -294,6 +294,16 @@ export class SyncSession implements Service {
     return this.theirLinks.size;
   }
 
+  /** The machines the peer said it is directly connected to (liveness: those are reachable through it). */
+  get peerLinks(): string[] {
+    return this.theirLinks.list();
+  }
+
+  /** When any frame (batch, ack, ping, pong, links…) last arrived from the peer (wall-clock ms). */
+  get lastHeardAt(): number {
+    return this.liveness.lastHeardAt;
+  }
+
   /**
    * Sends a remote-call frame (protocol 3). False when the session is not open or
    * the peer speaks an older protocol: the caller then picks another link or fails.

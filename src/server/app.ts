@@ -22,6 +22,7 @@ import type { PeerRegistry } from './peer-registry.js';
 import type { FleetPort, ReplicationPort } from './ports.js';
 import { openApiDocument, registerRoutes, route, type AnyRoute } from './route.js';
 import { SocketOwners } from './socket-owner.js';
+import { activityRoutes } from './routes/activity-routes.js';
 import { fleetDataRoutes } from './routes/fleet-data-routes.js';
 import { projectRoutes } from './routes/project-routes.js';
 import { taskRoutes } from './routes/task-routes.js';
@@ -138,6 +139,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     ...projectRoutes(deps.ctx),
     ...taskRoutes(deps.ctx),
     ...fleetDataRoutes(deps.ctx),
+    ...activityRoutes(deps.ctx),
     route({
       method: 'GET', path: '/status', tag: 'status', summary: 'Machine, counts, fleet per host, peers, last pull',
       response: statusModel,

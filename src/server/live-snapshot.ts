@@ -76,7 +76,7 @@ class Budget {
 export function buildSnapshot(ctx: StoreContext, status: StatusDoc, cursor: number, conflicts: ConflictTracker): SnapshotMessage {
   const db = ctx.db;
   // Without hosts and machines: sessions and machines are lists of their own below.
-  const head = { machine: status.machine, ...overviewCounts(ctx), truncated: status.truncated, peers: status.peers, fleet: status.fleet, recovery: status.recovery };
+  const head = { machine: status.machine, ...overviewCounts(ctx), truncated: status.truncated, liveness: status.liveness, peers: status.peers, fleet: status.fleet, recovery: status.recovery };
   // The envelope, status and peers first; 2 kB spare for the list wrappers and keys.
   const budget = new Budget(SNAPSHOT_MAX_BYTES - bytesOf(head) - bytesOf(status.peers) - 2048);
 

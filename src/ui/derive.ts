@@ -1,29 +1,39 @@
 /**
  * Views of the fleet state that several elements show: hosts with their sessions,
- * the board's columns, the activity stream. Pure functions of the state.
+ * the board's columns, the counts. Pure functions of the state.
  */
-import { AT_OF, inContext, inWindow, type Columns, type ListWindow, type TaskContext } from './live/fleet-state.js';
+import { inContext, inWindow, type Columns, type TaskContext } from './live/fleet-state.js';
 import { COLUMN_ORDER_OF, compareTasks } from './live/task-order.js';
-import type { LiveConflict as Conflict, LiveCounts } from '../protocol/live.js';
-import type { Assignment, Machine, Session, Task, TaskStatus, Update } from '../protocol/models.js';
+import type { LiveCounts } from '../protocol/live.js';
+import type { Machine, Session, Task, TaskStatus } from '../protocol/models.js';
 import type { PeerStatus } from '../protocol/status.js';
+import { hostLiveness, type Reach } from '../protocol/liveness.js';
 import { shortId } from '../protocol/short-id.js';
-
-/** A host not heard from for this long is shown as silent. */
-export const SILENT_AFTER_MS = 5 * 60_000;
 
 export interface HostView {
   readonly name: string;
   readonly sessions: readonly Session[];
   /** Newest event from the machine that publishes this host (null: none known). */
   readonly lastSeen: string | null;
+  /** Last frame or event any link carried from it (at least lastSeen). */
+  readonly lastHeard: string | null;
+  /** How it is reached now (protocol/liveness.ts). */
+  readonly reach: Reach;
   readonly silent: boolean;
   readonly self: boolean;
 }
 
-export function hostViews(sessions: ReadonlyMap<string, Session>, machines: ReadonlyMap<string, Machine>, selfName: string, now: number): HostView[] {
+/**
+ * The fleet by host, with each host's liveness judged as the status document judges
+ * it (protocol/liveness.ts): reachable over a link, or silent past `silentAfterMs`.
+ */
+export function hostViews(
+  sessions: ReadonlyMap<string, Session>, machines: ReadonlyMap<string, Machine>, peers: readonly PeerStatus[],
+  self: { readonly id: string; readonly name: string }, now: number, silentAfterMs: number,
+): HostView[] {
   const lastSeen = new Map<string, string>();
   for (const m of machines.values()) if (m.name !== null && m.last_event_at !== null) lastSeen.set(m.name, m.last_event_at);
+  const live = hostLiveness(machines.values(), peers, self.id, now, silentAfterMs);
   const byHost = new Map<string, Session[]>();
   for (const x of sessions.values()) {
     const l = byHost.get(x.host);
@@ -33,13 +43,16 @@ export function hostViews(sessions: ReadonlyMap<string, Session>, machines: Read
   const names = [...new Set([...byHost.keys(), ...lastSeen.keys()])].sort();
   return names.map((name) => {
     const seen = lastSeen.get(name) ?? null;
-    const self = name === selfName;
+    const isSelf = name === self.name;
+    const l = live.get(name);
     return {
       name,
       sessions: (byHost.get(name) ?? []).sort((a, b) => a.session.localeCompare(b.session)),
       lastSeen: seen,
-      self,
-      silent: !self && seen !== null && now - Date.parse(seen) > SILENT_AFTER_MS,
+      lastHeard: l?.lastHeard ?? seen,
+      reach: isSelf ? 'self' : l?.reach ?? null,
+      self: isSelf,
+      silent: !isSelf && (l?.silent ?? false),
     };
   });
 }
@@ -70,52 +83,6 @@ export function columns(tasks: ReadonlyMap<string, Task>, context: TaskContext, 
     loading: windows === undefined,
   });
   return { open: view('open'), in_progress: view('in_progress'), blocked: view('blocked'), done: view('done') };
-}
-
-export type ActivityItem =
-  | { readonly kind: 'update'; readonly key: string; readonly at: number; readonly update: Update }
-  | { readonly kind: 'assignment'; readonly key: string; readonly at: number; readonly assignment: Assignment; readonly task: Task | undefined }
-  | { readonly kind: 'conflict'; readonly key: string; readonly at: number; readonly conflict: Conflict };
-
-export type ActivitySource = 'updates' | 'assignments' | 'conflicts';
-
-export interface ActivityView {
-  readonly items: readonly ActivityItem[];
-  /**
-   * The source to load next for older items (the one whose loaded window ends the
-   * latest), or null when all are loaded.
-   */
-  readonly older: ActivitySource | null;
-}
-
-/**
- * Updates, broadcasts, assignments and conflicts, newest first, merged from three
- * paged lists: shown down to the horizon — the oldest time every list not loaded in
- * full has reached — so nothing older is shown while a list could still hold
- * something newer than it.
- */
-export function activity(
-  updates: ReadonlyMap<string, Update>, assignments: ReadonlyMap<string, Assignment>, conflicts: ReadonlyMap<string, Conflict>, tasks: ReadonlyMap<string, Task>,
-  lists: Readonly<Record<ActivitySource, ListWindow>>,
-): ActivityView {
-  let horizon = -Infinity;
-  let older: ActivitySource | null = null;
-  for (const src of ['updates', 'assignments', 'conflicts'] as const) {
-    const w = lists[src];
-    if (w.next === null) continue;
-    const reached = w.oldest ?? Infinity;
-    if (reached > horizon) {
-      horizon = reached;
-      older = src;
-    }
-  }
-  const items: ActivityItem[] = [];
-  for (const u of updates.values()) items.push({ kind: 'update', key: `u:${u.id}`, at: AT_OF.updates(u), update: u });
-  for (const a of assignments.values()) items.push({ kind: 'assignment', key: `a:${a.id}`, at: AT_OF.assignments(a), assignment: a, task: tasks.get(a.task_id) });
-  for (const c of conflicts.values()) items.push({ kind: 'conflict', key: `c:${c.id}`, at: AT_OF.conflicts(c), conflict: c });
-  const shown = items.filter((i) => i.at >= horizon);
-  shown.sort((a, b) => b.at - a.at || a.key.localeCompare(b.key));
-  return { items: shown, older };
 }
 
 export interface Counts {

@@ -3,6 +3,7 @@
  * can be bookmarked, shared and survives a reload; and the pure rules that apply
  * them. Unknown keys and bad values are dropped, never trusted: the hash is input.
  */
+import type { ActivityKind } from '../protocol/activity.js';
 import type { Session, SessionState, Task, TaskStatus } from '../protocol/models.js';
 
 export interface Filters {
@@ -15,11 +16,25 @@ export interface Filters {
   readonly priority: string;
   /** A task status (board) or a session state (fleet); '' for any. */
   readonly state: string;
+  /** Activity: one of ACTIVITY_FILTERS' ids; '' for all. */
+  readonly kind: string;
+  /** Activity: a task's id or short id, whose history alone is shown; '' for the whole stream. */
+  readonly task: string;
 }
 
-export const NO_FILTERS: Filters = { q: '', project: '', host: '', session: '', priority: '', state: '' };
+export const NO_FILTERS: Filters = { q: '', project: '', host: '', session: '', priority: '', state: '', kind: '', task: '' };
 
-const KEYS = ['q', 'project', 'host', 'session', 'priority', 'state'] as const;
+/** The Activity view's kind filters, and the item kinds (protocol/activity.ts) each shows; `conflicts` also shows the merge's conflicts. */
+export const ACTIVITY_FILTERS = [
+  { id: 'tasks', label: 'Task changes', kinds: ['created', 'status', 'edited', 'archived'] },
+  { id: 'claims', label: 'Claims', kinds: ['claimed', 'claim_lost'] },
+  { id: 'assignments', label: 'Assignments', kinds: ['assigned'] },
+  { id: 'notes', label: 'Notes', kinds: ['note'] },
+  { id: 'broadcasts', label: 'Broadcasts', kinds: ['broadcast'] },
+  { id: 'conflicts', label: 'Conflicts', kinds: ['claim_lost'] },
+] as const satisfies readonly { id: string; label: string; kinds: readonly ActivityKind[] }[];
+
+const KEYS = ['q', 'project', 'host', 'session', 'priority', 'state', 'kind', 'task'] as const;
 const MAX_VALUE = 200;
 
 const TASK_STATES: readonly TaskStatus[] = ['open', 'in_progress', 'blocked', 'done'];
@@ -36,6 +51,8 @@ export function filtersFromHash(hash: string): Filters {
   const state = out['state'] ?? '';
   if (!/^[0-4]?$/.test(priority)) out['priority'] = '';
   if (state !== '' && !(TASK_STATES as readonly string[]).includes(state) && !(SESSION_STATES as readonly string[]).includes(state)) out['state'] = '';
+  if (!ACTIVITY_FILTERS.some((f) => f.id === out['kind'])) out['kind'] = '';
+  if (!/^[0-9a-f-]*$/.test(out['task'] ?? '')) out['task'] = '';
   return out as unknown as Filters;
 }
 

@@ -10,9 +10,7 @@ export type LoadRequest =
   /** The board's columns for a context: its first pages, or with `status` the next page of that column. */
   | { readonly kind: 'columns'; readonly context: TaskContext; readonly status?: TaskStatus }
   /** The next page of a list. */
-  | { readonly kind: 'list'; readonly list: ListName }
-  /** Older activity: the next page of whichever list the activity stream waits for. */
-  | { readonly kind: 'activity' };
+  | { readonly kind: 'list'; readonly list: ListName };
 
 export class LoadEvent extends Event {
   static readonly eventName = 'clare-load';

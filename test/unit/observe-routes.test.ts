@@ -22,7 +22,7 @@ afterEach(async () => {
 
 const peer = (over: Partial<PeerStatus>): PeerStatus => ({
   url: 'http://198.18.0.2:8765', machine_id: null, name: 'b', connected: true, since: null, faulty: false, last_error: null,
-  events_sent: 0, events_received: 0, duplicates_received: 0, lag: { they_lack: 0, we_lack: 0 }, divergence: null, clock_offset_ms: 3, protocol: 1, direction: 'outbound', ...over,
+  events_sent: 0, events_received: 0, duplicates_received: 0, lag: { they_lack: 0, we_lack: 0 }, divergence: null, clock_offset_ms: 3, protocol: 1, direction: 'outbound', last_heard: null, links: [], ...over,
 });
 
 async function app(ports: DaemonPorts = {}) {

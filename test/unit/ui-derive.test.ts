@@ -4,7 +4,7 @@
 // horizon none of them can still hold something newer than, and names the list to
 // load next; fetched rows never overwrite live ones nor revive tombstoned ones.
 import { describe, expect, it } from 'vitest';
-import { activity, columns } from '../../src/ui/derive.js';
+import { columns } from '../../src/ui/derive.js';
 import { ALL_TASKS, applyFrames, fromSnapshot, mergeColumns, mergeList, type FleetState } from '../../src/ui/live/fleet-state.js';
 import type { SnapshotMessage } from '../../src/protocol/live.js';
 import type { Assignment, Task, Update } from '../../src/protocol/models.js';
@@ -15,7 +15,6 @@ const task = (id: string, priority: number, createdMs: number, extra: Partial<Ta
   depends_on: [], blocked_by: [], ready: true, assignment: null, holder: null, created_at: at(createdMs), ...extra,
 });
 const update = (id: string, ms: number): Update => ({ id, kind: 'note', text: id, origin: 'm', task_id: null, host: null, session: null, group: null, ttl_s: null, expires_at: null, created_at: at(ms), receipts: [] });
-const assignment = (id: string, ms: number): Assignment => ({ id, task_id: 't', host: 'h', session: 's', delivery: 'pending', error: null, removed: false, created_at: at(ms) });
 const page = <T>(items: T[], next: string | null = null) => ({ items, next_cursor: next });
 
 function state(open: Task[], openNext: string | null, updates: Update[], updatesNext: string | null, assignments: Assignment[], assignmentsNext: string | null): FleetState {
@@ -27,7 +26,7 @@ function state(open: Task[], openNext: string | null, updates: Update[], updates
       tasks: { open: page(open, openNext), in_progress: empty, blocked: empty, done: empty },
       updates: page(updates, updatesNext), assignments: page(assignments, assignmentsNext),
       status: {
-        machine: { id: 'm', name: 'desk', version: 't', started_at: at(0) }, truncated: { sessions: false, machines: false }, peers: [], fleet: null, recovery: null,
+        machine: { id: 'm', name: 'desk', version: 't', started_at: at(0) }, truncated: { sessions: false, machines: false }, liveness: { silent_after_s: 300 }, peers: [], fleet: null, recovery: null,
         counts: { projects: 0, tasks: {}, ready_tasks: 0, sessions: 0, events: 0, skipped_events: 0, conflicts: 0 }, sessions_by_state: {},
       },
     },
@@ -51,18 +50,6 @@ describe('page windows', () => {
     expect(all.tasks.map((t) => t.id)).toEqual(['a', 'c', 'b', 'd']);
     expect(s.tasks.get('c')!.title).toBe('c');
     expect(all.more).toBe(false);
-  });
-
-  it('activity stops at the horizon of the lists not loaded in full, and names the one to load', () => {
-    let s = state([], null, [update('u9', 90), update('u5', 50)], 'u-more', [assignment('a8', 80), assignment('a2', 20)], 'a-more');
-    let v = activity(s.updates, s.assignments, s.conflicts, s.tasks, s.lists);
-    // Updates reached 50, assignments 20: below 50 the updates list may still hold items.
-    expect(v.items.map((i) => i.key)).toEqual(['u:u9', 'a:a8', 'u:u5']);
-    expect(v.older).toBe('updates');
-    s = mergeList(s, 'updates', page([update('u3', 30), update('u1', 10)], null));
-    v = activity(s.updates, s.assignments, s.conflicts, s.tasks, s.lists);
-    expect(v.items.map((i) => i.key)).toEqual(['u:u9', 'a:a8', 'u:u5', 'u:u3', 'a:a2']);
-    expect(v.older).toBe('assignments');
   });
 
   it('a fetched page does not bring back a row tombstoned since the snapshot', () => {

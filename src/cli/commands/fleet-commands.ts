@@ -58,8 +58,8 @@ export function printStatus(s: StatusDoc): void {
   }
   printTable(['HOST', 'SESSION', 'STATE', 'IDLE', 'TASK'], rows, 'no sessions known yet (clare pull)');
   if (s.truncated.sessions) out.write(`(the first ${rows.length} of ${s.counts.sessions} sessions; clare status lists at most that many: GET /api/v1/sessions pages through all)\n`);
-  const silent = s.hosts.filter((h) => h.last_seen !== null && Date.now() - Date.parse(h.last_seen) > 5 * 60_000);
-  if (silent.length > 0) out.write(`\nnot heard from: ${silent.map((h) => `${h.name} (last seen ${ago(h.last_seen)})`).join(', ')}\n`);
+  const silent = s.hosts.filter((h) => h.silent);
+  if (silent.length > 0) out.write(`\nnot heard from: ${silent.map((h) => `${h.name} (last heard ${ago(h.last_heard)})`).join(', ')}\n`);
   if (s.peers.length > 0) {
     out.write('\n');
     printTable(['PEER', 'NAME', 'STATE', 'SENT', 'RECEIVED', 'LAG(they/we)', 'OFFSET', 'LAST ERROR'], s.peers.map((p) => [

@@ -8,7 +8,7 @@
 import { LitElement, css, html, nothing, type TemplateResult } from 'lit';
 import { customElement, state } from 'lit/decorators.js';
 import { ActionEvent, runAction } from '../actions.js';
-import { activity, counts, hostViews } from '../derive.js';
+import { counts, hostViews } from '../derive.js';
 import { filtersFromHash, hashFor, type Filters } from '../filters.js';
 import { ClockController } from '../live/clock-controller.js';
 import { WaitingNotifier, type NotifyState } from '../live/waiting-notifier.js';
@@ -165,7 +165,6 @@ export class ClareApp extends LitElement {
 
   // Derived views are recomputed only when their inputs change identity (fleet-state.ts).
   private readonly hosts = memo(hostViews);
-  private readonly activity = memo(activity);
   private readonly counts = memo(counts);
 
   override connectedCallback(): void {
@@ -285,11 +284,10 @@ export class ClareApp extends LitElement {
         this.live.mergeColumns(s.epoch, key, pages, after);
         return;
       }
-      case 'list':
-      case 'activity': {
-        const list = r.kind === 'list' ? r.list : activity(s.updates, s.assignments, s.conflicts, s.tasks, s.lists).older;
-        const after = list === null ? null : s.lists[list].next;
-        if (list === null || after === null) return;
+      case 'list': {
+        const list = r.list;
+        const after = s.lists[list].next;
+        if (after === null) return;
         this.live.mergeList(s.epoch, list, after, await fetchList(list, after));
         return;
       }
@@ -319,20 +317,19 @@ export class ClareApp extends LitElement {
     const now = this.clock.now;
     switch (this.view) {
       case 'fleet':
-        return html`<clare-fleet-view .hosts=${this.hosts(s.sessions, s.machines, s.status.machine.name, now)} .tasks=${s.tasks} .fleet=${s.fleet}
+        return html`<clare-fleet-view .hosts=${this.hosts(s.sessions, s.machines, s.peers, s.status.machine, now, s.status.liveness.silent_after_s * 1000)} .tasks=${s.tasks} .fleet=${s.fleet}
           .moreSessions=${s.lists.sessions.next !== null} .now=${now} .filters=${this.filters} .notify=${this.notifyState}
           @filters-change=${this.onFilters} @notify-toggle=${this.onNotifyToggle}></clare-fleet-view>`;
       case 'board':
         return html`<clare-board-view .filters=${this.filters} @filters-change=${this.onFilters} .tasks=${s.tasks} .columns=${s.columns} .counts=${s.counts} .projects=${s.projects}
           .moreProjects=${s.lists.projects.next !== null} .sessions=${s.sessions}></clare-board-view>`;
-      case 'activity': {
-        const a = this.activity(s.updates, s.assignments, s.conflicts, s.tasks, s.lists);
-        return html`<clare-activity-view .items=${a.items} .older=${a.older !== null} .machines=${s.machines} .now=${now}></clare-activity-view>`;
-      }
+      case 'activity':
+        return html`<clare-activity-view .filters=${this.filters} @filters-change=${this.onFilters} .cursor=${s.cursor} .conflicts=${s.conflicts}
+          .moreConflicts=${s.lists.conflicts.next !== null} .assignments=${s.assignments} .updates=${s.updates} .tasks=${s.tasks} .machines=${s.machines} .now=${now}></clare-activity-view>`;
       case 'mesh':
         return html`<clare-mesh-view .peers=${s.peers} .machines=${s.machines} .self=${s.status.machine} .now=${now}></clare-mesh-view>`;
       case 'broadcast':
-        return html`<clare-broadcast-view .groups=${s.groups} .moreGroups=${s.lists.groups.next !== null} .updates=${s.updates} .sessions=${s.sessions} .now=${now}></clare-broadcast-view>`;
+        return html`<clare-broadcast-view .groups=${s.groups} .moreGroups=${s.lists.groups.next !== null} .updates=${s.updates} .moreUpdates=${s.lists.updates.next !== null} .sessions=${s.sessions} .now=${now}></clare-broadcast-view>`;
     }
   }
 

@@ -106,6 +106,8 @@ export class ClareBroadcastView extends LitElement {
   /** More groups exist than the page holds. */
   @property({ attribute: false }) moreGroups = false;
   @property({ attribute: false }) updates: ReadonlyMap<string, Update> = new Map();
+  /** Older updates exist than the live state holds (older broadcasts may be among them). */
+  @property({ attribute: false }) moreUpdates = false;
   @property({ attribute: false }) sessions: ReadonlyMap<string, Session> = new Map();
   @property({ attribute: false }) now = Date.now();
   @state() private group = '';
@@ -148,8 +150,13 @@ export class ClareBroadcastView extends LitElement {
 
   /** The heading only over something: the broadcasts besides the one just sent, or "None yet" when there are none at all. */
   private renderRecent(rest: readonly Update[], justSent: boolean): TemplateResult | typeof nothing {
-    if (rest.length === 0) return justSent ? nothing : html`<h3>Recent broadcasts</h3><p class="muted">None yet.</p>`;
-    return html`<h3>Recent broadcasts</h3><ol>${repeat(rest, (u) => u.id, (u) => this.renderBroadcast(u))}</ol>`;
+    // Only the newest updates are held: older broadcasts are in Activity, never "none".
+    const all = this.moreUpdates ? html`<p class="muted"><a href="#/activity?kind=broadcasts">All broadcasts, in Activity</a></p>` : nothing;
+    if (rest.length === 0) {
+      if (justSent) return all;
+      return html`<h3>Recent broadcasts</h3><p class="muted">${this.moreUpdates ? 'None among the newest updates.' : 'None yet.'}</p>${all}`;
+    }
+    return html`<h3>Recent broadcasts</h3><ol>${repeat(rest, (u) => u.id, (u) => this.renderBroadcast(u))}</ol>${all}`;
   }
 
   override render(): TemplateResult {

@@ -1,4 +1,4 @@
-/** One host of the fleet: its sessions, and when it was last heard from. */
+/** One host of the fleet: its sessions, whether a link reaches it, and when it was last heard from. */
 import { LitElement, css, html, nothing, type TemplateResult } from 'lit';
 import { customElement, property } from 'lit/decorators.js';
 import { repeat } from 'lit/directives/repeat.js';
@@ -72,8 +72,10 @@ export class ClareHostCard extends LitElement {
       <header>
         <h3 id="h">${h.name}</h3>
         ${h.self ? html`<span class="badge neutral">this machine</span>` : nothing}
-        ${h.silent ? html`<span class="badge warn">not heard from</span>` : nothing}
-        <span class="seen" title=${stamp(h.lastSeen)}>${h.self ? '' : `last seen ${ago(h.lastSeen, this.now)}`}</span>
+        ${h.silent ? html`<span class="badge warn" data-liveness="silent">not heard from</span>` : nothing}
+        ${h.reach === 'direct' ? html`<span class="badge ok" data-liveness="direct" title="a link of this daemon to it is up">linked</span>` : nothing}
+        ${h.reach === 'relayed' ? html`<span class="badge ok" data-liveness="relayed" title="a peer this daemon is linked to has a link to it">linked via a peer</span>` : nothing}
+        <span class="seen" title=${stamp(h.lastHeard)}>${h.self || h.reach !== null ? '' : `last heard ${ago(h.lastHeard, this.now)}`}</span>
       </header>
       ${h.sessions.length === 0
         ? html`<p class="empty">No sessions known on this host.</p>`

@@ -1,7 +1,8 @@
 /**
  * A task on the board: priority, status marks (waiting for dependencies, ready,
  * blocked), dependencies, assignment. Draggable onto a session (assign) or a
- * column (status). Every action also has a button, for the keyboard.
+ * column (status). Every action also has a button, for the keyboard; the buttons
+ * show on hover and focus, over the card, and take no room while hidden.
  *
  * @fires edit-task - CustomEvent<string>: the task id, to open the edit dialog.
  * @fires clare-action - ActionEvent `update-task`, `assign` or `unassign`.
@@ -91,9 +92,25 @@ export class ClareTaskCard extends LitElement {
       flex-wrap: wrap;
       gap: 0.3rem;
     }
-    /* Compact cards: the actions show on hover and keyboard focus; touch screens always show them. */
+    /*
+     * Compact cards: on a device that hovers, the actions float over the card's top
+     * right corner on hover and keyboard focus, and take no room while hidden (the
+     * card is as tall as its content). Touch screens show them in the flow, always.
+     */
     @media (hover: hover) {
+      article {
+        position: relative;
+      }
       .actions {
+        position: absolute;
+        top: 0.3rem;
+        right: 0.35rem;
+        flex-wrap: nowrap;
+        padding: 0.2rem;
+        background: var(--surface);
+        border: 1px solid var(--border);
+        border-radius: var(--radius);
+        box-shadow: var(--shadow);
         opacity: 0;
         transition: opacity 0.12s;
       }

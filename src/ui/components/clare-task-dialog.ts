@@ -1,7 +1,8 @@
 /**
  * Create or edit a task in a modal dialog: project, title, description, priority,
  * status (when editing) and dependencies. Saves through the API; API errors
- * (validation, dependency cycles) are shown in the dialog.
+ * (validation, dependency cycles) are shown in the dialog. Editing, it shows the
+ * task's history (GET /api/v1/tasks/:id/history), the next page read as you scroll.
  *
  * @fires clare-action - ActionEvent `create-task`, `update-task`, `dependency`.
  * @fires close - Event: the dialog was closed.
@@ -9,6 +10,10 @@
 import { LitElement, css, html, nothing, type PropertyValues, type TemplateResult } from 'lit';
 import { customElement, property, query, state } from 'lit/decorators.js';
 import { keyed } from 'lit/directives/keyed.js';
+import { repeat } from 'lit/directives/repeat.js';
+import { renderEntry } from '../activity-entry.js';
+import { ActivityFeed } from '../live/activity-feed.js';
+import { SentinelWatch } from '../live/sentinel-watch.js';
 import { requestAction, type TaskFields } from '../actions.js';
 import { STATUS_LABELS } from '../format.js';
 import type { Project, Task, TaskStatus } from '../../protocol/models.js';
@@ -77,6 +82,59 @@ export class ClareTaskDialog extends LitElement {
     select[multiple] {
       min-height: 6rem;
     }
+    .history {
+      border-top: 1px solid var(--border);
+      padding: 0.75rem 1rem 1rem;
+    }
+    .history header {
+      display: flex;
+      justify-content: space-between;
+      align-items: baseline;
+      margin-bottom: 0.5rem;
+    }
+    .history h3 {
+      font-size: 0.95rem;
+    }
+    .history ol {
+      list-style: none;
+      margin: 0;
+      padding: 0;
+      max-height: 16rem;
+      overflow-y: auto;
+      display: flex;
+      flex-direction: column;
+      gap: 0.35rem;
+    }
+    .history li {
+      display: grid;
+      grid-template-columns: 7rem minmax(0, 1fr);
+      gap: 0.5rem;
+      font-size: 0.85rem;
+      padding: 0.3rem 0;
+      border-bottom: 1px solid var(--surface-2);
+    }
+    .history .kind {
+      display: flex;
+      flex-direction: column;
+      gap: 0.15rem;
+      align-items: flex-start;
+      color: var(--muted);
+      font-size: 0.78rem;
+    }
+    .history p {
+      margin: 0;
+      overflow-wrap: anywhere;
+    }
+    .history .text {
+      white-space: pre-wrap;
+    }
+    .history .by {
+      color: var(--muted);
+      font-size: 0.78rem;
+    }
+    .history .sentinel {
+      min-height: 1px;
+    }
     @media (max-width: 480px) {
       .row {
         grid-template-columns: 1fr;
@@ -95,6 +153,14 @@ export class ClareTaskDialog extends LitElement {
   private generation = 0;
   @query('dialog') private dialog!: HTMLDialogElement;
   @query('form') private form!: HTMLFormElement;
+  @query('.history .sentinel') private sentinel!: HTMLElement | null;
+  private readonly history = new ActivityFeed(this);
+  private readonly end = new SentinelWatch(() => this.history.loadOlder());
+
+  override disconnectedCallback(): void {
+    this.end.stop();
+    super.disconnectedCallback();
+  }
 
   override willUpdate(changed: PropertyValues<this>): void {
     if (changed.has('target') && this.target !== null) {
@@ -102,10 +168,14 @@ export class ClareTaskDialog extends LitElement {
       this.generation++;
       const t = this.target;
       this.project = t.mode === 'create' ? t.project ?? [...this.projects.keys()][0] ?? '' : this.tasks.get(t.id)?.project_id ?? '';
+      // Read afresh on every open: the history may have grown while the dialog was closed.
+      if (t.mode === 'edit') this.history.setQuery({ task: t.id, kinds: null }, true);
     }
   }
 
   override updated(changed: PropertyValues<this>): void {
+    // The sentinel at the end of the history: scrolled into view, the next page is read.
+    this.end.watch(this.sentinel);
     if (!changed.has('target')) return;
     if (this.target === null) {
       if (this.dialog.open) this.dialog.close();
@@ -214,9 +284,23 @@ export class ClareTaskDialog extends LitElement {
       </div>`;
   }
 
+  private renderHistory(id: string): TemplateResult {
+    const h = this.history;
+    const ctx = { machines: new Map(), assignments: new Map(), updates: new Map(), now: Date.now(), linkTasks: false, oneTask: true, origins: false };
+    return html`<section class="history" aria-labelledby="history-title">
+      <header><h3 id="history-title">History</h3><a href=${`#/activity?task=${shortId(id)}`}>Open in Activity</a></header>
+      ${h.error === null ? nothing : html`<p class="error-text" role="alert">${h.error}</p>`}
+      ${h.items.length === 0
+        ? html`<p class="muted">${h.next === undefined ? 'Loading…' : 'Nothing yet.'}</p>`
+        : html`<ol>${repeat(h.items, (e) => e.id, (e) => renderEntry(e, ctx))}${h.hasOlder ? html`<li class="sentinel" aria-hidden="true"></li>` : nothing}</ol>`}
+    </section>`;
+  }
+
   override render(): TemplateResult {
+    const t = this.target;
     return html`<dialog aria-labelledby="title" @close=${() => this.dispatchEvent(new Event('close'))}>
-      ${keyed(this.generation, html`<form @submit=${(e: SubmitEvent) => { void this.submit(e); }}>${this.target === null ? nothing : this.renderBody(this.target)}</form>`)}
+      ${keyed(this.generation, html`<form @submit=${(e: SubmitEvent) => { void this.submit(e); }}>${t === null ? nothing : this.renderBody(t)}</form>`)}
+      ${t?.mode === 'edit' ? this.renderHistory(t.id) : nothing}
     </dialog>`;
   }
 }
