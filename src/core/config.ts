@@ -16,6 +16,8 @@ import { trustedMachineId, type MachineId } from './ids.js';
 const UUID4_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
 export const peerUrlSchema = z.url({ protocol: /^https?$/, error: 'a peer is an http:// or https:// URL such as http://198.18.0.2:8765' })
+  // TOML strings are Unicode scalar values: a lone surrogate could not be written back to clare.toml.
+  .refine((s) => !/\p{Cs}/u.test(s), { error: 'a peer URL must be well-formed text (it holds a lone UTF-16 surrogate)' })
   .transform((s) => s.replace(/\/+$/, ''));
 
 /** A host name derived from the OS hostname, made valid for `name`. */

@@ -36,7 +36,13 @@ export class PeerRegistry {
 
   private write(next: string[]): void {
     const text = setPeersInText(readFileSync(this.file, 'utf8'), next);
-    parseConfig(text, this.file); // the edited text must still be a valid config
+    // The edited text must still be a valid config; if it is not, the new list is what broke it
+    // (the file as it stands parsed at start): refuse it and write nothing.
+    try {
+      parseConfig(text, this.file);
+    } catch (e) {
+      throw new ClareError('CLARE_VALIDATION', `that peer list cannot be written to ${this.file}: ${e instanceof Error ? e.message : String(e)}`);
+    }
     writeFileAtomic(this.file, text);
     this.peers = next;
   }

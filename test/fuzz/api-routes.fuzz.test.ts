@@ -303,7 +303,9 @@ async function runCase(c: Case): Promise<void> {
   const key = `${c.method} ${c.route?.template ?? '(none)'} ${status}`;
   histogram.set(key, (histogram.get(key) ?? 0) + 1);
   const wrote = fd.version() !== before;
-  if (status >= 500 && !injectedRclaudeFailure(status, text) && !hostOutOfReach(status, text)) violation(DOOR, 'status-5xx', `${what} → ${status} ${brief(text)}`);
+  // A HEAD answer has no body to say why: the same URL asked with GET (reads only) says it.
+  const why = status >= 500 && c.method === 'HEAD' ? (await fd.app.inject({ method: 'GET', url: c.url, headers: c.headers, remoteAddress: c.remoteAddress })).body : text;
+  if (status >= 500 && !injectedRclaudeFailure(status, why) && !hostOutOfReach(status, why)) violation(DOOR, 'status-5xx', `${what} → ${status} ${brief(why)}`);
   const code = status >= 400 && c.method !== 'HEAD' ? checkErrorBody(DOOR, what, status, text) : null;
   // JSON nested past the bound is refused as such wherever a body is read (a route matched, the
   // token passed, the URL itself is valid: a path that is not UTF-8 is refused before any body is read).

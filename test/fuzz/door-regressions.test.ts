@@ -111,3 +111,13 @@ describe('fixed in config (src/core/config.ts): issue 9 "Small ones"', () => {
     expect(thrownCoded(() => parseConfig(`${head}${'k'.repeat(10_000)} = 1\n`, '/c/clare.toml')).message.length).toBeLessThan(2000);
   });
 });
+
+describe('found by the route fuzzer after the doors work (2026-12-01, CLARE_FUZZ_SEED=20788)', () => {
+  it('POST /api/v1/peers with a lone surrogate in the URL is a 400 CLARE_VALIDATION, and clare.toml keeps its peer list', async () => {
+    // JSON's \udc00 escape reaches the handler as a lone surrogate, which no TOML string can hold:
+    // it was refused only when the edited file failed to parse, as a 500 CLARE_CONFIG.
+    const a = await send('POST', '/api/v1/peers', { body: '{"url":"http://127.0.0.1:1/x?y#zx\\udc00"}' });
+    expectCoded(a, 'CLARE_VALIDATION');
+    expect((await send('GET', '/api/v1/peers')).body).toEqual([]);
+  });
+});
