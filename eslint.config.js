@@ -3,7 +3,7 @@ import tseslint from 'typescript-eslint';
 import globals from 'globals';
 
 /**
- * Branded types (src/core/ids.ts). A cast to one outside ids.ts would brand a value
+ * Branded types (src/protocol/ids.ts). A cast to one outside ids.ts would brand a value
  * nothing validated; test/unit/brand-casts.test.ts checks this list names every brand.
  */
 export const BRANDS = ['MachineId', 'EventId', 'ProjectId', 'TaskId', 'AssignmentId', 'UpdateId', 'Hlc'];
@@ -12,7 +12,7 @@ const BRAND_CAST_SELECTORS = [
   `TSAsExpression TSTypeReference[typeName.name=${brandName}]`,
   `TSTypeAssertion TSTypeReference[typeName.name=${brandName}]`,
 ];
-const BRAND_CAST_MESSAGE = 'Brand a value in src/core/ids.ts only: parse it (an *IdSchema, parseHlc/asHlc) or, read back from our store, use a trusted* function.';
+const BRAND_CAST_MESSAGE = 'Brand a value in src/protocol/ids.ts only: parse it (an *IdSchema, parseHlc/asHlc) or, read back from our store, use a trusted* function.';
 
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'test-output/**'] },
@@ -39,7 +39,7 @@ export default tseslint.config(
   },
   {
     // ids.ts is where strings become branded ids: its parse and trusted* functions.
-    files: ['src/core/ids.ts'],
+    files: ['src/protocol/ids.ts'],
     rules: { 'no-restricted-syntax': 'off' },
   },
   {

@@ -4,33 +4,14 @@
  */
 import { z } from 'zod';
 import { RECEIPT_STATUSES, SESSION_STATES, TASK_STATUSES } from '../protocol/models.js';
-import { isHlc } from './hlc.js';
+import { NO_CONTROL, noControlChars } from '../protocol/values.js';
 
-export const hlcSchema = z.string().refine(isHlc, 'must be an HLC <15-digit ms>:<5-digit counter>:<machine uuid>').transform((s) => s);
+// The value schemas wire frames share live in src/protocol/values.ts.
+export { HOST_NAME_RE, hlcSchema, hostNameSchema, noControlChars, pathSchema, SESSION_NAME_RE, sessionNameSchema } from '../protocol/values.js';
 
-/** A host's display name (the `name` in clare.toml, the first column of rclaude's listing). */
-export const HOST_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
-export const hostNameSchema = z.string().regex(HOST_NAME_RE, 'host names are letters, digits, ".", "_" or "-" (max 63)');
-/** A session name as rclaude reports it (a tmux session name: no ":"). */
-export const SESSION_NAME_RE = /^[A-Za-z0-9_][A-Za-z0-9._@+-]{0,127}$/;
-export const sessionNameSchema = z.string().regex(SESSION_NAME_RE, 'session names are letters, digits, ".", "_", "@", "+" or "-" (max 128)');
 export const groupNameSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'group names are letters, digits, ".", "_" or "-" (max 64)');
 /** `host:session` with `*` and `?` wildcards on either side, e.g. `desk:*`, `build:api-*`. */
 export const memberPatternSchema = z.string().regex(/^[A-Za-z0-9*?][A-Za-z0-9._*?-]{0,62}:[A-Za-z0-9_*?][A-Za-z0-9._@+*?-]{0,127}$/, 'a member is a host:session pattern such as desk:* or build:api-*');
-
-/**
- * Control characters: C0 but tab and newline, DEL, and C1. Text Clare types into agent
- * sessions (through rclaude: tmux keystrokes) or prints in terminals must not steer
- * them — an escape sequence, a carriage return that hides what came before, a NUL
- * that fails every delivery. Refused at every boundary, events from peers included.
- */
-// eslint-disable-next-line no-control-regex -- matching control characters is the point
-const CONTROL_CHARS = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/;
-const NO_CONTROL = 'no control characters (only newline and tab, where the field allows them)';
-/** True when `s` holds no control character but newline and tab. */
-export function noControlChars(s: string): boolean {
-  return !CONTROL_CHARS.test(s);
-}
 
 export const projectNameSchema = z.string().trim().min(1).max(200).refine(noControlChars, NO_CONTROL).refine((s) => !/[\n\t]/.test(s), 'no tabs or newlines');
 export const titleSchema = z.string().trim().min(1).max(500).refine(noControlChars, NO_CONTROL).refine((s) => !s.includes('\n'), 'a title is one line');
@@ -38,7 +19,6 @@ export const descriptionSchema = z.string().max(20_000).refine(noControlChars, N
 export const textSchema = z.string().trim().min(1).max(20_000).refine(noControlChars, NO_CONTROL);
 /** A short note kept with a status change. */
 export const noteSchema = z.string().max(2000).refine(noControlChars, NO_CONTROL);
-export const pathSchema = z.string().min(1).max(4096).startsWith('/', 'must be an absolute path').refine(noControlChars, NO_CONTROL).refine((s) => !/[\n\t]/.test(s), 'no tabs or newlines in a path');
 /** A session's working directory as rclaude reports it (may be empty when unknown). */
 export const cwdSchema = z.string().max(4096).refine(noControlChars, NO_CONTROL).refine((s) => !/[\n\t]/.test(s), 'no tabs or newlines in a path');
 /** Priority 0 = most urgent … 4 = someday. */

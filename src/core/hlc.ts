@@ -11,10 +11,12 @@
  * that is more than `maxSkewMs` ahead of our wall clock.
  */
 import { ClareError } from './errors.js';
-import type { Hlc, MachineId } from './ids.js';
-import { isUuid, trustedHlc, trustedMachineId } from './ids.js';
+import type { Hlc, MachineId } from '../protocol/ids.js';
+import { isUuid, trustedHlc, trustedMachineId } from '../protocol/ids.js';
+import { HLC_RE, isHlc } from '../protocol/values.js';
 
-export type { Hlc } from './ids.js';
+export type { Hlc } from '../protocol/ids.js';
+export { isHlc };
 
 export interface HlcParts {
   /** Milliseconds since the Unix epoch (the physical part). */
@@ -28,7 +30,6 @@ const MS_DIGITS = 15;
 const COUNTER_DIGITS = 5;
 export const MAX_COUNTER = 99_999;
 export const DEFAULT_MAX_SKEW_MS = 60_000;
-const HLC_RE = /^(\d{15}):(\d{5}):([0-9a-f-]{36})$/;
 
 /** The smallest possible HLC: sorts before every real stamp ("nothing seen yet"). */
 export const HLC_ZERO = trustedHlc(`${'0'.repeat(MS_DIGITS)}:${'0'.repeat(COUNTER_DIGITS)}:`);
@@ -45,11 +46,6 @@ export function parseHlc(s: string): HlcParts {
     throw new ClareError('CLARE_HLC_FORMAT', `malformed HLC ${JSON.stringify(s.slice(0, 80))}: expected <15-digit ms>:<5-digit counter>:<machine uuid>`);
   }
   return { ms: Number(m[1]), counter: Number(m[2]), machine: trustedMachineId(machine) };
-}
-
-export function isHlc(s: string): s is Hlc {
-  const machine = HLC_RE.exec(s)?.[3];
-  return machine !== undefined && isUuid(machine);
 }
 
 /** Casts a string already known to be a valid HLC (e.g. read back from our own store). */

@@ -1,36 +1,15 @@
 /**
- * Branded identifiers. Only the parse functions here cast to a brand, so a
- * `TaskId` in a signature is known to have been validated at a boundary.
+ * Minting ids: UUIDv7 for events and entities, a uuid4 for a machine. The branded
+ * types, their wire schemas and the only brand casts are in src/protocol/ids.ts,
+ * re-exported here so core code has one place to import ids from.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { z } from 'zod';
+import {
+  trustedAssignmentId, trustedEventId, trustedMachineId, trustedProjectId, trustedTaskId, trustedUpdateId,
+  type AssignmentId, type EventId, type MachineId, type ProjectId, type TaskId, type UpdateId,
+} from '../protocol/ids.js';
 
-declare const brand: unique symbol;
-export type Brand<T, B extends string> = T & { readonly [brand]: B };
-
-export type MachineId = Brand<string, 'MachineId'>;
-export type EventId = Brand<string, 'EventId'>;
-export type ProjectId = Brand<string, 'ProjectId'>;
-export type TaskId = Brand<string, 'TaskId'>;
-export type AssignmentId = Brand<string, 'AssignmentId'>;
-export type UpdateId = Brand<string, 'UpdateId'>;
-/** A hybrid logical clock stamp; its format and parser live in hlc.ts. */
-export type Hlc = Brand<string, 'Hlc'>;
-
-/** Lower-case canonical uuid (any version). */
-const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[1-8][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
-
-export const uuidSchema = z.string().regex(UUID_RE, 'must be a lower-case uuid');
-export const machineIdSchema = uuidSchema.transform((s) => s as MachineId);
-export const eventIdSchema = uuidSchema.transform((s) => s as EventId);
-export const projectIdSchema = uuidSchema.transform((s) => s as ProjectId);
-export const taskIdSchema = uuidSchema.transform((s) => s as TaskId);
-export const assignmentIdSchema = uuidSchema.transform((s) => s as AssignmentId);
-export const updateIdSchema = uuidSchema.transform((s) => s as UpdateId);
-
-export function isUuid(s: string): boolean {
-  return UUID_RE.test(s);
-}
+export * from '../protocol/ids.js';
 
 /**
  * A UUIDv7: 48 bits of Unix milliseconds, then random bits. Time-ordered keys keep
@@ -46,24 +25,10 @@ export function uuidv7(nowMs: number = Date.now()): string {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
 }
 
-export const newEventId = (): EventId => uuidv7() as EventId;
-export const newProjectId = (): ProjectId => uuidv7() as ProjectId;
-export const newTaskId = (): TaskId => uuidv7() as TaskId;
-export const newAssignmentId = (): AssignmentId => uuidv7() as AssignmentId;
-export const newUpdateId = (): UpdateId => uuidv7() as UpdateId;
+export const newEventId = (): EventId => trustedEventId(uuidv7());
+export const newProjectId = (): ProjectId => trustedProjectId(uuidv7());
+export const newTaskId = (): TaskId => trustedTaskId(uuidv7());
+export const newAssignmentId = (): AssignmentId => trustedAssignmentId(uuidv7());
+export const newUpdateId = (): UpdateId => trustedUpdateId(uuidv7());
 /** A machine id is a uuid4: random, made once by `clare init`, never changed. */
-export const newMachineId = (): MachineId => randomUUID() as MachineId;
-
-/*
- * Values already known to be valid, branded without a second check: ids and stamps
- * read back from our own store (every id and HLC was parsed or minted on its way in),
- * taken from a model built from those rows, or formatted by hlc.ts from parsed parts.
- * With the parse functions above, these are the only brand casts in src/: lint forbids
- * `as <Brand>` everywhere else, so a branded value is always traceable to one of them.
- */
-export const trustedMachineId = (s: string): MachineId => s as MachineId;
-export const trustedEventId = (s: string): EventId => s as EventId;
-export const trustedProjectId = (s: string): ProjectId => s as ProjectId;
-export const trustedTaskId = (s: string): TaskId => s as TaskId;
-export const trustedAssignmentId = (s: string): AssignmentId => s as AssignmentId;
-export const trustedHlc = (s: string): Hlc => s as Hlc;
+export const newMachineId = (): MachineId => trustedMachineId(randomUUID());

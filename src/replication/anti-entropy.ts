@@ -32,11 +32,11 @@ import { formatHlc, isHlc, parseHlc, type Hlc } from '../core/hlc.js';
 import type { MachineId } from '../core/ids.js';
 import { rangeEventsRaw } from '../core/store.js';
 import { encodeEvents } from './batch-codec.js';
-import { MAX_RANGES } from './messages/common.js';
-import type { RangeReqMsg } from './messages/range-req.js';
-import type { RangeMsg } from './messages/range.js';
-import type { SumReqMsg } from './messages/sum-req.js';
-import type { SumMsg } from './messages/sum.js';
+import { MAX_RANGES } from '../protocol/sync/common.js';
+import type { RangeReqMsg } from '../protocol/sync/range-req.js';
+import type { RangeMsg } from '../protocol/sync/range.js';
+import type { SumReqMsg } from '../protocol/sync/sum-req.js';
+import type { SumMsg } from '../protocol/sync/sum.js';
 import type { Statement } from './peer-knowledge.js';
 
 /** An HLC range of one origin, `(after, upto]`; `after` '' means from its first event. */

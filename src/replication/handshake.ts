@@ -8,8 +8,8 @@ import { ClareError } from '../core/errors.js';
 import { originDigests } from '../core/event-digest.js';
 import type { MachineId } from '../core/ids.js';
 import { originCounts, watermarks } from '../core/store.js';
-import { describeIssues } from './messages/frame.js';
-import { helloSchema, helloVersionsSchema, type HelloMsg } from './messages/hello.js';
+import { describeIssues } from '../protocol/sync/frame.js';
+import { helloSchema, helloVersionsSchema, type HelloMsg } from '../protocol/sync/hello.js';
 import { negotiateVersion } from './protocol-version.js';
 
 /** Our hello: who we are, the versions we speak, and what we hold. */

@@ -14,8 +14,8 @@ import { parseErrorBody } from '../protocol/error-body.js';
 import { eventsAfterRaw, watermarks } from '../core/store.js';
 import { bearerHeaders } from './auth.js';
 import { checkContinuity, encodeEvents } from './batch-codec.js';
-import { watermarksSchema } from './messages/common.js';
-import { describeIssues } from './messages/frame.js';
+import { watermarksSchema } from '../protocol/sync/common.js';
+import { describeIssues } from '../protocol/sync/frame.js';
 import { normalizePeerUrl, peerApiUrl } from './peer-url.js';
 import { DEFAULT_PAGE, MAX_PAGE, MAX_POST_BYTES, MAX_SMALL_ANSWER_BYTES, SOURCE_HEADER, formatAfter, syncStateSchema } from './http-sync-wire.js';
 

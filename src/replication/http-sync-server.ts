@@ -19,8 +19,8 @@ import type { Hlc } from '../core/hlc.js';
 import type { MachineId } from '../core/ids.js';
 import { eventCount, eventsAfterRaw, eventsSince, originCounts, watermarks, type RawEvent, type Watermarks } from '../core/store.js';
 import { checkContinuity, heldInStore } from './batch-codec.js';
-import { baseSchema } from './messages/common.js';
-import { describeIssues } from './messages/frame.js';
+import { baseSchema } from '../protocol/sync/common.js';
+import { describeIssues } from '../protocol/sync/frame.js';
 import { DEFAULT_PAGE, MAX_PAGE, MAX_PAGE_BYTES, MAX_POST_EVENTS, parseAfter, type EventsAfterPage, type EventsSincePage, type PostEventsResult, type SyncState } from './http-sync-wire.js';
 
 const limitSchema = z.coerce.number().int().min(1).max(MAX_PAGE).default(DEFAULT_PAGE);

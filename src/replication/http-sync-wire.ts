@@ -10,7 +10,7 @@ import type { EventEnvelope } from '../core/events/envelope.js';
 import { parseHlc, type Hlc } from '../core/hlc.js';
 import { machineIdSchema, type MachineId } from '../core/ids.js';
 import type { Watermarks } from '../core/store.js';
-import { countsSchema, digestsSchema, watermarksSchema } from './messages/common.js';
+import { countsSchema, digestsSchema, watermarksSchema } from '../protocol/sync/common.js';
 
 /** Default and largest page of GET /api/v1/sync/events. */
 export const DEFAULT_PAGE = 1000;

@@ -15,7 +15,7 @@ export { normalizePeerUrl, peerApiUrl, SYNC_WS_PATH, syncSocketUrl } from './pee
 export { CURRENT_PROTOCOL_VERSION, negotiateVersion, PROTOCOL_VERSIONS } from './protocol-version.js';
 export { ReplicationService, type Connector, type ReplicationServiceOptions } from './replication-service.js';
 export { DEFAULT_CALL_TIMEOUT_MS, RemoteCalls, type CallExecutor, type RemoteCallsOptions } from './remote-calls.js';
-export { callOpSchema, MAX_CAPTURE_LINES, type CallOp } from './messages/index.js';
+export { callOpSchema, MAX_CAPTURE_LINES, type CallOp } from '../protocol/sync/index.js';
 export type { Divergence } from './session-reconciler.js';
 export type { SessionEnd } from './session-end.js';
 export { SyncSession, type Direction, type RemotePeer, type SyncSessionOptions } from './sync-session.js';

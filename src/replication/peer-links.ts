@@ -3,7 +3,7 @@
  * frames). Events of an origin the peer is linked to need not be relayed to it:
  * the origin sends them itself.
  */
-import type { LinksMsg } from './messages/links.js';
+import type { LinksMsg } from '../protocol/sync/links.js';
 
 export class PeerLinks {
   private links: ReadonlySet<string> = new Set();

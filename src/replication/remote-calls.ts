@@ -26,8 +26,8 @@ import { randomUUID } from 'node:crypto';
 import { ClareError, isErrorCode } from '../core/errors.js';
 import type { MachineId } from '../core/ids.js';
 import type { Logger } from '../core/log.js';
-import type { CallResultMsg } from './messages/call-result.js';
-import { MAX_CALL_HOPS, MAX_CALL_TIMEOUT_MS, MIN_CALL_TIMEOUT_MS, type CallMsg, type CallOp } from './messages/call.js';
+import type { CallResultMsg } from '../protocol/sync/call-result.js';
+import { MAX_CALL_HOPS, MAX_CALL_TIMEOUT_MS, MIN_CALL_TIMEOUT_MS, type CallMsg, type CallOp } from '../protocol/sync/call.js';
 import type { SyncSession } from './sync-session.js';
 
 /** Runs a call addressed to this host (the fleet part: rclaude, with the HTTP route's rules). */

@@ -5,8 +5,8 @@
  * refused once either bound is passed.
  */
 import { ClareError } from '../core/errors.js';
-import type { BatchMsg } from './messages/batch.js';
-import { parseFrame } from './messages/frame.js';
+import type { BatchMsg } from '../protocol/sync/batch.js';
+import { parseFrame } from '../protocol/sync/frame.js';
 
 /** Inbound batches held back while an earlier seq is missing; their bytes are bounded too. */
 export const MAX_PENDING_BATCHES = 16;

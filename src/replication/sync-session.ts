@@ -39,14 +39,14 @@ import { eventsAfterRaw, originCounts, watermarks, type Watermarks } from '../co
 import { answerRange, answerSums } from './anti-entropy.js';
 import { checkContinuity, encodeBatch, heldInStore } from './batch-codec.js';
 import { CLOSE } from './close-codes.js';
-import type { AckMsg } from './messages/ack.js';
-import type { BatchMsg } from './messages/batch.js';
-import type { CallResultMsg } from './messages/call-result.js';
-import type { CallMsg } from './messages/call.js';
-import { decodeFrame, encodeFrame, frameVersion, parseFrameValue } from './messages/frame.js';
-import type { LinksMsg } from './messages/links.js';
-import type { PingMsg } from './messages/ping.js';
-import type { PongMsg } from './messages/pong.js';
+import type { AckMsg } from '../protocol/sync/ack.js';
+import type { BatchMsg } from '../protocol/sync/batch.js';
+import type { CallResultMsg } from '../protocol/sync/call-result.js';
+import type { CallMsg } from '../protocol/sync/call.js';
+import { decodeFrame, encodeFrame, frameVersion, parseFrameValue } from '../protocol/sync/frame.js';
+import type { LinksMsg } from '../protocol/sync/links.js';
+import type { PingMsg } from '../protocol/sync/ping.js';
+import type { PongMsg } from '../protocol/sync/pong.js';
 import { acceptHello, ourHello } from './handshake.js';
 import { PeerKnowledge, statementOf, type Statement } from './peer-knowledge.js';
 import { PROTOCOL_VERSIONS } from './protocol-version.js';
@@ -335,11 +335,11 @@ export class SyncSession implements Service {
       }
       if (jsonTextDepth(text, MAX_FRAME_DEPTH) > MAX_FRAME_DEPTH) return this.refuse(tooDeep('sync frame', MAX_FRAME_DEPTH), true);
       const d = decodeFrame(text);
-      if (!d.ok) return this.refuse(d.error, true);
+      if (!d.ok) return this.refuse(new ClareError('CLARE_PROTOCOL', d.reason), true);
       if (d.value.type === 'error') return this.onErrorFrame(d.value);
       if (this.state !== 'open') return this.onHello(d.value);
       const p = parseFrameValue(d.value);
-      if (!p.ok) return this.refuse(p.error, true);
+      if (!p.ok) return this.refuse(new ClareError('CLARE_PROTOCOL', p.reason), true);
       const f = p.value;
       const needs = frameVersion(f.type);
       const speaks = this.openPeer.protocolVersion;

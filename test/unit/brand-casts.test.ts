@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { BRANDS } from '../../eslint.config.js';
 
 const ROOT = join(import.meta.dirname, '../..');
-const IDS = 'src/core/ids.ts';
+const IDS = 'src/protocol/ids.ts';
 
 function sourceFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {

@@ -9,8 +9,8 @@
  * call can ask no more than a direct caller could.
  */
 import { z } from 'zod';
-import { hostNameSchema, pathSchema, sessionNameSchema } from '../../core/domain.js';
-import { machineIdSchema } from '../../core/ids.js';
+import { hostNameSchema, pathSchema, sessionNameSchema } from '../values.js';
+import { machineIdSchema } from '../ids.js';
 
 /** Most relays between the asker and the owner (an A–B–C line needs one). */
 export const MAX_CALL_HOPS = 3;

@@ -1,10 +1,9 @@
 /**
  * The union of sync frames and its parser. Every inbound frame goes through
- * `parseFrame`; failures come back as a ClareError (CLARE_PROTOCOL) for the
- * session to answer with an `error` frame — never as a throw.
+ * `parseFrame`; a failure comes back as a one-line reason — never as a throw — for
+ * the session to refuse with CLARE_PROTOCOL in an `error` frame.
  */
 import { z } from 'zod';
-import { ClareError } from '../../core/errors.js';
 import { ackSchema, type AckMsg } from './ack.js';
 import { batchSchema, type BatchMsg } from './batch.js';
 import { callResultSchema, type CallResultMsg } from './call-result.js';
@@ -50,9 +49,10 @@ const SCHEMAS: { readonly [T in FrameType]: z.ZodType<Extract<Frame, { type: T }
   call_result: callResultSchema,
 };
 
-export type Parsed<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: ClareError };
+/** A parsed frame, or why the text is not one (the session refuses it as CLARE_PROTOCOL). */
+export type Parsed<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly reason: string };
 
-const protocolError = (message: string): Parsed<never> => ({ ok: false, error: new ClareError('CLARE_PROTOCOL', message) });
+const protocolError = (reason: string): Parsed<never> => ({ ok: false, reason });
 
 /** Shortens a zod report to one line a log or an error frame can carry. */
 export function describeIssues(err: z.ZodError, max = 500): string {

@@ -4,7 +4,7 @@
  * after the page's last HLC while `more` is true.
  */
 import { z } from 'zod';
-import { machineIdSchema } from '../../core/ids.js';
+import { machineIdSchema } from '../ids.js';
 import { hlcRangeSchema } from './common.js';
 
 export const rangeReqSchema = z.object({

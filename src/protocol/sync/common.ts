@@ -3,9 +3,9 @@
  * An HLC names its machine, so each watermark entry must name its own origin.
  */
 import { z } from 'zod';
-import { hlcSchema } from '../../core/domain.js';
-import type { Hlc } from '../../core/hlc.js';
-import { uuidSchema } from '../../core/ids.js';
+import { hlcSchema } from '../values.js';
+import type { Hlc } from '../ids.js';
+import { uuidSchema } from '../ids.js';
 
 /** Most origins one frame may describe; a mesh has a handful of machines. */
 export const MAX_ORIGINS = 10_000;

@@ -4,7 +4,7 @@
  * X sends them itself, so the mesh does not flood. `rev` orders the frames.
  */
 import { z } from 'zod';
-import { uuidSchema } from '../../core/ids.js';
+import { uuidSchema } from '../ids.js';
 import { MAX_ORIGINS } from './common.js';
 
 export const linksSchema = z.object({

@@ -4,8 +4,8 @@
  * header and is checked before the socket exists.
  */
 import { z } from 'zod';
-import { hostNameSchema } from '../../core/domain.js';
-import { machineIdSchema, uuidSchema } from '../../core/ids.js';
+import { hostNameSchema } from '../values.js';
+import { machineIdSchema, uuidSchema } from '../ids.js';
 import { countsSchema, digestsSchema, MAX_ORIGINS, watermarksSchema } from './common.js';
 
 /**

@@ -5,7 +5,7 @@
  * found (src/replication/anti-entropy.ts).
  */
 import { z } from 'zod';
-import { machineIdSchema } from '../../core/ids.js';
+import { machineIdSchema } from '../ids.js';
 import { hlcRangeSchema, MAX_RANGES } from './common.js';
 
 export const sumReqSchema = z.object({
