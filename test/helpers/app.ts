@@ -1,5 +1,5 @@
 /** An in-process app on a :memory: database, for route tests with inject(). */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { initialConfigText, parseConfig, type ClareConfig } from '../../src/core/config.js';
@@ -16,6 +16,8 @@ export interface TestApp {
   readonly app: FastifyInstance;
   readonly ctx: StoreContext;
   readonly config: ClareConfig;
+  /** The folder holding its clare.toml. */
+  readonly dir: string;
 }
 
 export async function testApp(opts: { name?: string; token?: string; log?: Logger } = {}): Promise<TestApp> {
@@ -28,5 +30,12 @@ export async function testApp(opts: { name?: string; token?: string; log?: Logge
   const ctx = openContext(openDb(':memory:'), config, opts.log ?? silentLogger);
   const app = buildApp({ ctx, config, log: opts.log ?? silentLogger, version: 'test', startedAt: new Date(), peers: new PeerRegistry(file, config.peers) });
   await app.ready();
-  return { app, ctx, config };
+  return { app, ctx, config, dir };
+}
+
+/** Closes what testApp opened: the app, its database, its folder. */
+export async function closeTestApp(t: TestApp): Promise<void> {
+  await t.app.close();
+  t.ctx.db.close();
+  rmSync(t.dir, { recursive: true, force: true });
 }

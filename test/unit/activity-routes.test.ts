@@ -4,15 +4,14 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ActivityEntry } from '../../src/protocol/activity.js';
 import type { Page } from '../../src/protocol/page.js';
 import { commitLocal } from '../../src/core/context.js';
-import { testApp, type TestApp } from '../helpers/app.js';
+import { closeTestApp, testApp, type TestApp } from '../helpers/app.js';
 
 let t: TestApp;
 beforeEach(async () => {
   t = await testApp();
 });
 afterEach(async () => {
-  await t.app.close();
-  t.ctx.db.close();
+  await closeTestApp(t);
 });
 
 async function call<T>(method: 'GET' | 'POST' | 'PATCH', url: string, payload?: unknown): Promise<{ status: number; body: T }> {

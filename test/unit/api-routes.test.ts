@@ -1,15 +1,14 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { eventCount } from '../../src/core/store.js';
 import { commitLocal } from '../../src/core/context.js';
-import { testApp, type TestApp } from '../helpers/app.js';
+import { closeTestApp, testApp, type TestApp } from '../helpers/app.js';
 
 let t: TestApp;
 beforeEach(async () => {
   t = await testApp();
 });
 afterEach(async () => {
-  await t.app.close();
-  t.ctx.db.close();
+  await closeTestApp(t);
 });
 
 async function call(method: 'GET' | 'POST' | 'PATCH' | 'DELETE', url: string, payload?: unknown): Promise<{ status: number; body: any }> {

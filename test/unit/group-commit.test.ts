@@ -6,7 +6,7 @@ import { newUpdateId } from '../../src/core/ids.js';
 import { createProject } from '../../src/core/service/projects.js';
 import { createTask } from '../../src/core/service/tasks.js';
 import { eventCount } from '../../src/core/store.js';
-import { testApp, type TestApp } from '../helpers/app.js';
+import { closeTestApp, testApp, type TestApp } from '../helpers/app.js';
 
 let t: TestApp;
 let notices: CommitNotice[];
@@ -16,8 +16,7 @@ beforeEach(async () => {
   t.ctx.feed.subscribe((n) => notices.push(n));
 });
 afterEach(async () => {
-  await t.app.close();
-  t.ctx.db.close();
+  await closeTestApp(t);
 });
 
 describe('group commit', () => {

@@ -10,7 +10,7 @@ import { LiveHub, type LiveSocket } from '../../src/server/live-hub.js';
 import { LIVE_CLOSE, MAX_CLIENT_FRAME_BYTES } from '../../src/protocol/live.js';
 import { statusModel } from '../../src/protocol/status.js';
 import { waitFor } from '../helpers/wait-for.js';
-import { testApp, type TestApp } from '../helpers/app.js';
+import { closeTestApp, testApp, type TestApp } from '../helpers/app.js';
 
 class FakeSocket implements LiveSocket {
   readyState = 1;
@@ -52,8 +52,7 @@ beforeEach(async () => {
 });
 afterEach(async () => {
   await hub.stop();
-  await t.app.close();
-  t.ctx.db.close();
+  await closeTestApp(t);
 });
 
 async function note(text: string): Promise<string> {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createLogger, pinoOf, REDACTED, redactUrl } from '../../src/core/log.js';
 import { ClareError } from '../../src/core/errors.js';
-import { testApp } from '../helpers/app.js';
+import { closeTestApp, testApp } from '../helpers/app.js';
 
 const SECRET = 'mesh-secret-0123456789abcdef-XYZ';
 
@@ -77,7 +77,8 @@ describe('logger', () => {
   it('is the logger fastify uses: request lines and errors come through it, redacted', async () => {
     const { lines, log } = capture({ pretty: false });
     expect(pinoOf(log)).not.toBeNull();
-    const { app } = await testApp({ log });
+    const opened = await testApp({ log });
+    const { app } = opened;
     try {
       const r = await app.inject({ method: 'GET', url: `/api/v1/status?%74oken=${SECRET}` });
       expect(r.statusCode).toBe(200);
@@ -89,7 +90,7 @@ describe('logger', () => {
       expect(f.part).toBe('http');
       for (const l of lines) expect(l).not.toContain(SECRET);
     } finally {
-      await app.close();
+      await closeTestApp(opened);
     }
   });
 });
