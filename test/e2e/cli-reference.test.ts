@@ -12,8 +12,8 @@ const SCALE = Math.max(TIME_SCALE, loadScaleNow());
 
 describe('the CLI reference', () => {
   it('docs/cli.md is what scripts/cli-reference.mjs writes from the built CLI', () => {
-    const r = spawnSync(process.execPath, [join(ROOT, 'scripts/cli-reference.mjs'), '--check'], { encoding: 'utf8', timeout: 140_000 * SCALE });
+    const r = spawnSync(process.execPath, [join(ROOT, 'scripts/cli-reference.mjs'), '--check'], { encoding: 'utf8', timeout: Math.round(140_000 * SCALE) });
     expect(r.status, `${r.stdout}${r.stderr}`).toBe(0);
     expect(r.stdout).toMatch(/docs\/cli\.md is current \(\d+ commands\)/);
-  }, 150_000 * SCALE);
+  }, Math.round(150_000 * SCALE));
 });
