@@ -12,6 +12,7 @@
  */
 import type { HotVerb, OptionSpec } from './hot-verbs.js';
 import { NEXT, TASK_ADD, TASK_START, taskStatusVerb, UPDATE } from './hot-verbs.js';
+import type { TaskStatus } from '../protocol/models.js';
 
 /** What the fast parser hands a handler: camelCase keys, as yargs' handlers get them. */
 export type FastArgs = Readonly<Record<string, unknown>>;
@@ -85,7 +86,7 @@ interface FastVerb {
   readonly run: (a: FastArgs) => Promise<void>;
 }
 
-const statusVerb = (name: string, status: string): FastVerb => ({
+const statusVerb = (name: string, status: TaskStatus): FastVerb => ({
   spec: taskStatusVerb(name),
   run: async (a) => (await import('./commands/task-commands.js')).setTaskStatus({ json: a['json'] === true, task: str(a, 'task'), note: optStr(a, 'note') }, status),
 });

@@ -2,7 +2,8 @@
 // may hold nothing that needs Node or the daemon: its files import zod and each other,
 // nothing else. A module of src/core that slipped in would bring node:crypto or the
 // database into the browser bundle; this fails on the import line that does it.
-import { readFileSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
@@ -16,15 +17,13 @@ function sourceFiles(dir: string): string[] {
   });
 }
 
-/** Every module specifier a file imports or re-exports, with its line number. */
+/** Every module specifier a file imports or re-exports (one statement may span lines), with its line number. */
 function specifiers(file: string): { line: number; spec: string }[] {
-  const out: { line: number; spec: string }[] = [];
-  readFileSync(file, 'utf8').split('\n').forEach((text, i) => {
-    const m = /^\s*(?:import|export)\b[^'"]*?\bfrom\s+'([^']+)'|^\s*import\s+'([^']+)'/.exec(text);
-    const spec = m?.[1] ?? m?.[2];
-    if (spec !== undefined) out.push({ line: i + 1, spec });
-  });
-  return out;
+  const text = readFileSync(file, 'utf8');
+  return [...text.matchAll(/^\s*(?:(?:import|export)\b[^;'"]*?\bfrom\s+|import\s+)'([^']+)'/gm)].map((m) => ({
+    line: text.slice(0, m.index).split('\n').length + (m[0].match(/^\n*/)?.[0].length ?? 0),
+    spec: m[1] ?? '',
+  }));
 }
 
 describe('src/protocol', () => {
@@ -46,9 +45,23 @@ describe('src/protocol', () => {
     expect(outside).toEqual([]);
   });
 
-  it('the check sees an import from core (a file that had one would fail above)', () => {
-    const probe = specifiers(join(ROOT, 'src/core/domain.ts')).map((s) => s.spec);
-    expect(probe).toContain('../protocol/values.js');
-    expect(probe).toContain('zod');
+  it('the check reads every form of import and re-export', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'clare-imports-'));
+    try {
+      const file = join(dir, 'probe.ts');
+      writeFileSync(file, [
+        "import { z } from 'zod';",
+        "import type { Hlc } from '../core/hlc.js';",
+        "export * from '../core/domain.js';",
+        "export { a, b } from './x.js';",
+        "import 'node:crypto';",
+        "  import {",
+        "    c,",
+        "  } from 'node:fs';",
+      ].join('\n'));
+      expect(specifiers(file).map((s) => s.spec)).toEqual(['zod', '../core/hlc.js', '../core/domain.js', './x.js', 'node:crypto', 'node:fs']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

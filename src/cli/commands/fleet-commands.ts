@@ -11,6 +11,7 @@ import { run } from '../run.js';
 import { NEXT, UPDATE } from '../hot-verbs.js';
 import { choiceFlag, textFlag, TTL_FLAG } from '../flags.js';
 import { TASK_HEADER, taskRow } from './task-commands.js';
+import type { BroadcastBody, CreateAssignmentBody, CreateGroupBody, PostUpdateBody, UpdateGroupBody } from '../../protocol/inputs.js';
 
 
 
@@ -37,7 +38,7 @@ export function postUpdate(a: PostUpdateArgs): Promise<void> {
     const session = a.session ?? process.env['CLARE_SESSION'];
     const u = await api<Update>(await daemonTarget(), 'POST', '/updates', {
       text: a.text, ...(task === undefined || task === '' ? {} : { task }), ...(session === undefined || session === '' ? {} : { session }),
-    });
+    } satisfies PostUpdateBody);
     if (a.json) return printJson(u);
     process.stdout.write(`posted ${short(u.id)}\n`);
   });
@@ -87,7 +88,7 @@ export function fleetCommands(y: Argv<{ json: boolean }>): Argv<{ json: boolean 
       .option('auto', { type: 'boolean', default: false, describe: 'pick an idle session with the scheduler' })
       .check((a) => (a.auto === (a.session !== undefined) ? 'give a SESSION (host:session) or --auto, not both or neither' : true)),
     (a) => run(a, async () => {
-      const r = await api<Assignment>(await daemonTarget(), 'POST', '/assignments', a.auto ? { task: a.task, auto: true } : { task: a.task, session: a.session });
+      const r = await api<Assignment>(await daemonTarget(), 'POST', '/assignments', (a.session === undefined ? { task: a.task, auto: true } : { task: a.task, session: a.session }) satisfies CreateAssignmentBody);
       if (a.json) return printJson(r);
       process.stdout.write(`assigned ${short(r.task_id)} to ${r.host}:${r.session} (assignment ${short(r.id)}, delivery ${r.delivery})\n`);
     }))
@@ -122,7 +123,7 @@ export function fleetCommands(y: Argv<{ json: boolean }>): Argv<{ json: boolean 
       .option('ttl', { ...TTL_FLAG, describe: 'expire undelivered copies after e.g. 30m, 1h, 2d' }),
     (a) => run(a, async () => {
       const ttl = a.ttl === undefined ? {} : { ttl_s: a.ttl };
-      const u = await api<Update>(await daemonTarget(), 'POST', '/broadcast', { group: a.group, message: a.text, ...ttl });
+      const u = await api<Update>(await daemonTarget(), 'POST', '/broadcast', { group: a.group, message: a.text, ...ttl } satisfies BroadcastBody);
       if (a.json) return printJson(u);
       process.stdout.write(`broadcast ${short(u.id)} to group ${a.group}${u.expires_at === null ? '' : `, expires ${u.expires_at}`}\n`);
     }))
@@ -149,7 +150,7 @@ export function fleetCommands(y: Argv<{ json: boolean }>): Argv<{ json: boolean 
       .command('add <name> <patterns..>', 'Create a group or add members, e.g. clare group add api desk:api-*', (c) => c
         .positional('name', { type: 'string', demandOption: true }).positional('patterns', { type: 'string', array: true, demandOption: true }),
       (a) => run(a, async () => {
-        const r = await api<Group>(await daemonTarget(), 'POST', '/groups', { name: a.name, members: a.patterns });
+        const r = await api<Group>(await daemonTarget(), 'POST', '/groups', { name: a.name, members: a.patterns } satisfies CreateGroupBody);
         if (a.json) return printJson(r);
         process.stdout.write(`group ${r.name}: ${r.members.join(' ')}\n`);
       }))
@@ -165,7 +166,7 @@ export function fleetCommands(y: Argv<{ json: boolean }>): Argv<{ json: boolean 
         const pats = a.patterns ?? [];
         const r = pats.length === 0
           ? await api<Group>(await daemonTarget(), 'DELETE', `/groups/${seg(a.name)}`)
-          : await api<Group>(await daemonTarget(), 'PATCH', `/groups/${seg(a.name)}`, { remove: pats });
+          : await api<Group>(await daemonTarget(), 'PATCH', `/groups/${seg(a.name)}`, { remove: pats } satisfies UpdateGroupBody);
         if (a.json) return printJson(r);
         process.stdout.write(r.archived ? `removed group ${r.name}\n` : `group ${r.name}: ${r.members.join(' ') || '(no members)'}\n`);
       }))

@@ -5,6 +5,7 @@ import { printJson, printTable, short, truncate } from '../output.js';
 import { fetchPage, pageOptions, printMore } from '../paging.js';
 import { absolutePathFlag, textFlag, WEIGHT_FLAG } from '../flags.js';
 import { run } from '../run.js';
+import type { CreateProjectBody, UpdateProjectBody } from '../../protocol/inputs.js';
 
 function show(p: Project, json: boolean): void {
   if (json) return printJson(p);
@@ -21,7 +22,7 @@ export function projectCommands(y: Argv<{ json: boolean }>): Argv<{ json: boolea
     (a) => run(a, async () => {
       const p = await api<Project>(await daemonTarget(), 'POST', '/projects', {
         name: a.name, ...(a.path === undefined ? {} : { path: a.path }), ...(a.description === undefined ? {} : { description: a.description }), ...(a.weight === undefined ? {} : { weight: a.weight }),
-      });
+      } satisfies CreateProjectBody);
       show(p, a.json);
     }))
     .command('list', 'List projects by name, a page at a time (--all for every page)', (c) => pageOptions(c
@@ -42,10 +43,10 @@ export function projectCommands(y: Argv<{ json: boolean }>): Argv<{ json: boolea
       .positional('project', { type: 'string', demandOption: true })
       .option('name', { type: 'string', coerce: textFlag('name') }).option('path', { type: 'string', coerce: absolutePathFlag('path') }).option('description', { type: 'string' }).option('weight', { ...WEIGHT_FLAG, describe: 'ranking weight, 1 neutral, 2 doubles urgency' }),
     (a) => run(a, async () => {
-      const body = { ...(a.name === undefined ? {} : { name: a.name }), ...(a.path === undefined ? {} : { path: a.path }), ...(a.description === undefined ? {} : { description: a.description }), ...(a.weight === undefined ? {} : { weight: a.weight }) };
+      const body = { ...(a.name === undefined ? {} : { name: a.name }), ...(a.path === undefined ? {} : { path: a.path }), ...(a.description === undefined ? {} : { description: a.description }), ...(a.weight === undefined ? {} : { weight: a.weight }) } satisfies UpdateProjectBody;
       show(await api<Project>(await daemonTarget(), 'PATCH', `/projects/${seg(a.project)}`, body), a.json);
     }))
     .command('archive <project>', 'Archive a project (cannot be undone)', (c) => c.positional('project', { type: 'string', demandOption: true }),
-      (a) => run(a, async () => show(await api<Project>(await daemonTarget(), 'PATCH', `/projects/${seg(a.project)}`, { archived: true }), a.json)))
+      (a) => run(a, async () => show(await api<Project>(await daemonTarget(), 'PATCH', `/projects/${seg(a.project)}`, { archived: true } satisfies UpdateProjectBody), a.json)))
     .demandCommand(1, 'clare project: say add, list, show, update or archive');
 }

@@ -1,5 +1,5 @@
 import type { Argv } from 'yargs';
-import type { Task } from '../../protocol/models.js';
+import type { Task, TaskStatus } from '../../protocol/models.js';
 import { api, daemonTarget, seg } from '../client.js';
 import { type Cell, printJson, printTable, short, truncate } from '../output.js';
 import { stateStyle } from '../colour.js';
@@ -7,6 +7,7 @@ import { fetchPage, pageOptions, printMore } from '../paging.js';
 import { choiceFlag, PRIORITY_FLAG, TASK_STATUS_CHOICES, textFlag } from '../flags.js';
 import { run } from '../run.js';
 import { TASK_ADD, TASK_START, taskStatusVerb } from '../hot-verbs.js';
+import type { CreateTaskBody, DependencyBody, StartTaskBody, UpdateTaskBody } from '../../protocol/inputs.js';
 
 /** A task as a table row; `among`: the ids of the rows printed with it (short ids unique among them); `mark`: added to the state. */
 export function taskRow(t: Task, among: readonly string[] = [], mark = ''): Cell[] {
@@ -31,17 +32,17 @@ export function addTask(a: AddTaskArgs): Promise<void> {
     const t = await api<Task>(await daemonTarget(), 'POST', '/tasks', {
       project: a.project, title: a.title,
       ...(a.priority === undefined ? {} : { priority: a.priority }),
-      ...(a.dependsOn === undefined ? {} : { depends_on: a.dependsOn }),
+      ...(a.dependsOn === undefined ? {} : { depends_on: [...a.dependsOn] }),
       ...(a.description === undefined ? {} : { description: a.description }),
-    });
+    } satisfies CreateTaskBody);
     show(t, a.json);
   });
 }
 
 /** `clare task done|block|reopen`. */
 export interface TaskStatusArgs { readonly json: boolean; readonly task: string; readonly note?: string | undefined }
-export function setTaskStatus(a: TaskStatusArgs, status: string): Promise<void> {
-  return run(a, async () => show(await api<Task>(await daemonTarget(), 'PATCH', `/tasks/${seg(a.task)}`, { status, ...(a.note === undefined ? {} : { note: a.note }) }), a.json));
+export function setTaskStatus(a: TaskStatusArgs, status: TaskStatus): Promise<void> {
+  return run(a, async () => show(await api<Task>(await daemonTarget(), 'PATCH', `/tasks/${seg(a.task)}`, { status, ...(a.note === undefined ? {} : { note: a.note }) } satisfies UpdateTaskBody), a.json));
 }
 
 /** `clare task start`. */
@@ -51,12 +52,12 @@ export function startTask(a: StartTaskArgs): Promise<void> {
     const session = a.session ?? process.env['CLARE_SESSION'];
     const body = {
       ...(session === undefined || session === '' ? {} : { session }), ...(a.force ? { force: true } : {}), ...(a.note === undefined ? {} : { note: a.note }),
-    };
+    } satisfies StartTaskBody;
     show(await api<Task>(await daemonTarget(), 'POST', `/tasks/${seg(a.task)}/start`, body), a.json);
   });
 }
 
-function statusCommand(y: Argv<{ json: boolean }>, name: string, status: string, describe: string): Argv<{ json: boolean }> {
+function statusCommand(y: Argv<{ json: boolean }>, name: string, status: TaskStatus, describe: string): Argv<{ json: boolean }> {
   const spec = taskStatusVerb(name);
   return y.command(`${name} <task>`, describe, (c) => c.positional('task', spec.positionals.task).options(spec.options),
     (a) => setTaskStatus(a, status));
@@ -99,15 +100,15 @@ export function taskCommands(y: Argv<{ json: boolean }>): Argv<{ json: boolean }
         ...(a.title === undefined ? {} : { title: a.title }), ...(a.description === undefined ? {} : { description: a.description }),
         ...(a.priority === undefined ? {} : { priority: a.priority }), ...(a.project === undefined ? {} : { project: a.project }),
         ...(a.status === undefined ? {} : { status: a.status }),
-      };
+      } satisfies UpdateTaskBody;
       show(await api<Task>(await daemonTarget(), 'PATCH', `/tasks/${seg(a.task)}`, body), a.json);
     }))
     .command('depend <task> <depends-on>', 'Make a task wait for another (refuses cycles)', (c) => c
       .positional('task', { type: 'string', demandOption: true }).positional('depends-on', { type: 'string', demandOption: true })
       .option('remove', { type: 'boolean', default: false, describe: 'remove the dependency instead' }),
-    (a) => run(a, async () => show(await api<Task>(await daemonTarget(), 'POST', `/tasks/${seg(a.task)}/dependencies`, { depends_on: a.dependsOn, remove: a.remove }), a.json)))
+    (a) => run(a, async () => show(await api<Task>(await daemonTarget(), 'POST', `/tasks/${seg(a.task)}/dependencies`, { depends_on: a.dependsOn, remove: a.remove } satisfies DependencyBody), a.json)))
     .command('archive <task>', 'Archive a task', (c) => c.positional('task', { type: 'string', demandOption: true }),
-      (a) => run(a, async () => show(await api<Task>(await daemonTarget(), 'PATCH', `/tasks/${seg(a.task)}`, { archived: true }), a.json)));
+      (a) => run(a, async () => show(await api<Task>(await daemonTarget(), 'PATCH', `/tasks/${seg(a.task)}`, { archived: true } satisfies UpdateTaskBody), a.json)));
   c = statusCommand(c, 'done', 'done', 'Mark a task done (its session is then free for new work)');
   c = c.command('start <task>', 'Start a task; with a session (--session or $CLARE_SESSION) that session claims it', (c) => c
     .positional('task', TASK_START.positionals.task).options(TASK_START.options),

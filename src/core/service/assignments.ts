@@ -7,7 +7,7 @@ import type { Assignment } from '../../protocol/models.js';
 import type { Page } from '../../protocol/page.js';
 import { getAssignmentOrThrow, getTaskOrThrow, pageAssignments, pageSessions, projectsByIds, sessionBusy, type PageRequest } from '../queries.js';
 import { rankTasks } from '../scheduler.js';
-import type { CreateAssignmentInput } from './inputs.js';
+import type { CreateAssignmentInput } from '../../protocol/inputs.js';
 import { resolveAssignment, resolveSession, resolveTask } from './resolve.js';
 import { shortId } from '../../protocol/short-id.js';
 

@@ -12,7 +12,7 @@ import { trustedAssignmentId, trustedTaskId } from '../ids.js';
 import type { Task } from '../../protocol/models.js';
 import type { Db } from '../db.js';
 import { fieldsBase, getTask, getTaskOrThrow, newestClaimHlc } from '../queries.js';
-import type { StartTaskInput } from './inputs.js';
+import type { StartTaskInput } from '../../protocol/inputs.js';
 import { resolveSession, resolveTask, shortId } from './resolve.js';
 import { updateTask } from './tasks.js';
 

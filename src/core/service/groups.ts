@@ -6,7 +6,7 @@ import type { EventDraft } from '../events/catalog.js';
 import type { Group } from '../../protocol/models.js';
 import type { Page } from '../../protocol/page.js';
 import { getGroup, getGroupOrThrow, pageGroups, type PageRequest } from '../queries.js';
-import type { CreateGroupInput, UpdateGroupInput } from './inputs.js';
+import type { CreateGroupInput, UpdateGroupInput } from '../../protocol/inputs.js';
 
 function activeGroup(ctx: StoreContext, name: string): Group {
   const g = getGroup(ctx.db, name);

@@ -8,7 +8,7 @@ import type { Project } from '../../protocol/models.js';
 import type { Page } from '../../protocol/page.js';
 import { fieldsBase, getProjectOrThrow, pageProjects, type PageRequest } from '../queries.js';
 import { resolveProject } from './resolve.js';
-import type { CreateProjectInput, UpdateProjectInput } from './inputs.js';
+import type { CreateProjectInput, UpdateProjectInput } from '../../protocol/inputs.js';
 import { cachedStatement as stmt } from '../db.js';
 
 function assertNameFree(ctx: StoreContext, name: string, except?: string): void {

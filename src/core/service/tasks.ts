@@ -10,7 +10,7 @@ import type { Page } from '../../protocol/page.js';
 import { fieldsBase, getProjectOrThrow, getSession, getTaskOrThrow, heldTasks, pendingAssignedTasks, projectsByIds, projectsHolding, tasksByIds } from '../queries.js';
 import { dependencyGraph, pageTasks, readyCandidates, type TaskOrder } from '../task-queries.js';
 import { findCycle, rankTasks, type RankedTask } from '../scheduler.js';
-import type { CreateTaskInput, DependencyInput, NextInput, UpdateTaskInput } from './inputs.js';
+import type { CreateTaskInput, DependencyInput, NextInput, UpdateTaskInput } from '../../protocol/inputs.js';
 import { parseSessionRef, resolveProject, resolveTask } from './resolve.js';
 import { shortId } from '../../protocol/short-id.js';
 

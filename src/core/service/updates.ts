@@ -6,7 +6,7 @@ import { newUpdateId } from '../ids.js';
 import type { Update } from '../../protocol/models.js';
 import type { Page } from '../../protocol/page.js';
 import { getGroup, getUpdateOrThrow, pageUpdates, type PageRequest } from '../queries.js';
-import type { BroadcastInput, PostUpdateInput } from './inputs.js';
+import type { BroadcastInput, PostUpdateInput } from '../../protocol/inputs.js';
 import { parseSessionRef, resolveTask } from './resolve.js';
 
 export function postUpdate(ctx: StoreContext, input: PostUpdateInput): Update {

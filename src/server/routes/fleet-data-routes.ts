@@ -3,7 +3,7 @@ import type { StoreContext } from '../../core/context.js';
 import { assignmentModel, groupModel, sessionModel, updateModel } from '../../protocol/models.js';
 import { assign, assignments, unassign } from '../../core/service/assignments.js';
 import { archiveGroup, createGroup, findGroup, groups, updateGroup } from '../../core/service/groups.js';
-import { broadcastInput, createAssignmentInput, createGroupInput, postUpdateInput, updateGroupInput } from '../../core/service/inputs.js';
+import { broadcastInput, createAssignmentInput, createGroupInput, postUpdateInput, updateGroupInput } from '../../protocol/inputs.js';
 import { broadcast, postUpdate, updates } from '../../core/service/updates.js';
 import { PAGE_LIMITS, pageQuery } from '../../core/paging.js';
 import { pageModel } from '../../protocol/page.js';

@@ -3,7 +3,7 @@ import type { StoreContext } from '../../core/context.js';
 import { projectModel } from '../../protocol/models.js';
 import { PAGE_LIMITS, pageQuery } from '../../core/paging.js';
 import { pageModel } from '../../protocol/page.js';
-import { createProjectInput, updateProjectInput } from '../../core/service/inputs.js';
+import { createProjectInput, updateProjectInput } from '../../protocol/inputs.js';
 import { createProject, findProject, projects, updateProject } from '../../core/service/projects.js';
 import { route, type AnyRoute } from '../route.js';
 

@@ -5,7 +5,7 @@ import { taskModel } from '../../protocol/models.js';
 import { PAGE_LIMITS, pageQuery } from '../../core/paging.js';
 import { pageModel } from '../../protocol/page.js';
 import { TASK_ORDERS } from '../../core/task-queries.js';
-import { createTaskInput, dependencyInput, nextInput, startTaskInput, updateTaskInput } from '../../core/service/inputs.js';
+import { createTaskInput, dependencyInput, nextInput, startTaskInput, updateTaskInput } from '../../protocol/inputs.js';
 import { startTask } from '../../core/service/claims.js';
 import { changeDependency, createTask, findTask, nextTasks, tasks, updateTask } from '../../core/service/tasks.js';
 import { route, type AnyRoute } from '../route.js';
