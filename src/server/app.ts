@@ -46,8 +46,34 @@ export interface AppDeps {
   readonly onResponse?: (req: FastifyRequest, reply: FastifyReply) => void;
 }
 
+/**
+ * Node takes a request off the HTTP parser when it has `Connection: upgrade` and an
+ * `Upgrade` header; if it is answered instead of upgraded (refused, no such socket),
+ * nothing of Node's will close its connection any more. Such an answer is the
+ * connection's last: it says so, and once it is written the socket is ended and freed,
+ * whether or not the client ever closes its side (a client that never did kept the
+ * socket, half-closed, for as long as the daemon ran).
+ */
+const asksUpgrade = (h: IncomingHttpHeaders): boolean => h.upgrade !== undefined && /(^|,)\s*upgrade\s*(,|$)/i.test(h.connection ?? '');
+
+const closing = new WeakSet<Socket>();
+
+function lastAnswerOnUpgradeAsker(req: FastifyRequest, reply: FastifyReply): void {
+  const socket = req.raw.socket;
+  if (!asksUpgrade(req.headers) || closing.has(socket)) return;
+  closing.add(socket);
+  void reply.header('connection', 'close');
+  reply.raw.once('finish', () => {
+    socket.end();
+    if (socket.writableFinished) socket.destroy();
+    else socket.once('finish', () => socket.destroy());
+  });
+}
+
 /** fastify's own refusals before routing (bad percent-encoding, over-long parameter), as a coded error. */
 function answerFrameworkError(err: FastifyError, req: FastifyRequest, reply: FastifyReply): void {
+  // Routing never ran: no hook below sees this answer.
+  lastAnswerOnUpgradeAsker(req, reply);
   void reply.code(400).send(new ClareError('CLARE_BAD_REQUEST', `${err.message} (${req.method} ${req.url.slice(0, 200)})`).toBody());
 }
 
@@ -97,19 +123,11 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     allowedOrigins: deps.config.server.allowed_origins,
     owners,
   }));
-  // A request asking for an upgrade was taken off the HTTP parser when it arrived; if it is
-  // answered instead of upgraded (refused, no such socket), that answer is its connection's
-  // last. Say so and close it, or the socket would stay open unparsed for as long as the
-  // client likes. (An upgraded socket's reply is hijacked: these hooks never run for it.)
-  // (Node takes a request off the parser when it has `Connection: upgrade` and `Upgrade`.)
-  const asksUpgrade = (h: IncomingHttpHeaders): boolean => h.upgrade !== undefined && /(^|,)\s*upgrade\s*(,|$)/i.test(h.connection ?? '');
+  // An upgrade request answered instead of upgraded: that answer is its connection's last
+  // (an upgraded socket's reply is hijacked: this hook never runs for it).
   app.addHook('onSend', (req, reply, payload, done) => {
-    if (asksUpgrade(req.headers)) void reply.header('connection', 'close');
+    lastAnswerOnUpgradeAsker(req, reply);
     done(null, payload);
-  });
-  app.addHook('onResponse', (req, _reply, done) => {
-    if (asksUpgrade(req.headers)) req.raw.socket.end();
-    done();
   });
 
   app.addHook('onResponse', async (req, reply) => {

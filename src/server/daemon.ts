@@ -5,6 +5,7 @@
  * reverse order and closes the database cleanly.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Socket } from 'node:net';
 import { loadConfig, type ClareConfig } from '../core/config.js';
 import type { StoreContext } from '../core/context.js';
 import { openDb } from '../core/db.js';
@@ -155,6 +156,13 @@ export async function startDaemon(opts: StartOptions): Promise<Daemon> {
       },
     });
     await app.ready();
+    // Every connection, for the end of the stop grace: closeAllConnections reaches only
+    // those Node's HTTP parser still holds, not upgraded or upgrade-asking ones.
+    const sockets = new Set<Socket>();
+    app.server.on('connection', (socket: Socket) => {
+      sockets.add(socket);
+      socket.once('close', () => sockets.delete(socket));
+    });
     try {
       await app.listen({ host: config.server.host, port: config.server.port });
     } catch (e) {
@@ -198,7 +206,10 @@ export async function startDaemon(opts: StartOptions): Promise<Daemon> {
           // Browsers keep spare sockets open that never carry a request; close() would wait
           // for their headers timeout (~100 s, past systemd's stop timeout). In-flight requests
           // get a grace period, then whatever is left is cut.
-          const grace = setTimeout(() => liveApp.server.closeAllConnections(), CLOSE_GRACE_MS);
+          const grace = setTimeout(() => {
+            liveApp.server.closeAllConnections();
+            for (const socket of sockets) socket.destroy();
+          }, CLOSE_GRACE_MS);
           await liveApp.close();
           clearTimeout(grace);
           for (const s of [...started].reverse()) await s.stop();

@@ -5,6 +5,7 @@
  * bounded config messages) and guard it now; the fuzzers' known-open list no
  * longer excuses any of them.
  */
+import { connect } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/core/config.js';
 import { parseSessionListing } from '../../src/core/fleet/rclaude.js';
@@ -12,7 +13,8 @@ import { newMachineId, uuidv7 } from '../../src/core/ids.js';
 import { FUZZ_TOKEN } from './fuzz-daemon.js';
 import { deepArrayText } from './hostile.js';
 import { thrownCoded } from './invariants.js';
-import { expectCoded, remoteEvent, send, upgrade, useFuzzDaemon } from './regression-kit.js';
+import { expectCoded, fd, remoteEvent, send, upgrade, useFuzzDaemon } from './regression-kit.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 useFuzzDaemon();
 
@@ -119,5 +121,43 @@ describe('found by the route fuzzer after the doors work (2026-12-01, CLARE_FUZZ
     const a = await send('POST', '/api/v1/peers', { body: '{"url":"http://127.0.0.1:1/x?y#zx\\udc00"}' });
     expectCoded(a, 'CLARE_VALIDATION');
     expect((await send('GET', '/api/v1/peers')).body).toEqual([]);
+  });
+});
+
+describe('found by CI (2026-12-01): upgrade requests answered with a refusal kept their sockets', () => {
+  // Node takes an upgrade request off the HTTP parser, so once it was answered instead of
+  // upgraded nothing closed its connection: a refusal before routing (bad percent-encoding,
+  // over-long parameter) left it open for good, one in a hook half-closed until the client
+  // closed. Each held a descriptor for as long as the daemon ran, and a client that never
+  // closed could pile them up; the sync fuzzer's daemon then could not stop (its
+  // afterAll timed out at 144 s). Here the client reads the answer and never closes.
+  const openConnections = (): Promise<number> => new Promise((resolve, reject) => fd.app.server.getConnections((e, n) => (e === null ? resolve(n) : reject(e))));
+  const head = (path: string, extra: string) => (): string =>
+    `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1:${fd.port}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n${extra}\r\n`;
+
+  it.each([
+    ['a malformed percent-encoding (/api/v1/sync/%ZZ)', head('/api/v1/sync/%ZZ', `Authorization: Bearer ${FUZZ_TOKEN}\r\n`), 400],
+    ['an over-long path parameter', head(`/api/v1/groups/${'a'.repeat(1500)}`, ''), 400],
+    ['no token', head('/api/v1/sync/ws', ''), 401],
+    ['a foreign Origin', head('/api/v1/sync/ws', `Authorization: Bearer ${FUZZ_TOKEN}\r\nOrigin: http://evil.example\r\n`), 403],
+  ])('%s: the daemon answers, then closes the connection itself', async (_what, requestText, status) => {
+    const request = requestText();
+    await waitFor('no connections left from earlier cases', async () => (await openConnections()) === 0);
+    const socket = connect(fd.port, '127.0.0.1');
+    socket.on('error', () => undefined);
+    let answer = '';
+    let ended = false;
+    socket.on('data', (d: Buffer) => { answer += d.toString('latin1'); });
+    socket.on('end', () => { ended = true; });
+    socket.write(request);
+    try {
+      await waitFor(`the answer to ${request.slice(0, 40)}`, () => answer.includes('\r\n\r\n'));
+      expect(answer.split('\r\n')[0]).toBe(`HTTP/1.1 ${status} ${status === 400 ? 'Bad Request' : status === 401 ? 'Unauthorized' : 'Forbidden'}`);
+      expect(answer.toLowerCase()).toContain('connection: close');
+      await waitFor('the daemon ending the connection', () => ended);
+      await waitFor('the daemon freeing the socket while the client keeps its side open', async () => (await openConnections()) === 0);
+    } finally {
+      socket.destroy();
+    }
   });
 });
