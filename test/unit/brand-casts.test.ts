@@ -3,21 +3,16 @@
 // brand is refused. Lint enforces it (eslint.config.js, BRANDS); this checks that
 // the lint list names every brand ids.ts declares, and scans src/ itself, so a
 // brand added without the list, or a rule switched off, still fails here.
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 // @ts-expect-error eslint.config.js is plain JavaScript without type declarations.
 import { BRANDS } from '../../eslint.config.js';
+import { sourceFiles } from '../helpers/source-files.js';
 
 const ROOT = join(import.meta.dirname, '../..');
 const IDS = 'src/protocol/ids.ts';
 
-function sourceFiles(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
-    const p = join(dir, e.name);
-    return e.isDirectory() ? sourceFiles(p) : e.name.endsWith('.ts') ? [p] : [];
-  });
-}
 
 const declared = [...readFileSync(join(ROOT, IDS), 'utf8').matchAll(/export type (\w+) = Brand<string, '(\w+)'>/g)].map((m) => m[1]);
 /** `as <type naming a brand>` (also inside a row shape or a record) or `<Brand>value`. */

@@ -1,20 +1,15 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ClareError, ERROR_CATALOG, isErrorCode, type ErrorCode } from '../../src/core/errors.js';
 import { errorBodySchema, parseErrorBody } from '../../src/protocol/error-body.js';
+import { sourceFiles } from '../helpers/source-files.js';
 
 const SRC = join(import.meta.dirname, '../../src');
 
-function sources(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
-    const p = join(dir, e.name);
-    return e.isDirectory() ? sources(p) : e.name.endsWith('.ts') ? [p] : [];
-  });
-}
 
 /** The text of every source file but the catalog itself. */
-const code = sources(SRC).filter((f) => !f.endsWith('/core/errors.ts')).map((f) => readFileSync(f, 'utf8')).join('\n');
+const code = sourceFiles(SRC).filter((f) => !f.endsWith('/core/errors.ts')).map((f) => readFileSync(f, 'utf8')).join('\n');
 
 describe('the error catalog', () => {
   const codes = Object.keys(ERROR_CATALOG) as ErrorCode[];

@@ -2,20 +2,15 @@
 // may hold nothing that needs Node or the daemon: its files import zod and each other,
 // nothing else. A module of src/core that slipped in would bring node:crypto or the
 // database into the browser bundle; this fails on the import line that does it.
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { sourceFiles } from '../helpers/source-files.js';
 
 const ROOT = join(import.meta.dirname, '../..');
 const PROTOCOL = join(ROOT, 'src/protocol');
 
-function sourceFiles(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
-    const p = join(dir, e.name);
-    return e.isDirectory() ? sourceFiles(p) : e.name.endsWith('.ts') ? [p] : [];
-  });
-}
 
 /** Every module specifier a file imports or re-exports (one statement may span lines), with its line number. */
 function specifiers(file: string): { line: number; spec: string }[] {
