@@ -224,8 +224,7 @@ describe('status, sync state, openapi, auth', () => {
       const remote = await secured.app.inject({ method: 'GET', url: '/api/v1/status', remoteAddress: '198.18.0.7' });
       expect(remote.statusCode).toBe(401);
     } finally {
-      await secured.app.close();
-      secured.ctx.db.close();
+      await closeTestApp(secured);
     }
   });
 });
