@@ -13,7 +13,6 @@ import { sourceFiles } from '../helpers/source-files.js';
 const ROOT = join(import.meta.dirname, '../..');
 const IDS = 'src/protocol/ids.ts';
 
-
 const declared = [...readFileSync(join(ROOT, IDS), 'utf8').matchAll(/export type (\w+) = Brand<string, '(\w+)'>/g)].map((m) => m[1]);
 /** `as <type naming a brand>` (also inside a row shape or a record) or `<Brand>value`. */
 const CAST = new RegExp(String.raw`\bas\s+(?:readonly\s+)?(?:[\w<>\[\]{}:;, |]*\b)?(${declared.join('|')})\b|<(${declared.join('|')})>\s*[\w(]`);

@@ -7,7 +7,6 @@ import { sourceFiles } from '../helpers/source-files.js';
 
 const SRC = join(import.meta.dirname, '../../src');
 
-
 /** The text of every source file but the catalog itself. */
 const code = sourceFiles(SRC).filter((f) => !f.endsWith('/core/errors.ts')).map((f) => readFileSync(f, 'utf8')).join('\n');
 

@@ -11,7 +11,6 @@ import { sourceFiles } from '../helpers/source-files.js';
 const ROOT = join(import.meta.dirname, '../..');
 const PROTOCOL = join(ROOT, 'src/protocol');
 
-
 /** Every module specifier a file imports or re-exports (one statement may span lines), with its line number. */
 function specifiers(file: string): { line: number; spec: string }[] {
   const text = readFileSync(file, 'utf8');
